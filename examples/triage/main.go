@@ -1,0 +1,231 @@
+// Command triage runs the backend incident routine against this host and
+// the targets it is given, and prints what it found, step by step.
+//
+//	go run ./examples/triage                      # this host
+//	go run ./examples/triage -process nginx -json # plus a process, as JSON
+//
+// Exit status: 0 when nothing failed, 1 when something did, 2 for a usage
+// error.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/triagekit/triage"
+)
+
+// config holds the command line. Each check's file reads the flags it
+// needs in its planner.
+type config struct {
+	url       string
+	head      bool
+	addr      string
+	resolve   listFlag
+	process   listFlag
+	pid       intListFlag
+	log       listFlag
+	unit      listFlag
+	since     time.Duration
+	dns       string
+	dnsServer listFlag
+	path      listFlag
+	dep       listFlag
+	symptom   string
+	timeout   time.Duration
+	json      bool
+}
+
+// Routine steps, in the order the report follows.
+const (
+	stepSymptom = iota
+	stepProcess
+	stepLogs
+	stepPorts
+	stepDNSHTTP
+	stepDisk
+	stepDependencies
+)
+
+var stepTitles = [...]string{
+	stepSymptom:      "0 symptom",
+	stepProcess:      "1 process and resources",
+	stepLogs:         "2 logs",
+	stepPorts:        "3 ports and connections",
+	stepDNSHTTP:      "4 DNS and HTTP",
+	stepDisk:         "5 disk",
+	stepDependencies: "6 dependencies",
+}
+
+// planned is a check and the routine step it belongs to.
+type planned struct {
+	step  int
+	check triage.Check
+}
+
+// A planner turns the command line into checks. It returns a usage error
+// for flags it cannot accept.
+type planner func(c *config) ([]planned, error)
+
+// planners are registered by each check's file in init, in file order.
+var planners []planner
+
+func register(p planner) { planners = append(planners, p) }
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("triage", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &config{}
+	fs.StringVar(&c.url, "url", "", "reproduce a request to `URL` like curl -v")
+	fs.BoolVar(&c.head, "head", false, "send HEAD instead of GET, like curl -I")
+	fs.StringVar(&c.addr, "addr", "", "connect to `HOST:PORT` over TCP (when there is no -url)")
+	fs.Var(&c.resolve, "resolve", "pin `HOST:PORT:ADDR` like curl --resolve (repeatable)")
+	fs.Var(&c.process, "process", "check processes called `NAME` (repeatable)")
+	fs.Var(&c.pid, "pid", "check the process with `PID` (repeatable)")
+	fs.Var(&c.log, "log", "scan the log file at `PATH` (repeatable)")
+	fs.Var(&c.unit, "unit", "scan the journal of systemd `UNIT` (repeatable)")
+	fs.DurationVar(&c.since, "since", 10*time.Minute, "how far back logs are read")
+	fs.StringVar(&c.dns, "dns", "", "resolve `NAME` (default: the -url host when it is a name)")
+	fs.Var(&c.dnsServer, "dns-server", "also ask the DNS server at `ADDR:PORT` (repeatable)")
+	fs.Var(&c.path, "path", "check the filesystem holding `DIR` (repeatable; default: all real filesystems)")
+	fs.Var(&c.dep, "dep", "probe the dependency at `HOST:PORT` (repeatable)")
+	fs.StringVar(&c.symptom, "symptom", "", "the symptom already known: refused, timeout or 5xx")
+	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "bound the whole run")
+	fs.BoolVar(&c.json, "json", false, "print one JSON object instead of the report")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: triage [flags]
+
+Runs the incident routine: process and resources, logs, ports and
+connections, DNS and HTTP, disk, dependencies. With no flags it checks
+this host.
+
+examples:
+  triage
+  triage -process nginx -pid 1234
+  triage -url https://api.example.com/health -json
+  triage -url https://api.example.com/ -resolve api.example.com:443:10.0.0.7
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "triage: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if c.timeout <= 0 {
+		fmt.Fprintln(stderr, "triage: -timeout must be positive")
+		return 2
+	}
+
+	var plan []planned
+	for _, p := range planners {
+		ps, err := p(c)
+		if err != nil {
+			fmt.Fprintf(stderr, "triage: %v\n", err)
+			return 2
+		}
+		plan = append(plan, ps...)
+	}
+	checks := make([]triage.Check, len(plan))
+	for i, p := range plan {
+		checks[i] = p.check
+	}
+
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	results := triage.Runner{}.Run(ctx, checks...)
+	elapsed := time.Since(start)
+
+	failed := false
+	for _, o := range results {
+		if o.Common().Status == triage.Fail {
+			failed = true
+		}
+	}
+	if c.json {
+		if err := writeJSON(stdout, results); err != nil {
+			fmt.Fprintf(stderr, "triage: %v\n", err)
+			return 2
+		}
+	} else {
+		writeReport(stdout, plan, results, elapsed)
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+// report is the JSON the command prints. Later fields are added, never
+// renamed.
+type report struct {
+	Symptom    string          `json:"symptom"`
+	Hypotheses []any           `json:"hypotheses"`
+	Results    []triage.Record `json:"results"`
+}
+
+func writeJSON(w io.Writer, results []triage.Outcome) error {
+	r := report{Hypotheses: []any{}, Results: make([]triage.Record, len(results))}
+	for i, o := range results {
+		r.Results[i] = triage.NewRecord(o)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+func writeReport(w io.Writer, plan []planned, results []triage.Outcome, elapsed time.Duration) {
+	for step, title := range stepTitles {
+		var lines []string
+		for i, p := range plan {
+			if p.step != step {
+				continue
+			}
+			r := results[i].Common()
+			line := fmt.Sprintf("  %-7s %s (%s)", r.Status, r.Check, r.Duration.Round(time.Millisecond))
+			if r.Err != nil {
+				line += "\n          could not tell: " + r.Err.Error()
+			}
+			lines = append(lines, line)
+			for _, f := range r.Findings {
+				if f.Status == triage.OK {
+					continue
+				}
+				lines = append(lines, fmt.Sprintf("          %-4s %s", f.Status, f.Summary))
+				if f.Command != "" {
+					lines = append(lines, "               $ "+f.Command)
+				}
+			}
+		}
+		if len(lines) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "%s\n%s\n", title, strings.Join(lines, "\n"))
+	}
+	fmt.Fprintf(w, "done in %s\n", elapsed.Round(time.Millisecond))
+}

@@ -1,0 +1,186 @@
+package triage_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/triagekit/triage"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type fake struct {
+	triage.Result
+	Saw string
+}
+
+func okCheck(name string) triage.Check {
+	return triage.Func(name, func(ctx context.Context) fake {
+		var r fake
+		r.Saw = name
+		r.Add(triage.Finding{Code: "test.ok", Status: triage.OK, Summary: "fine"})
+		r.Finish(nil)
+		return r
+	})
+}
+
+func TestRunnerOrderAndNames(t *testing.T) {
+	var r triage.Runner
+	out := r.Run(context.Background(), okCheck("a"), okCheck("b"), okCheck("c"))
+	require.Len(t, out, 3)
+	for i, name := range []string{"a", "b", "c"} {
+		f, ok := out[i].(*fake)
+		require.True(t, ok, "typed result kept")
+		assert.Equal(t, name, f.Saw)
+		assert.Equal(t, name, f.Check, "runner fills the name")
+		assert.Equal(t, triage.OK, f.Status)
+		assert.Positive(t, f.Duration)
+	}
+	assert.Empty(t, r.Run(context.Background()))
+}
+
+func TestRunnerPanic(t *testing.T) {
+	boom := triage.Check{Name: "boom", Run: func(context.Context) triage.Outcome { panic("kaboom") }}
+	nilRun := triage.Check{Name: "norun"}
+	typedNil := triage.Check{Name: "typednil", Run: func(context.Context) triage.Outcome { return (*fake)(nil) }}
+	untypedNil := triage.Check{Name: "nil", Run: func(context.Context) triage.Outcome { return nil }}
+
+	out := triage.Runner{}.Run(context.Background(), boom, okCheck("fine"), nilRun, typedNil, untypedNil)
+
+	r := out[0].Common()
+	assert.Equal(t, triage.Unknown, r.Status)
+	assert.ErrorIs(t, r.Err, triage.ErrPanic)
+	var pe *triage.PanicError
+	require.ErrorAs(t, r.Err, &pe)
+	assert.Equal(t, "kaboom", pe.Value)
+	assert.NotEmpty(t, pe.Stack)
+
+	assert.Equal(t, triage.OK, out[1].Common().Status, "the other checks survive")
+	assert.ErrorIs(t, out[2].Common().Err, triage.ErrInvalid)
+	assert.ErrorIs(t, out[3].Common().Err, triage.ErrPanic, "typed nil result")
+	assert.ErrorIs(t, out[4].Common().Err, triage.ErrInvalid)
+	for _, o := range out {
+		assert.NotEmpty(t, o.Common().Check)
+	}
+}
+
+func TestRunnerPanicWithError(t *testing.T) {
+	cause := errors.New("cause")
+	c := triage.Check{Name: "p", Run: func(context.Context) triage.Outcome { panic(cause) }}
+	out := triage.Runner{}.Run(context.Background(), c)
+	assert.ErrorIs(t, out[0].Common().Err, cause)
+	assert.ErrorIs(t, out[0].Common().Err, triage.ErrPanic)
+}
+
+// A check that ignores its context must not hold the runner past the
+// deadline, and its goroutine must end once it returns.
+func TestRunnerAbandonsCheckThatIgnoresContext(t *testing.T) {
+	release := make(chan struct{})
+	stubborn := triage.Check{Name: "stubborn", Run: func(context.Context) triage.Outcome {
+		<-release
+		return &triage.Result{}
+	}}
+	partial := triage.Func("partial", func(ctx context.Context) fake {
+		var r fake
+		<-ctx.Done()
+		r.Saw = "partial"
+		r.Finish(ctx.Err())
+		return r
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+
+	out := triage.Runner{}.Run(ctx, stubborn, partial, okCheck("quick"))
+
+	assert.False(t, time.Now().After(deadline.Add(20*time.Millisecond)), "runner returned by the deadline")
+	assert.ErrorIs(t, out[0].Common().Err, triage.ErrUnresponsive)
+	assert.ErrorIs(t, out[0].Common().Err, context.DeadlineExceeded)
+	assert.Equal(t, triage.Unknown, out[0].Common().Status)
+
+	p, ok := out[1].(*fake)
+	require.True(t, ok, "a check that honours its context hands back its own partial result")
+	assert.Equal(t, "partial", p.Saw)
+	assert.ErrorIs(t, p.Err, context.DeadlineExceeded)
+
+	assert.Equal(t, triage.OK, out[2].Common().Status)
+	close(release) // goleak in TestMain proves the abandoned goroutine ends
+}
+
+func TestRunnerPerCheckTimeout(t *testing.T) {
+	slow := triage.Func("slow", func(ctx context.Context) fake {
+		var r fake
+		select {
+		case <-ctx.Done():
+			r.Finish(ctx.Err())
+		case <-time.After(5 * time.Second):
+			r.Finish(nil)
+		}
+		return r
+	})
+	slow.Timeout = 100 * time.Millisecond
+	start := time.Now()
+	out := triage.Runner{Timeout: time.Hour}.Run(context.Background(), slow)
+	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.ErrorIs(t, out[0].Common().Err, context.DeadlineExceeded)
+}
+
+func TestRunnerConcurrencyLimit(t *testing.T) {
+	var now, peak atomic.Int32
+	checks := make([]triage.Check, 50)
+	for i := range checks {
+		checks[i] = triage.Func("slow", func(ctx context.Context) fake {
+			n := now.Add(1)
+			for {
+				p := peak.Load()
+				if n <= p || peak.CompareAndSwap(p, n) {
+					break
+				}
+			}
+			time.Sleep(2 * time.Millisecond)
+			now.Add(-1)
+			var r fake
+			r.Finish(nil)
+			return r
+		})
+	}
+	out := triage.Runner{Concurrency: 4}.Run(context.Background(), checks...)
+	for _, o := range out {
+		assert.Equal(t, triage.OK, o.Common().Status)
+	}
+	assert.LessOrEqual(t, peak.Load(), int32(4))
+	assert.Positive(t, peak.Load())
+}
+
+func TestRunnerPartialResultsWhenDeadlineHitsQueue(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	block := triage.Check{Name: "block", Run: func(context.Context) triage.Outcome {
+		<-release
+		return &triage.Result{}
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	out := triage.Runner{Concurrency: 1}.Run(ctx, okCheck("first"), block, okCheck("never"))
+	assert.Equal(t, triage.OK, out[0].Common().Status, "finished results are kept")
+	assert.ErrorIs(t, out[1].Common().Err, triage.ErrUnresponsive)
+	assert.ErrorIs(t, out[2].Common().Err, triage.ErrNotRun)
+	assert.Equal(t, "never", out[2].Common().Check)
+}
+
+func TestRunnerCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := triage.Runner{Concurrency: 1}.Run(ctx, okCheck("a"), okCheck("b"))
+	for _, o := range out {
+		require.NotNil(t, o)
+		assert.NotEmpty(t, o.Common().Check)
+	}
+}
