@@ -38,4 +38,3 @@ func NewRecord(o Outcome) Record {
 	}
 	return rec
 }
-
