@@ -1,0 +1,110 @@
+//go:build linux
+
+// Package testnet builds throwaway network namespaces for tests, so that
+// faults such as dropped SYNs, REJECT rules or exact socket counts can be
+// produced for real without touching the host's own network.
+package testnet
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+var seq atomic.Int64
+
+// NS is a network namespace made for one test. Its loopback is up.
+type NS struct {
+	Name string // name under /var/run/netns
+	Path string // the namespace file, for setns or an option naming a netns
+}
+
+// New creates a namespace and removes it when the test ends. It skips the
+// test when not root or when ip(8) is missing.
+func New(t testing.TB) *NS {
+	t.Helper()
+	Require(t)
+	name := fmt.Sprintf("triage-%d-%d", os.Getpid(), seq.Add(1))
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Skipf("cannot create a network namespace (%v): %s", err, out)
+	}
+	ns := &NS{Name: name, Path: filepath.Join("/var/run/netns", name)}
+	t.Cleanup(func() {
+		// Deleting the name is enough: the namespace goes away with its last
+		// socket or process.
+		_ = exec.Command("ip", "netns", "del", name).Run()
+	})
+	ns.Exec(t, "ip", "link", "set", "lo", "up")
+	return ns
+}
+
+// Require skips the test unless it runs as root with ip(8) available.
+func Require(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create network namespaces")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs ip(8) from iproute2")
+	}
+}
+
+// RequireIPTables skips the test when iptables is not installed.
+func RequireIPTables(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("iptables"); err != nil {
+		t.Skip("needs iptables")
+	}
+}
+
+// Exec runs a command inside the namespace and fails the test on error.
+func (n *NS) Exec(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	out, err := n.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip netns exec %s %s %s: %v: %s", n.Name, name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// Command returns a command that runs inside the namespace.
+func (n *NS) Command(name string, args ...string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", n.Name, name}, args...)...)
+}
+
+// Do runs fn on a locked OS thread switched into the namespace. Sockets fn
+// creates belong to the namespace for their whole life, even when used
+// later from other goroutines; goroutines fn starts do not run inside it.
+func (n *NS) Do(fn func() error) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	orig, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		return err
+	}
+	defer orig.Close()
+	target, err := os.Open(n.Path)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+		return fmt.Errorf("setns %s: %w", n.Name, err)
+	}
+	defer func() {
+		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
+			// The thread cannot go back: keep it locked so that it dies
+			// with this goroutine instead of serving others.
+			runtime.LockOSThread()
+		}
+	}()
+	return fn()
+}
