@@ -21,7 +21,8 @@ import (
 // the wire form with the common part and the typed details side by side.
 type Result struct {
 	// Check names the check that produced the result, such as "sockstat"
-	// or "probe.http". The runner fills it from [Check.Name] when empty.
+	// or "probe.http". The runner replaces it with [Check.Name] when
+	// that is set.
 	Check string `json:"-"`
 	// Status is the worst of the findings, or Unknown when the check could
 	// not tell (see [Result.Finish]).

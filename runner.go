@@ -10,7 +10,8 @@ import (
 // Check is one named check for a [Runner].
 type Check struct {
 	// Name identifies the check in results, such as "sockstat" or
-	// "probe.http api.example.com".
+	// "probe.http api.example.com". If not empty, it replaces the name
+	// the check gave its result.
 	Name string
 	// Timeout bounds this check. If zero, the runner's Timeout is used;
 	// either way the check also ends with the runner's context.
@@ -193,7 +194,7 @@ func call(ctx context.Context, c Check) (o Outcome) {
 
 func settle(o Outcome, name string, d time.Duration) Outcome {
 	r := o.Common()
-	if r.Check == "" {
+	if name != "" {
 		r.Check = name
 	}
 	if r.Duration == 0 {

@@ -1,0 +1,401 @@
+package classify
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/triagekit/triage"
+)
+
+// Symptom is what the client sees.
+type Symptom string
+
+// The symptoms of the routine. None means no symptom is known or derived.
+const (
+	None      Symptom = ""
+	Refused   Symptom = "refused"
+	Timeout   Symptom = "timeout"
+	Status5xx Symptom = "5xx"
+)
+
+// ParseSymptom accepts "refused", "timeout", "5xx" and "" (none).
+func ParseSymptom(s string) (Symptom, error) {
+	switch Symptom(s) {
+	case None, Refused, Timeout, Status5xx:
+		return Symptom(s), nil
+	}
+	return None, fmt.Errorf("%w: symptom %q is not refused, timeout or 5xx", triage.ErrInvalid, s)
+}
+
+// Layer is where a hypothesis points.
+type Layer string
+
+// The layers of the routine.
+const (
+	LayerProcess    Layer = "process"
+	LayerLogs       Layer = "logs"
+	LayerNetwork    Layer = "network"
+	LayerDNS        Layer = "dns"
+	LayerDependency Layer = "dependency"
+	LayerDisk       Layer = "disk"
+	LayerResources  Layer = "resources"
+)
+
+// Sign is one kind of finding that speaks for or against a hypothesis.
+type Sign struct {
+	// Code is the finding code.
+	Code triage.Code
+	// Weight is how strongly the finding speaks, from 0 to 1.
+	Weight float64
+	// When, if not nil, must accept the finding for it to count, such as
+	// an HTTP 5xx finding whose status is 502.
+	When func(triage.Finding) bool
+}
+
+// Rule turns findings into one hypothesis.
+type Rule struct {
+	// ID is the stable hypothesis id, such as "refused.not_listening".
+	ID string
+	// Symptoms the rule applies to. Empty means any symptom, including
+	// none: the finding is a problem on its own (a full disk).
+	Symptoms []Symptom
+	// Layer is where the hypothesis points.
+	Layer Layer
+	// Title is the explanation without the measured values: "nothing
+	// listens on the target port".
+	Title string
+	// Weight scales the score: how likely this cause is when all its
+	// support is present, from 0 to 1.
+	Weight float64
+	// Support raises the hypothesis; at least one must be present.
+	Support []Sign
+	// Against lowers its score.
+	Against []Sign
+	// Explains lists hypothesis ids this one explains away when raised:
+	// their scores are lowered.
+	Explains []string
+	// Next are commands that confirm the hypothesis. {host}, {port},
+	// {addr}, {name}, {path}, {pid}, {unit} and {url} are filled from the
+	// evidence of the supporting findings and of the probed target; a
+	// command whose placeholders cannot be filled is left out.
+	Next []string
+}
+
+// Options tunes [Classify].
+type Options struct {
+	// Symptom is the symptom the caller already knows. If None, it is
+	// derived from the TCP and HTTP probe results.
+	Symptom Symptom
+	// Rules are added to the default rules; a rule with the ID of a
+	// default rule replaces it.
+	Rules []Rule
+	// Weights overrides rule weights by hypothesis id.
+	Weights map[string]float64
+	// NoDefaults leaves the default rules out, so that only Rules apply.
+	NoDefaults bool
+	// SymptomFrom names the checks whose findings decide the symptom,
+	// such as the probe of the URL users call. If empty, every TCP and
+	// HTTP finding does, dependency probes included.
+	SymptomFrom []string
+}
+
+// Ref names a finding in a hypothesis.
+type Ref struct {
+	Check   string        `json:"check"`
+	Code    triage.Code   `json:"code"`
+	Status  triage.Status `json:"status"`
+	Summary string        `json:"summary"`
+}
+
+// Hypothesis is one candidate cause.
+type Hypothesis struct {
+	ID       string   `json:"id"`
+	Symptom  Symptom  `json:"symptom"`
+	Layer    Layer    `json:"layer"`
+	Score    float64  `json:"score"`
+	Summary  string   `json:"summary"`
+	Evidence []Ref    `json:"evidence"`
+	Against  []Ref    `json:"against"`
+	Next     []string `json:"next"`
+}
+
+// Report is what [Classify] concludes.
+type Report struct {
+	// Symptom is the given or derived symptom.
+	Symptom Symptom `json:"symptom"`
+	// Derived is true when the symptom came from the probe results rather
+	// than from the caller.
+	Derived bool `json:"symptom_derived"`
+	// Hypotheses are ranked best first; empty when nothing points at a
+	// problem.
+	Hypotheses []Hypothesis `json:"hypotheses"`
+}
+
+// Top returns the best hypothesis, if any.
+func (r Report) Top() (Hypothesis, bool) {
+	if len(r.Hypotheses) == 0 {
+		return Hypothesis{}, false
+	}
+	return r.Hypotheses[0], true
+}
+
+// Find returns the hypothesis with the given id, if raised.
+func (r Report) Find(id string) (Hypothesis, bool) {
+	for _, h := range r.Hypotheses {
+		if h.ID == id {
+			return h, true
+		}
+	}
+	return Hypothesis{}, false
+}
+
+const (
+	minScore        = 0.1
+	explainStrength = 0.7
+	unrelatedFactor = 0.8
+)
+
+// observed is a finding with the check it came from.
+type observed struct {
+	check string
+	f     triage.Finding
+}
+
+// Classify ranks the hypotheses the results support. It does no I/O.
+func Classify(results []triage.Outcome, opts Options) Report {
+	var obs []observed
+	for _, o := range results {
+		if o == nil {
+			continue
+		}
+		r := o.Common()
+		if r == nil {
+			continue
+		}
+		for _, f := range r.Findings {
+			obs = append(obs, observed{r.Check, f})
+		}
+	}
+
+	rep := Report{Symptom: opts.Symptom, Hypotheses: []Hypothesis{}}
+	if rep.Symptom == None {
+		rep.Symptom = derive(obs, opts.SymptomFrom)
+		rep.Derived = rep.Symptom != None
+	}
+	target := targetFacts(obs)
+
+	rules := ruleSet(opts)
+	type raised struct {
+		rule int
+		h    Hypothesis
+	}
+	var hs []raised
+	for i, rule := range rules {
+		if !applies(rule, rep.Symptom) {
+			continue
+		}
+		h, ok := evaluate(rule, obs, rep.Symptom, target)
+		if !ok {
+			continue
+		}
+		if w, ok := opts.Weights[rule.ID]; ok && rule.Weight > 0 {
+			h.Score *= w / rule.Weight
+		}
+		hs = append(hs, raised{i, h})
+	}
+
+	// A raised hypothesis lowers those it explains away, the more the
+	// surer it is itself.
+	factor := map[string]float64{}
+	for _, r := range hs {
+		for _, id := range rules[r.rule].Explains {
+			if id != r.h.ID {
+				f, ok := factor[id]
+				if !ok {
+					f = 1
+				}
+				factor[id] = f * (1 - explainStrength*clamp(r.h.Score))
+			}
+		}
+	}
+	for i := range hs {
+		if f, ok := factor[hs[i].h.ID]; ok {
+			hs[i].h.Score *= f
+		}
+	}
+
+	for _, r := range hs {
+		r.h.Score = math.Round(r.h.Score*1000) / 1000
+		if r.h.Score >= minScore {
+			rep.Hypotheses = append(rep.Hypotheses, r.h)
+		}
+	}
+	order := map[string]int{}
+	for _, r := range hs {
+		order[r.h.ID] = r.rule
+	}
+	slices.SortStableFunc(rep.Hypotheses, func(a, b Hypothesis) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(order[a.ID], order[b.ID])
+	})
+	return rep
+}
+
+func ruleSet(opts Options) []Rule {
+	var rules []Rule
+	if !opts.NoDefaults {
+		rules = DefaultRules()
+	}
+	for _, r := range opts.Rules {
+		if i := slices.IndexFunc(rules, func(d Rule) bool { return d.ID == r.ID }); i >= 0 {
+			rules[i] = r
+			continue
+		}
+		rules = append(rules, r)
+	}
+	return rules
+}
+
+func applies(r Rule, s Symptom) bool {
+	return len(r.Symptoms) == 0 || slices.Contains(r.Symptoms, s)
+}
+
+func statusFactor(s triage.Status) float64 {
+	switch s {
+	case triage.Fail, triage.OK:
+		return 1
+	case triage.Warn:
+		return 0.7
+	}
+	return 0.3
+}
+
+func matches(s Sign, o observed) bool {
+	return o.f.Code == s.Code && (s.When == nil || s.When(o.f))
+}
+
+func evaluate(rule Rule, obs []observed, symptom Symptom, target map[string]string) (Hypothesis, bool) {
+	h := Hypothesis{ID: rule.ID, Layer: rule.Layer, Evidence: []Ref{}, Against: []Ref{}, Next: []string{}}
+	if len(rule.Symptoms) > 0 {
+		h.Symptom = symptom
+	}
+	miss := 1.0
+	var support []observed
+	for _, s := range rule.Support {
+		for _, o := range obs {
+			if matches(s, o) {
+				miss *= 1 - clamp(s.Weight*statusFactor(o.f.Status))
+				support = append(support, o)
+				h.Evidence = append(h.Evidence, ref(o))
+			}
+		}
+	}
+	if len(support) == 0 {
+		return h, false
+	}
+	score := rule.Weight * (1 - miss)
+	for _, s := range rule.Against {
+		for _, o := range obs {
+			if matches(s, o) {
+				score *= 1 - clamp(s.Weight*statusFactor(o.f.Status))/2
+				h.Against = append(h.Against, ref(o))
+			}
+		}
+	}
+	if len(rule.Symptoms) == 0 && symptom != None {
+		score *= unrelatedFactor
+	}
+	h.Score = score
+
+	// The strongest supporting finding tells the measured values.
+	best := support[0]
+	for _, o := range support[1:] {
+		if o.f.Status.Worse(best.f.Status) {
+			best = o
+		}
+	}
+	h.Summary = rule.Title
+	if best.f.Summary != "" {
+		h.Summary += ": " + best.f.Summary
+	}
+	if n := len(support) - 1; n > 0 {
+		h.Summary += fmt.Sprintf(" (and %d more)", n)
+	}
+	h.Next = nextCommands(rule, support, target)
+	return h, true
+}
+
+func clamp(w float64) float64 { return max(0, min(1, w)) }
+
+func ref(o observed) Ref {
+	return Ref{Check: o.check, Code: o.f.Code, Status: o.f.Status, Summary: o.f.Summary}
+}
+
+var placeholder = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// nextCommands fills the rule's command templates, then adds the
+// supporting findings' own commands, without duplicates.
+func nextCommands(rule Rule, support []observed, target map[string]string) []string {
+	facts := map[string]string{}
+	for _, o := range support {
+		for _, a := range o.f.Evidence {
+			if _, seen := facts[a.Key]; !seen {
+				facts[a.Key] = a.Value.Resolve().String()
+			}
+		}
+	}
+	for k, v := range target {
+		if _, seen := facts[k]; !seen {
+			facts[k] = v
+		}
+	}
+	out := []string{}
+	add := func(c string) {
+		if c != "" && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	for _, tmpl := range rule.Next {
+		ok := true
+		cmd := placeholder.ReplaceAllStringFunc(tmpl, func(m string) string {
+			v, found := facts[m[1:len(m)-1]]
+			if !found || v == "" {
+				ok = false
+			}
+			return v
+		})
+		if ok {
+			add(cmd)
+		}
+	}
+	for _, o := range support {
+		add(o.f.Command)
+	}
+	return out
+}
+
+// targetFacts collects what the probes say about the target: its host,
+// port, address and URL.
+func targetFacts(obs []observed) map[string]string {
+	facts := map[string]string{}
+	for _, o := range obs {
+		if !strings.HasPrefix(string(o.f.Code), "tcp.") && !strings.HasPrefix(string(o.f.Code), "http.") {
+			continue
+		}
+		for _, k := range []string{"host", "port", "addr", "url"} {
+			if _, seen := facts[k]; seen {
+				continue
+			}
+			if v, ok := o.f.Evidence.Lookup(k); ok {
+				facts[k] = v.String()
+			}
+		}
+	}
+	return facts
+}

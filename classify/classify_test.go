@@ -1,0 +1,293 @@
+package classify_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/classify"
+)
+
+func result(check string, fs ...triage.Finding) triage.Outcome {
+	r := &triage.Result{Check: check}
+	r.Add(fs...)
+	r.Finish(nil)
+	return r
+}
+
+func finding(code string, s triage.Status, ev ...slog.Attr) triage.Finding {
+	return triage.Finding{Code: triage.Code(code), Status: s, Summary: code + " seen", Evidence: ev}
+}
+
+func ids(r classify.Report) []string {
+	out := make([]string, len(r.Hypotheses))
+	for i, h := range r.Hypotheses {
+		out[i] = h.ID
+	}
+	return out
+}
+
+func TestClassifyTop(t *testing.T) {
+	port := slog.Int("port", 8080)
+	tests := []struct {
+		name    string
+		given   classify.Symptom
+		results []triage.Outcome
+		symptom classify.Symptom
+		top     string
+	}{
+		{
+			name: "refused, nothing listens",
+			results: []triage.Outcome{
+				result("probe.tcp", finding("tcp.refused", triage.Fail, port, slog.String("host", "127.0.0.1"))),
+				result("sockstat", finding("sockstat.no_listener", triage.Fail, port)),
+			},
+			symptom: classify.Refused, top: classify.RefusedNotListening,
+		},
+		{
+			name: "refused, process gone explains the closed port",
+			results: []triage.Outcome{
+				result("probe.tcp", finding("tcp.refused", triage.Fail, port)),
+				result("sockstat", finding("sockstat.no_listener", triage.Fail, port)),
+				result("probe.process", finding("process.not_found", triage.Fail, slog.String("name", "api"))),
+			},
+			symptom: classify.Refused, top: classify.RefusedNoProcess,
+		},
+		{
+			name: "refused while listening means a firewall",
+			results: []triage.Outcome{
+				result("probe.tcp", finding("tcp.refused", triage.Fail, port)),
+				result("sockstat", finding("sockstat.listening", triage.OK, port)),
+				result("probe.process", finding("process.running", triage.OK)),
+			},
+			symptom: classify.Refused, top: classify.RefusedFirewall,
+		},
+		{
+			name: "refused, bound to another address",
+			results: []triage.Outcome{
+				result("probe.tcp", finding("tcp.refused", triage.Fail, port)),
+				result("sockstat", finding("sockstat.wrong_address", triage.Fail, port, slog.String("listen_addr", "127.0.0.2"))),
+			},
+			symptom: classify.Refused, top: classify.RefusedWrongAddress,
+		},
+		{
+			name: "timeout with a full accept queue",
+			results: []triage.Outcome{
+				result("probe.tcp", finding("tcp.timeout", triage.Fail, port)),
+				result("sockstat", finding("sockstat.accept_queue_full", triage.Fail, port)),
+			},
+			symptom: classify.Timeout, top: classify.TimeoutBacklogFull,
+		},
+		{
+			name:    "timeout with nothing else is a drop",
+			results: []triage.Outcome{result("probe.tcp", finding("tcp.timeout", triage.Fail, port))},
+			symptom: classify.Timeout, top: classify.TimeoutPacketDrop,
+		},
+		{
+			name: "silent server",
+			results: []triage.Outcome{
+				result("probe.http", finding("tcp.connected", triage.OK), finding("http.no_first_byte", triage.Fail)),
+			},
+			symptom: classify.Timeout, top: classify.TimeoutSlowApp,
+		},
+		{
+			name: "slow because the pool is exhausted",
+			results: []triage.Outcome{
+				result("probe.http", finding("http.no_first_byte", triage.Fail)),
+				result("probe.db", finding("db.pool_exhausted", triage.Fail)),
+			},
+			symptom: classify.Timeout, top: classify.TimeoutDependency,
+		},
+		{
+			name: "502 with the upstream refused in nginx's log",
+			results: []triage.Outcome{
+				result("probe.http", finding("http.status_5xx", triage.Fail, slog.Int("status", 502))),
+				result("logscan", finding("log.upstream_refused", triage.Fail, slog.String("target", "127.0.0.1:9000"))),
+			},
+			symptom: classify.Status5xx, top: classify.UpstreamRefused,
+		},
+		{
+			name: "504 alone points at a hung upstream",
+			results: []triage.Outcome{
+				result("probe.http", finding("http.status_5xx", triage.Fail, slog.Int("status", 504))),
+			},
+			symptom: classify.Status5xx, top: classify.UpstreamTimeout,
+		},
+		{
+			name: "500 and no space left",
+			results: []triage.Outcome{
+				result("probe.http", finding("http.status_5xx", triage.Fail, slog.Int("status", 500))),
+				result("logscan", finding("log.errors", triage.Warn), finding("log.disk_full", triage.Fail)),
+			},
+			symptom: classify.Status5xx, top: classify.DiskFullWrites,
+		},
+		{
+			name:    "no symptom, full disk",
+			results: []triage.Outcome{result("diskcheck", finding("disk.full", triage.Fail, slog.String("path", "/var/log")))},
+			symptom: classify.None, top: classify.DiskFull,
+		},
+		{
+			name:  "given symptom wins over the probe",
+			given: classify.Timeout,
+			results: []triage.Outcome{
+				result("probe.tcp", finding("tcp.refused", triage.Fail, port)),
+				result("host", finding("host.cpu_saturated", triage.Fail)),
+			},
+			symptom: classify.Timeout, top: classify.TimeoutResourceSaturation,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := classify.Classify(tt.results, classify.Options{Symptom: tt.given})
+			assert.Equal(t, tt.symptom, rep.Symptom)
+			assert.Equal(t, tt.given == classify.None && tt.symptom != classify.None, rep.Derived)
+			top, ok := rep.Top()
+			require.True(t, ok, "a hypothesis is raised")
+			assert.Equal(t, tt.top, top.ID, "ranking: %v", ids(rep))
+			assert.NotEmpty(t, top.Evidence)
+			assert.NotEmpty(t, top.Summary)
+			for i := 1; i < len(rep.Hypotheses); i++ {
+				assert.GreaterOrEqual(t, rep.Hypotheses[i-1].Score, rep.Hypotheses[i].Score)
+			}
+		})
+	}
+}
+
+func TestClassifyHealthyIsEmpty(t *testing.T) {
+	rep := classify.Classify([]triage.Outcome{
+		result("probe.http", finding("tcp.connected", triage.OK), finding("http.ok", triage.OK)),
+		result("sockstat", finding("sockstat.listening", triage.OK)),
+		result("probe.process", finding("process.running", triage.OK)),
+		nil,
+	}, classify.Options{})
+	assert.Equal(t, classify.None, rep.Symptom)
+	assert.Empty(t, rep.Hypotheses)
+	b, err := json.Marshal(rep)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"symptom":"","symptom_derived":false,"hypotheses":[]}`, string(b))
+}
+
+func TestClassifyAbsentEvidenceIsNotNegative(t *testing.T) {
+	// Only the probe ran: the refused port still yields candidates, weakly.
+	rep := classify.Classify([]triage.Outcome{
+		result("probe.tcp", finding("tcp.refused", triage.Fail, slog.Int("port", 81))),
+	}, classify.Options{})
+	assert.Equal(t, classify.Refused, rep.Symptom)
+	assert.Equal(t, []string{classify.RefusedNotListening, classify.RefusedFirewall}, ids(rep))
+	assert.Less(t, rep.Hypotheses[0].Score, 0.5, "weak without sockstat")
+}
+
+func TestClassifyContradictionLowersScore(t *testing.T) {
+	base := []triage.Outcome{
+		result("probe.tcp", finding("tcp.timeout", triage.Fail)),
+		result("sockstat", finding("sockstat.syn_sent_backlog", triage.Warn)),
+	}
+	plain := classify.Classify(base, classify.Options{})
+	contra := classify.Classify(append(base, result("probe.tcp2", finding("tcp.connected", triage.OK))), classify.Options{Symptom: classify.Timeout})
+	a, ok := plain.Find(classify.TimeoutPacketDrop)
+	require.True(t, ok)
+	b, ok := contra.Find(classify.TimeoutPacketDrop)
+	require.True(t, ok)
+	assert.Less(t, b.Score, a.Score)
+	assert.NotEmpty(t, b.Against)
+}
+
+func TestClassifySymptomFrom(t *testing.T) {
+	results := []triage.Outcome{
+		result("target", finding("http.ok", triage.OK)),
+		result("dep db", finding("tcp.refused", triage.Fail)),
+	}
+	assert.Equal(t, classify.Refused, classify.Classify(results, classify.Options{}).Symptom)
+	assert.Equal(t, classify.None, classify.Classify(results, classify.Options{SymptomFrom: []string{"target"}}).Symptom)
+}
+
+func TestClassifyCustomRulesAndWeights(t *testing.T) {
+	results := []triage.Outcome{
+		result("diskcheck", finding("disk.full", triage.Fail, slog.String("path", "/data"))),
+		result("app", finding("app.queue_stuck", triage.Fail, slog.String("queue", "orders"))),
+	}
+	mine := classify.Rule{
+		ID: "app.queue_stuck", Layer: classify.LayerProcess, Weight: 0.99, Title: "the order queue is stuck",
+		Support: []classify.Sign{{Code: "app.queue_stuck", Weight: 1}},
+		Next:    []string{"queuectl inspect {queue}", "never {missing}"},
+	}
+	rep := classify.Classify(results, classify.Options{Rules: []classify.Rule{mine}})
+	require.Equal(t, []string{"app.queue_stuck", classify.DiskFull}, ids(rep))
+	assert.Equal(t, []string{"queuectl inspect orders"}, rep.Hypotheses[0].Next, "unfillable commands are left out")
+
+	rep = classify.Classify(results, classify.Options{Rules: []classify.Rule{mine}, Weights: map[string]float64{"app.queue_stuck": 0.1}})
+	assert.Equal(t, classify.DiskFull, rep.Hypotheses[0].ID, "weights override")
+
+	rep = classify.Classify(results, classify.Options{Rules: []classify.Rule{mine}, NoDefaults: true})
+	assert.Equal(t, []string{"app.queue_stuck"}, ids(rep))
+}
+
+func TestClassifyDeterministicTies(t *testing.T) {
+	results := []triage.Outcome{
+		result("sockstat", finding("sockstat.syn_sent_backlog", triage.Warn)),
+		result("sockstat2", finding("sockstat.time_wait_excess", triage.Warn)),
+	}
+	first := ids(classify.Classify(results, classify.Options{}))
+	for range 20 {
+		assert.Equal(t, first, ids(classify.Classify(results, classify.Options{})))
+	}
+	// Equal scores keep rule order.
+	assert.Equal(t, []string{classify.ConnTimeWaitExcess, classify.ConnSynSentBacklog}, first)
+}
+
+func TestClassifyNextCommandsFromEvidence(t *testing.T) {
+	rep := classify.Classify([]triage.Outcome{
+		result("probe.tcp", triage.Finding{Code: "tcp.refused", Status: triage.Fail, Summary: "refused",
+			Evidence: triage.Evidence{slog.String("host", "127.0.0.1"), slog.Int("port", 8080)}}),
+		result("sockstat", triage.Finding{Code: "sockstat.no_listener", Status: triage.Fail, Summary: "no listener on :8080",
+			Evidence: triage.Evidence{slog.Int("port", 8080)}, Command: "ss -lntp 'sport = :8080'"}),
+	}, classify.Options{})
+	top, _ := rep.Top()
+	assert.Equal(t, []string{"ss -lntp 'sport = :8080'", "lsof -iTCP:8080 -sTCP:LISTEN -nP"}, top.Next)
+	assert.Contains(t, top.Summary, "no listener on :8080", "explanation carries the measured values")
+
+	var buf bytes.Buffer
+	require.NoError(t, rep.WriteText(&buf))
+	assert.Contains(t, buf.String(), "1. refused.not_listening")
+	assert.Contains(t, buf.String(), "$ ss -lntp 'sport = :8080'")
+}
+
+func TestParseSymptom(t *testing.T) {
+	for _, s := range []string{"", "refused", "timeout", "5xx"} {
+		got, err := classify.ParseSymptom(s)
+		require.NoError(t, err)
+		assert.Equal(t, classify.Symptom(s), got)
+	}
+	_, err := classify.ParseSymptom("slow")
+	assert.ErrorIs(t, err, triage.ErrInvalid)
+}
+
+func TestDefaultRulesAreWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range classify.DefaultRules() {
+		assert.False(t, seen[r.ID], "duplicate id %s", r.ID)
+		seen[r.ID] = true
+		assert.NotEmpty(t, r.Support, r.ID)
+		assert.NotEmpty(t, r.Title, r.ID)
+		assert.NotEmpty(t, r.Layer, r.ID)
+		assert.Greater(t, r.Weight, 0.0, r.ID)
+		assert.LessOrEqual(t, r.Weight, 1.0, r.ID)
+	}
+	// Every stable id of the design has a rule.
+	for _, id := range []string{
+		"refused.no_process", "refused.not_listening", "refused.wrong_address", "refused.firewall",
+		"timeout.packet_drop", "timeout.backlog_full", "timeout.slow_app", "timeout.resource_saturation",
+		"timeout.dependency", "timeout.dns", "5xx.upstream_refused", "5xx.upstream_timeout", "5xx.app_error",
+		"5xx.disk_full", "dns.nxdomain", "dns.servfail", "dns.mismatch", "dns.hosts_override", "dns.ipv6_broken",
+		"disk.full", "disk.inodes_exhausted", "disk.readonly", "disk.deleted_open_files",
+		"conn.time_wait_excess", "conn.syn_sent_backlog", "conn.fd_exhaustion",
+		"resource.cpu_saturated", "resource.memory_pressure", "resource.oom_killed",
+	} {
+		assert.True(t, seen[id], "missing rule for %s", id)
+	}
+}
