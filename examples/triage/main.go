@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/classify"
 )
 
 // config holds the command line. Each check's file reads the flags it
@@ -64,10 +65,13 @@ var stepTitles = [...]string{
 	stepDependencies: "6 dependencies",
 }
 
-// planned is a check and the routine step it belongs to.
+// planned is a check and the routine step it belongs to. The findings of
+// target checks (the probe of -url or -addr) decide the symptom; those of
+// dependency probes do not.
 type planned struct {
-	step  int
-	check triage.Check
+	step   int
+	check  triage.Check
+	target bool
 }
 
 // A planner turns the command line into checks. It returns a usage error
@@ -140,6 +144,11 @@ flags:
 		fmt.Fprintln(stderr, "triage: -timeout must be positive")
 		return 2
 	}
+	symptom, err := classify.ParseSymptom(c.symptom)
+	if err != nil {
+		fmt.Fprintln(stderr, "triage: -symptom must be refused, timeout or 5xx")
+		return 2
+	}
 
 	var plan []planned
 	for _, p := range planners {
@@ -151,8 +160,12 @@ flags:
 		plan = append(plan, ps...)
 	}
 	checks := make([]triage.Check, len(plan))
+	var targets []string
 	for i, p := range plan {
 		checks[i] = p.check
+		if p.target {
+			targets = append(targets, p.check.Name)
+		}
 	}
 
 	start := time.Now()
@@ -160,22 +173,23 @@ flags:
 	defer cancel()
 	results := triage.Runner{}.Run(ctx, checks...)
 	elapsed := time.Since(start)
+	verdict := classify.Classify(results, classify.Options{Symptom: symptom, SymptomFrom: targets})
 
-	failed := false
+	trouble := verdict.Symptom != classify.None || len(verdict.Hypotheses) > 0
 	for _, o := range results {
 		if o.Common().Status == triage.Fail {
-			failed = true
+			trouble = true
 		}
 	}
 	if c.json {
-		if err := writeJSON(stdout, results); err != nil {
+		if err := writeJSON(stdout, verdict, results); err != nil {
 			fmt.Fprintf(stderr, "triage: %v\n", err)
 			return 2
 		}
 	} else {
-		writeReport(stdout, plan, results, elapsed)
+		writeReport(stdout, plan, results, verdict, elapsed)
 	}
-	if failed {
+	if trouble {
 		return 1
 	}
 	return 0
@@ -184,13 +198,13 @@ flags:
 // report is the JSON the command prints. Later fields are added, never
 // renamed.
 type report struct {
-	Symptom    string          `json:"symptom"`
-	Hypotheses []any           `json:"hypotheses"`
-	Results    []triage.Record `json:"results"`
+	Symptom    classify.Symptom      `json:"symptom"`
+	Hypotheses []classify.Hypothesis `json:"hypotheses"`
+	Results    []triage.Record       `json:"results"`
 }
 
-func writeJSON(w io.Writer, results []triage.Outcome) error {
-	r := report{Hypotheses: []any{}, Results: make([]triage.Record, len(results))}
+func writeJSON(w io.Writer, verdict classify.Report, results []triage.Outcome) error {
+	r := report{Symptom: verdict.Symptom, Hypotheses: verdict.Hypotheses, Results: make([]triage.Record, len(results))}
 	for i, o := range results {
 		r.Results[i] = triage.NewRecord(o)
 	}
@@ -199,7 +213,7 @@ func writeJSON(w io.Writer, results []triage.Outcome) error {
 	return enc.Encode(r)
 }
 
-func writeReport(w io.Writer, plan []planned, results []triage.Outcome, elapsed time.Duration) {
+func writeReport(w io.Writer, plan []planned, results []triage.Outcome, verdict classify.Report, elapsed time.Duration) {
 	for step, title := range stepTitles {
 		var lines []string
 		for i, p := range plan {
@@ -227,5 +241,24 @@ func writeReport(w io.Writer, plan []planned, results []triage.Outcome, elapsed 
 		}
 		fmt.Fprintf(w, "%s\n%s\n", title, strings.Join(lines, "\n"))
 	}
+	fmt.Fprintln(w, "hypotheses")
+	_ = verdict.WriteText(indent{w})
 	fmt.Fprintf(w, "done in %s\n", elapsed.Round(time.Millisecond))
+}
+
+// indent prefixes every line written through it with two spaces.
+type indent struct{ w io.Writer }
+
+func (i indent) Write(p []byte) (int, error) {
+	lines := strings.SplitAfter(string(p), "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if l != "" {
+			b.WriteString("  " + l)
+		}
+	}
+	if _, err := io.WriteString(i.w, b.String()); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
