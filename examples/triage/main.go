@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/triagekit/triage"
@@ -171,7 +170,9 @@ flags:
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	stop := showProgress(stderr, checks)
 	results := triage.Runner{}.Run(ctx, checks...)
+	stop()
 	elapsed := time.Since(start)
 	verdict := classify.Classify(results, classify.Options{Symptom: symptom, SymptomFrom: targets})
 
@@ -187,7 +188,7 @@ flags:
 			return 2
 		}
 	} else {
-		writeReport(stdout, plan, results, verdict, elapsed)
+		writeReport(stdout, colorful(stdout), plan, results, verdict, elapsed)
 	}
 	if trouble {
 		return 1
@@ -211,54 +212,4 @@ func writeJSON(w io.Writer, verdict classify.Report, results []triage.Outcome) e
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
-}
-
-func writeReport(w io.Writer, plan []planned, results []triage.Outcome, verdict classify.Report, elapsed time.Duration) {
-	for step, title := range stepTitles {
-		var lines []string
-		for i, p := range plan {
-			if p.step != step {
-				continue
-			}
-			r := results[i].Common()
-			line := fmt.Sprintf("  %-7s %s (%s)", r.Status, r.Check, r.Duration.Round(time.Millisecond))
-			if r.Err != nil {
-				line += "\n          could not tell: " + r.Err.Error()
-			}
-			lines = append(lines, line)
-			for _, f := range r.Findings {
-				if f.Status == triage.OK {
-					continue
-				}
-				lines = append(lines, fmt.Sprintf("          %-4s %s", f.Status, f.Summary))
-				if f.Command != "" {
-					lines = append(lines, "               $ "+f.Command)
-				}
-			}
-		}
-		if len(lines) == 0 {
-			continue
-		}
-		fmt.Fprintf(w, "%s\n%s\n", title, strings.Join(lines, "\n"))
-	}
-	fmt.Fprintln(w, "hypotheses")
-	_ = verdict.WriteText(indent{w})
-	fmt.Fprintf(w, "done in %s\n", elapsed.Round(time.Millisecond))
-}
-
-// indent prefixes every line written through it with two spaces.
-type indent struct{ w io.Writer }
-
-func (i indent) Write(p []byte) (int, error) {
-	lines := strings.SplitAfter(string(p), "\n")
-	var b strings.Builder
-	for _, l := range lines {
-		if l != "" {
-			b.WriteString("  " + l)
-		}
-	}
-	if _, err := io.WriteString(i.w, b.String()); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }

@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/classify"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -47,4 +52,29 @@ func TestJSONShape(t *testing.T) {
 			assert.Contains(t, r, k)
 		}
 	}
+}
+
+func TestReportFitsNarrowTerminal(t *testing.T) {
+	r := &triage.Result{Check: "diskcheck"}
+	r.Add(triage.Finding{Code: "disk.full", Status: triage.Fail,
+		Summary: strings.Repeat("the filesystem mounted on /var/log is completely full ", 4),
+		Command: "df -h /var/log"})
+	r.Finish(nil)
+	plan := []planned{{step: stepDisk, check: triage.Check{Name: "diskcheck"}}}
+	verdict := classify.Classify([]triage.Outcome{r}, classify.Options{})
+
+	var out bytes.Buffer
+	writeReport(&out, false, plan, []triage.Outcome{r}, verdict, time.Second)
+	text := out.String()
+	assert.NotContains(t, text, "\x1b[", "no colour unless asked")
+	assert.Contains(t, text, "5 disk\n")
+	assert.Contains(t, text, "1. disk.full")
+	assert.Contains(t, text, "$ df -h /var/log")
+	for _, line := range strings.Split(text, "\n") {
+		assert.LessOrEqual(t, len(line), width, line)
+	}
+
+	out.Reset()
+	writeReport(&out, true, plan, []triage.Outcome{r}, verdict, time.Second)
+	assert.Contains(t, out.String(), "\x1b[31;1m")
 }

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/classify"
+)
+
+// colorful reports whether w is a terminal that may get colour: never
+// with NO_COLOR set (https://no-color.org) or TERM=dumb.
+func colorful(w io.Writer) bool {
+	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	return isTerminal(w)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+var statusColor = map[triage.Status]string{
+	triage.OK:      "\x1b[32m",
+	triage.Warn:    "\x1b[33m",
+	triage.Fail:    "\x1b[31;1m",
+	triage.Unknown: "\x1b[35m",
+}
+
+func paint(color bool, s triage.Status, text string) string {
+	if !color {
+		return text
+	}
+	return statusColor[s] + text + "\x1b[0m"
+}
+
+// writeReport prints the results in the routine's order, then the
+// hypotheses. Lines stay short enough for a narrow terminal: long
+// summaries wrap under their own indentation.
+func writeReport(w io.Writer, color bool, plan []planned, results []triage.Outcome, verdict classify.Report, elapsed time.Duration) {
+	var b strings.Builder
+	switch {
+	case verdict.Symptom == classify.None:
+		b.WriteString("0 symptom: none seen\n")
+	case verdict.Derived:
+		fmt.Fprintf(&b, "0 symptom: %s (from the probe)\n", verdict.Symptom)
+	default:
+		fmt.Fprintf(&b, "0 symptom: %s (given)\n", verdict.Symptom)
+	}
+	for step, title := range stepTitles {
+		if step == stepSymptom {
+			continue
+		}
+		var lines strings.Builder
+		for i, p := range plan {
+			if p.step != step {
+				continue
+			}
+			r := results[i].Common()
+			fmt.Fprintf(&lines, "  %s %s (%s)\n", paint(color, r.Status, fmt.Sprintf("%-7s", r.Status)), r.Check, r.Duration.Round(time.Millisecond))
+			if r.Err != nil {
+				wrap(&lines, "          ", "could not tell: "+r.Err.Error())
+			}
+			for _, f := range r.Findings {
+				if f.Status == triage.OK {
+					continue
+				}
+				wrap(&lines, "          ", paint(color, f.Status, f.Status.String())+" "+f.Summary)
+				if f.Command != "" {
+					wrap(&lines, "            ", "$ "+f.Command)
+				}
+			}
+		}
+		if lines.Len() > 0 {
+			fmt.Fprintf(&b, "%s\n%s", title, lines.String())
+		}
+	}
+	b.WriteString("hypotheses\n")
+	if len(verdict.Hypotheses) == 0 {
+		b.WriteString("  none: nothing points at a problem\n")
+	}
+	for i, h := range verdict.Hypotheses {
+		fmt.Fprintf(&b, "  %d. %s [%s, %.2f]\n", i+1, h.ID, h.Layer, h.Score)
+		wrap(&b, "     ", h.Summary)
+		for _, e := range h.Evidence {
+			wrap(&b, "     ", "+ "+e.Summary)
+		}
+		for _, e := range h.Against {
+			wrap(&b, "     ", "- "+e.Summary)
+		}
+		for _, c := range h.Next {
+			wrap(&b, "     ", "$ "+c)
+		}
+	}
+	fmt.Fprintf(&b, "done in %s\n", elapsed.Round(time.Millisecond))
+	_, _ = io.WriteString(w, b.String())
+}
+
+const width = 78
+
+// wrap writes text indented, breaking at spaces so lines fit in width.
+func wrap(b *strings.Builder, indent, text string) {
+	line := indent
+	for _, word := range strings.Fields(text) {
+		if len(line) > len(indent) && len(line)+1+len(word) > width {
+			b.WriteString(line + "\n")
+			line = indent + "  "
+		}
+		if len(line) > len(indent) && !strings.HasSuffix(line, "  ") {
+			line += " "
+		}
+		line += word
+	}
+	b.WriteString(line + "\n")
+}
