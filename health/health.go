@@ -58,6 +58,7 @@ type Handler struct {
 
 // snapshot is one refresh, rendered once for every kind of answer.
 type snapshot struct {
+	view     Snapshot
 	at       time.Time
 	ready    bool
 	verbose  []byte // [+]/[-] lines, names and states only
@@ -221,6 +222,25 @@ func (h *Handler) current(ctx context.Context) *snapshot {
 	}
 }
 
+// Snapshot is one round of checks as the handler caches it. Its slices
+// are shared: read them, do not change them.
+type Snapshot struct {
+	Time    time.Time        // when the checks ran
+	Ready   bool             // what /readyz answers
+	Results []triage.Outcome // the typed results, in the order of Options.Checks
+	Report  classify.Report  // the symptom and hypotheses
+}
+
+// Snapshot returns the cached round of checks, refreshing it under the
+// same rules as a request. ok is false when ctx ends before the first
+// round completes.
+func (h *Handler) Snapshot(ctx context.Context) (s Snapshot, ok bool) {
+	if cur := h.current(ctx); cur != nil {
+		return cur.view, true
+	}
+	return Snapshot{}, false
+}
+
 // Refresh runs the checks now and replaces the cached snapshot.
 func (h *Handler) Refresh(ctx context.Context) {
 	h.mu.Lock()
@@ -247,6 +267,7 @@ func failing(opts Options, r *triage.Result) bool {
 
 func render(results []triage.Outcome, verdict classify.Report, opts Options) *snapshot {
 	s := &snapshot{at: opts.Now(), ready: true}
+	s.view = Snapshot{Time: s.at, Results: results, Report: verdict}
 	var verbose, detailed strings.Builder
 	doc := healthDoc{Status: "pass", Checks: map[string][]checkDoc{}}
 	worst := triage.OK
@@ -276,6 +297,7 @@ func render(results []triage.Outcome, verdict classify.Report, opts Options) *sn
 	if !s.ready {
 		tail = "readyz check failed\n"
 	}
+	s.view.Ready = s.ready
 	verbose.WriteString(tail)
 	detailed.WriteString(tail)
 	s.verbose = []byte(verbose.String())

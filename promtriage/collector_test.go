@@ -1,0 +1,81 @@
+package promtriage_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/health"
+	"github.com/triagekit/triage/promtriage"
+)
+
+func check(name string, fs ...triage.Finding) triage.Check {
+	return triage.Check{Name: name, Run: func(ctx context.Context) triage.Outcome {
+		r := &triage.Result{}
+		r.Add(fs...)
+		r.Finish(nil)
+		return r
+	}}
+}
+
+func TestCollector(t *testing.T) {
+	h := health.New(health.Options{Checks: []triage.Check{
+		check("disk", triage.Finding{Code: "disk.full", Status: triage.Fail, Summary: "/data is full"}),
+		check("sockstat", triage.Finding{Code: "sockstat.listening", Status: triage.OK, Summary: "listening on 10.0.0.1:80"}),
+	}})
+	c := promtriage.NewCollector(h)
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(c))
+
+	expected := `
+# HELP triage_check_status Current status of a triage check: 1 for the status it has, 0 for the others.
+# TYPE triage_check_status gauge
+triage_check_status{check="disk",status="fail"} 1
+triage_check_status{check="disk",status="ok"} 0
+triage_check_status{check="disk",status="unknown"} 0
+triage_check_status{check="disk",status="warn"} 0
+triage_check_status{check="sockstat",status="fail"} 0
+triage_check_status{check="sockstat",status="ok"} 1
+triage_check_status{check="sockstat",status="unknown"} 0
+triage_check_status{check="sockstat",status="warn"} 0
+# HELP triage_findings Findings of a triage check by code and status.
+# TYPE triage_findings gauge
+triage_findings{check="disk",code="disk.full",status="fail"} 1
+triage_findings{check="sockstat",code="sockstat.listening",status="ok"} 1
+# HELP triage_ready 1 when the readiness endpoint would answer 200.
+# TYPE triage_ready gauge
+triage_ready 0
+# HELP triage_symptom 1 for the symptom derived or given; an empty label means none.
+# TYPE triage_symptom gauge
+triage_symptom{symptom=""} 1
+triage_symptom{symptom="5xx"} 0
+triage_symptom{symptom="refused"} 0
+triage_symptom{symptom="timeout"} 0
+# HELP triage_top_hypothesis 1 for the best-ranked hypothesis.
+# TYPE triage_top_hypothesis gauge
+triage_top_hypothesis{id="disk.full",layer="disk",symptom=""} 1
+`
+	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(expected),
+		"triage_check_status", "triage_findings", "triage_ready", "triage_symptom", "triage_top_hypothesis"))
+
+	// No label carries a summary, a host or a path.
+	n, err := testutil.GatherAndCount(reg)
+	require.NoError(t, err)
+	assert.Positive(t, n)
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				assert.NotContains(t, l.GetValue(), "/data")
+				assert.NotContains(t, l.GetValue(), "10.0.0.1")
+			}
+		}
+	}
+}
