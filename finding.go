@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
+	"strconv"
 	"time"
 )
 
@@ -39,7 +41,8 @@ func (f Finding) String() string {
 // their kind (slog.Int, slog.Float64, slog.Duration, slog.String, ...).
 //
 // In JSON it is an object whose keys keep their order; durations are
-// written as Go duration strings ("1.5s") and times in RFC 3339.
+// written as Go duration strings ("1.5s"), times in RFC 3339, and
+// infinite or NaN floats as the strings "+Inf", "-Inf" and "NaN".
 type Evidence []slog.Attr
 
 // Lookup returns the value stored under key.
@@ -125,6 +128,12 @@ func (e Evidence) MarshalJSON() ([]byte, error) {
 
 func marshalValue(v slog.Value) ([]byte, error) {
 	switch v.Kind() {
+	case slog.KindFloat64:
+		// JSON has no infinities or NaN; write them as Prometheus does.
+		if x := v.Float64(); math.IsInf(x, 0) || math.IsNaN(x) {
+			return json.Marshal(strconv.FormatFloat(x, 'g', -1, 64))
+		}
+		return json.Marshal(v.Float64())
 	case slog.KindDuration:
 		return json.Marshal(v.Duration().String())
 	case slog.KindTime:
@@ -180,8 +189,11 @@ func fromJSON(v any) any {
 		if i, err := n.Int64(); err == nil {
 			return i
 		}
-		f, _ := n.Float64()
-		return f
+		if f, err := n.Float64(); err == nil {
+			return f
+		}
+		// Out of float64's range: keep the digits rather than an infinity.
+		return n.String()
 	}
 	return v
 }
