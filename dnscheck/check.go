@@ -176,13 +176,14 @@ func check(ctx context.Context, o Options, r *Result) error {
 	var hosts hostsTable
 	if !o.SkipSystem {
 		rc, err := readResolvConf(o.ResolvConf)
-		if err != nil {
-			errs = append(errs, err)
-		}
 		r.ResolvConf = &rc
 		src := "resolv.conf"
 		ns := rc.Nameservers
-		if len(ns) == 0 {
+		switch {
+		case err != nil:
+			// Which servers the host uses is unknown; do not guess.
+			errs = append(errs, err)
+		case len(ns) == 0:
 			ns, src = []string{"127.0.0.1:53", "[::1]:53"}, "default"
 		}
 		for _, a := range ns {
@@ -204,7 +205,7 @@ func check(ctx context.Context, o Options, r *Result) error {
 	}
 
 	r.Queried = dns.Fqdn(name)
-	if !o.SkipSystem && !strings.HasSuffix(name, ".") && r.ResolvConf != nil && len(r.ResolvConf.Search) > 0 {
+	if len(r.Servers) > len(extra) && !strings.HasSuffix(name, ".") && len(r.ResolvConf.Search) > 0 {
 		r.Search = searchRun(ctx, r.ResolvConf.Candidates(name), r.Servers[0].Addr, types[0], qt)
 		if n := len(r.Search); n > 0 && hasData(r.Search[n-1]) {
 			r.Queried = r.Search[n-1].Name
