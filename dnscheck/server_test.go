@@ -102,6 +102,13 @@ func (z *zone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	if o := req.IsEdns0(); o != nil {
 		m.SetEdns0(o.UDPSize(), false)
 	}
+	if !z.recursive && !dns.IsSubDomain(z.origin, q.Name) {
+		// Not our zone: what a real authoritative server says.
+		m.Authoritative = false
+		m.Rcode = dns.RcodeRefused
+		_ = w.WriteMsg(m)
+		return
+	}
 	z.answer(m, q.Name, q.Qtype)
 	_ = w.WriteMsg(m)
 }

@@ -231,7 +231,7 @@ func cmpInt(n, def int) int {
 func (t *tracer) resolve(name string, qtype uint16, depth int, roots []nsAddr) ([]dns.RR, string, error) {
 	key := strings.ToLower(name) + "/" + typeString(qtype)
 	if t.visiting[key] {
-		return nil, "", t.loop(name, qtype, "lookup of "+name+" needs itself")
+		return nil, "", t.loop(name, qtype, "nameserver lookup needs itself", name)
 	}
 	t.visiting[key] = true
 	defer delete(t.visiting, key)
@@ -247,7 +247,7 @@ func (t *tracer) resolve(name string, qtype uint16, depth int, roots []nsAddr) (
 		}
 		chain = append(chain, next)
 		if seen[strings.ToLower(next)] {
-			return all, rcode, t.loop(name, qtype, "CNAME chain "+strings.Join(chain, " -> "))
+			return all, rcode, t.loop(name, qtype, "CNAME chain", strings.Join(chain, " -> "))
 		}
 		if hops+1 > cmpInt(t.o.MaxCNAMEs, DefaultMaxCNAMEs) {
 			return all, rcode, t.tooDeep(name, qtype, "CNAME hops", cmpInt(t.o.MaxCNAMEs, DefaultMaxCNAMEs))
@@ -486,12 +486,13 @@ func records(rrs []dns.RR) []Record {
 
 func (t *tracer) step(s Step) { t.r.Steps = append(t.r.Steps, s) }
 
-func (t *tracer) loop(name string, qtype uint16, chain string) error {
+func (t *tracer) loop(name string, qtype uint16, what, chain string) error {
 	t.r.Add(triage.Finding{
 		Code: CodeLoop, Status: triage.Fail,
-		Summary:  fmt.Sprintf("resolving %s %s loops: %s", name, typeString(qtype), chain),
-		Evidence: triage.Evidence{slog.String("name", name), slog.String("type", typeString(qtype)), slog.String("chain", chain)},
-		Command:  "dig +trace " + name + " " + typeString(qtype),
+		Summary: fmt.Sprintf("resolving %s %s loops (%s): %s", name, typeString(qtype), what, chain),
+		Evidence: triage.Evidence{slog.String("name", name), slog.String("type", typeString(qtype)),
+			slog.String("kind", what), slog.String("chain", chain)},
+		Command: "dig +trace " + name + " " + typeString(qtype),
 	})
 	return errLoop
 }
