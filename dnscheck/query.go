@@ -61,8 +61,10 @@ type Answer struct {
 	Addrs []netip.Addr `json:"addrs,omitempty"`
 	// CNAMEs is the alias chain from Name, in order.
 	CNAMEs []string `json:"cnames,omitempty"`
-	// Records is the answer section.
-	Records []Record `json:"records,omitempty"`
+	// Records is the answer section; Authority the authority section
+	// (the SOA of a negative answer, the NS of a referral).
+	Records   []Record `json:"records,omitempty"`
+	Authority []Record `json:"authority,omitempty"`
 	// RTT is the round-trip time of the exchange that gave the answer.
 	RTT time.Duration `json:"rtt"`
 	// Transport is "udp" or "tcp": how the answer came.
@@ -200,9 +202,8 @@ func (a *Answer) fill(resp *dns.Msg, qtype uint16) {
 	a.Rcode = rcodeString(resp.Rcode)
 	a.Authoritative = resp.Authoritative
 	a.Recursion = resp.RecursionAvailable
-	for _, rr := range resp.Answer {
-		a.Records = append(a.Records, newRecord(rr))
-	}
+	a.Records = records(resp.Answer)
+	a.Authority = records(resp.Ns)
 	owner := a.Name
 	seen := map[string]bool{}
 	for range maxChain {
