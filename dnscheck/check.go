@@ -451,14 +451,22 @@ func judge(r *Result, name string, types []uint16, o Options) {
 			}
 		}
 		fallback := len(withData) > 0
+		fromHosts := r.App != nil && r.App.Source == "hosts"
 		for _, c := range order {
 			servers := byCode[c]
 			st := triage.Fail
-			if fallback && c != CodeNXDomain && c != CodeTruncated {
+			var note string
+			switch {
+			case fromHosts:
+				// The application does not ask DNS for this name.
+				st, note = triage.Warn, " (the application uses the hosts file)"
+			case fallback && c != CodeNXDomain && c != CodeTruncated:
 				// The stub moves on to the next server: slow, not broken.
-				st = triage.Warn
+				st, note = triage.Warn, " (another server answered)"
 			}
-			r.Add(serverFinding(c, st, r.Queried, ts, servers, r.Servers, j, o))
+			f := serverFinding(c, r.Queried, ts, servers, r.Servers, j, o)
+			f.Status, f.Summary = st, f.Summary+note
+			r.Add(f)
 		}
 		if len(noEDNS) > 0 {
 			r.Add(triage.Finding{
@@ -516,7 +524,7 @@ func judge(r *Result, name string, types []uint16, o Options) {
 	judgeReach(r, o.Port)
 }
 
-func serverFinding(c triage.Code, st triage.Status, name, ts string, servers []string, all []Server, j int, o Options) triage.Finding {
+func serverFinding(c triage.Code, name, ts string, servers []string, all []Server, j int, o Options) triage.Finding {
 	list := strings.Join(servers, ", ")
 	ev := triage.Evidence{slog.String("name", name), slog.String("type", ts), slog.String("servers", strings.Join(servers, ","))}
 	var sum string
@@ -550,10 +558,7 @@ func serverFinding(c triage.Code, st triage.Status, name, ts string, servers []s
 		sum = fmt.Sprintf("%s answered %s for %s %s", list, rc, name, ts)
 		ev = append(ev, slog.String("rcode", rc))
 	}
-	if st == triage.Warn {
-		sum += " (another server answered)"
-	}
-	return triage.Finding{Code: c, Status: st, Summary: sum, Evidence: ev, Command: digCmd(servers[0], name, ts, "")}
+	return triage.Finding{Code: c, Summary: sum, Evidence: ev, Command: digCmd(servers[0], name, ts, "")}
 }
 
 func digCmd(server, name, ts, flag string) string {

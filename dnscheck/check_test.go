@@ -293,7 +293,7 @@ func resolverTo(addr string) *net.Resolver {
 }
 
 func TestCheckSystemView(t *testing.T) {
-	s := newSystem(t, "search corp.test example.test\noptions ndots:5 timeout:1\n", "10.9.9.9 api.example.test\n")
+	s := newSystem(t, "search corp.test example.test\noptions ndots:5 timeout:1\n", "10.9.9.9 api.example.test\n10.9.9.8 legacy.example.test\n")
 
 	t.Run("search expansion and hosts override", func(t *testing.T) {
 		r := Check(context.Background(), Options{Name: "api.example.test", ResolvConf: s.resolvConf, HostsFile: s.hosts,
@@ -363,6 +363,16 @@ func TestCheckSystemView(t *testing.T) {
 		assert.True(t, r.Has(CodeNXDomain))
 		require.NotNil(t, r.App)
 		assert.True(t, r.App.NotFound)
+	})
+	t.Run("hosts name unknown to dns", func(t *testing.T) {
+		r := Check(context.Background(), Options{Name: "legacy.example.test.", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts, QueryTimeout: fastQuery})
+		f, ok := r.Find(CodeNXDomain)
+		require.True(t, ok)
+		assert.Equal(t, triage.Warn, f.Status, "the application reads the hosts file, not DNS")
+		f, ok = r.Find(CodeHostsOverride)
+		require.True(t, ok)
+		assert.Equal(t, "", f.Evidence.String("dns_addrs"))
+		assert.Equal(t, triage.Warn, r.Status)
 	})
 	t.Run("hosts agrees with dns", func(t *testing.T) {
 		require.NoError(t, os.WriteFile(s.hosts, []byte("192.0.2.20 db.corp.test\n"), 0o644))
