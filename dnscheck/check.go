@@ -46,8 +46,13 @@ type Options struct {
 	ResolvConf string
 	// HostsFile is the hosts file to read. If empty, DefaultHostsFile.
 	HostsFile string
-	// Resolver is the application's resolver. If nil,
-	// net.DefaultResolver is used. The application view looks the name
+	// Resolver is the application's resolver. If nil, one that behaves as
+	// net.DefaultResolver does (same choice between the Go and the C
+	// resolver, same files), except that its DNS connections close when
+	// Check's context ends, so no lookup outlives Check. A Resolver given
+	// here is used as is; Go's resolver lets a lookup run on after its
+	// context ends unless its Dial ties the connection to the context
+	// (see the package tests). The application view looks the name
 	// up in HostsFile first and asks Resolver only when the hosts file
 	// does not have it, as "hosts: files dns" in nsswitch.conf does; a
 	// test injects both to see the view of an application configured
@@ -327,7 +332,7 @@ func appView(ctx context.Context, res *net.Resolver, name string, hosts []netip.
 		return &AppView{Source: "hosts", Addrs: slices.Clone(hosts)}
 	}
 	if res == nil {
-		res = net.DefaultResolver
+		res = &net.Resolver{Dial: dialUntilDone(nil)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, budget(ctx, 2*timeout, 1))
 	defer cancel()
@@ -343,6 +348,24 @@ func appView(ctx context.Context, res *net.Resolver, name string, hosts []netip.
 		v.NotFound = errors.As(err, &de) && de.IsNotFound
 	}
 	return v
+}
+
+// dialUntilDone wraps dial (nil: a net.Dialer) so that connections close
+// when the dial's context ends. Go's resolver cancels that context when
+// the lookup is abandoned but only honours its deadline while reading.
+func dialUntilDone(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		context.AfterFunc(ctx, func() { c.Close() })
+		return c, nil
+	}
 }
 
 func hasData(a Answer) bool {

@@ -2,6 +2,7 @@ package dnscheck
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/netip"
@@ -285,11 +286,13 @@ func newSystem(t *testing.T, resolvExtra, hosts string) system {
 }
 
 // resolverTo is an application resolver that sends every query to addr.
+// Its connections close when the lookup is abandoned, as Check's default
+// resolver's do, so that no lookup outlives the test.
 func resolverTo(addr string) *net.Resolver {
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
+	var d net.Dialer
+	return &net.Resolver{PreferGo: true, Dial: dialUntilDone(func(ctx context.Context, network, _ string) (net.Conn, error) {
 		return d.DialContext(ctx, network, addr)
-	}}
+	})}
 }
 
 func TestCheckSystemView(t *testing.T) {
@@ -365,7 +368,7 @@ func TestCheckSystemView(t *testing.T) {
 		assert.True(t, r.App.NotFound)
 	})
 	t.Run("hosts name unknown to dns", func(t *testing.T) {
-		r := Check(context.Background(), Options{Name: "legacy.example.test.", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts, QueryTimeout: fastQuery})
+		r := Check(context.Background(), Options{Name: "legacy.example.test.", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts, Resolver: resolverTo(s.server), QueryTimeout: fastQuery})
 		f, ok := r.Find(CodeNXDomain)
 		require.True(t, ok)
 		assert.Equal(t, triage.Warn, f.Status, "the application reads the hosts file, not DNS")
@@ -376,7 +379,7 @@ func TestCheckSystemView(t *testing.T) {
 	})
 	t.Run("hosts agrees with dns", func(t *testing.T) {
 		require.NoError(t, os.WriteFile(s.hosts, []byte("192.0.2.20 db.corp.test\n"), 0o644))
-		r := Check(context.Background(), Options{Name: "db.corp.test.", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts, QueryTimeout: fastQuery})
+		r := Check(context.Background(), Options{Name: "db.corp.test.", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts, Resolver: resolverTo(s.server), QueryTimeout: fastQuery})
 		assert.False(t, r.Has(CodeHostsOverride))
 		assert.Equal(t, "hosts", r.App.Source)
 	})
@@ -477,4 +480,52 @@ func openFDs(t *testing.T) int {
 		return -1
 	}
 	return len(ents)
+}
+
+func TestCheckApplicationResolverHangs(t *testing.T) {
+	silent := startDNS(t, loopbackNet()+"1", 0, silentServer())
+	dir := t.TempDir()
+	rc := filepath.Join(dir, "resolv.conf")
+	// Nothing listens on port 53 of this address: the kernel refuses.
+	require.NoError(t, os.WriteFile(rc, []byte("nameserver "+loopbackNet()+"9\n"), 0o644))
+	hosts := filepath.Join(dir, "hosts")
+	require.NoError(t, os.WriteFile(hosts, nil, 0o644))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	r := Check(ctx, Options{Name: "www.example.test.", Types: []string{"A"}, ResolvConf: rc, HostsFile: hosts, Resolver: resolverTo(silent)})
+	assert.Less(t, time.Since(start), 700*time.Millisecond+time.Second)
+	require.NotNil(t, r.App)
+	assert.Error(t, r.App.Err)
+	f, ok := r.Find(CodeUnreachable)
+	require.True(t, ok, "findings: %v", r.Findings)
+	assert.Equal(t, triage.Fail, f.Status)
+	assert.NotEmpty(t, f.Evidence.String("error"))
+}
+
+func TestCheckRecordJSON(t *testing.T) {
+	z := exampleZone(t)
+	z.recursive = true
+	addr := startDNS(t, loopbackNet()+"1", 0, z)
+	r := Check(context.Background(), Options{Name: "alias.example.test", Servers: []string{addr}, SkipSystem: true, Port: 1, QueryTimeout: fastQuery, DialTimeout: 100 * time.Millisecond})
+	b, err := json.Marshal(triage.NewRecord(&r))
+	require.NoError(t, err)
+	var back struct {
+		Check   string `json:"check"`
+		Details struct {
+			Queried string `json:"queried"`
+			Servers []struct {
+				Answers []struct {
+					Addrs  []string `json:"addrs"`
+					CNAMEs []string `json:"cnames"`
+				} `json:"answers"`
+			} `json:"servers"`
+		} `json:"details"`
+	}
+	require.NoError(t, json.Unmarshal(b, &back), "%s", b)
+	assert.Equal(t, "dnscheck", back.Check)
+	assert.Equal(t, "alias.example.test.", back.Details.Queried, "%s", b)
+	require.Len(t, back.Details.Servers, 1)
+	assert.Equal(t, []string{"192.0.2.1"}, back.Details.Servers[0].Answers[0].Addrs)
 }
