@@ -542,6 +542,7 @@ func judge(r *Result, name string, types []uint16, o Options) {
 		}
 	}
 	judgeAAAA(r, types)
+	judgeApp(r, types)
 	judgeHosts(r, o)
 	judgeSearch(r, name)
 	judgeReach(r, o.Port)
@@ -645,6 +646,65 @@ func judgeAAAA(r *Result, types []uint16) {
 		Summary:  fmt.Sprintf("%s has no AAAA records (IPv4 only: %s)", r.Queried, strings.Join(v4, ", ")),
 		Evidence: triage.Evidence{slog.String("name", r.Queried), slog.String("a_addrs", strings.Join(v4, ","))},
 		Command:  digCmd("", r.Queried, "AAAA", "+short"),
+	})
+}
+
+// judgeApp compares the application's resolver with the servers asked
+// directly: an application that gets addresses no server gives, or none
+// when they give some, resolves through something else (nsswitch, a
+// cache, another search list).
+func judgeApp(r *Result, types []uint16) {
+	if r.App == nil || r.App.Source != "resolver" || (r.App.Err != nil && !r.App.NotFound) {
+		return
+	}
+	var appSaid, dnsSaid []netip.Addr
+	disjoint := false
+	for _, fam := range []struct {
+		t  uint16
+		is func(netip.Addr) bool
+	}{{dns.TypeA, netip.Addr.Is4}, {dns.TypeAAAA, netip.Addr.Is6}} {
+		if !slices.Contains(types, fam.t) {
+			continue
+		}
+		var app, fromDNS []netip.Addr
+		for _, a := range r.App.Addrs {
+			if fam.is(a) {
+				app = append(app, a)
+			}
+		}
+		for _, a := range answersOf(r, typeString(fam.t)) {
+			for _, x := range a.Addrs {
+				if !containsAddr(fromDNS, x) {
+					fromDNS = append(fromDNS, x)
+				}
+			}
+		}
+		appSaid, dnsSaid = append(appSaid, app...), append(dnsSaid, fromDNS...)
+		if len(app) == 0 && len(fromDNS) == 0 {
+			continue
+		}
+		shared := false
+		for _, a := range app {
+			shared = shared || containsAddr(fromDNS, a)
+		}
+		if !shared && (len(app) > 0 || r.App.NotFound) {
+			disjoint = true
+		}
+	}
+	if !disjoint {
+		return
+	}
+	app := joinAddrs(appSaid)
+	if r.App.NotFound {
+		app = "no such host"
+	}
+	said := "application says " + app + "; DNS says " + orDash(joinAddrs(dnsSaid), "nothing")
+	r.Add(triage.Finding{
+		Code: CodeMismatch, Status: triage.Warn,
+		Summary: fmt.Sprintf("the application's resolver and DNS disagree on %s: %s", r.Name, said),
+		Evidence: triage.Evidence{slog.String("name", r.Name), slog.String("type", "A/AAAA"),
+			slog.String("answers", said), slog.Int("servers", len(r.Servers))},
+		Command: "getent ahosts " + strings.TrimSuffix(r.Name, "."),
 	})
 }
 
@@ -753,11 +813,16 @@ func judgeSearch(r *Result, name string) {
 		sum = fmt.Sprintf("%s: none of %d search-list lookups under ndots:%d answered (last %s: %s)",
 			name, n, ndots, last.Name, orDash(last.Rcode, last.Error))
 	}
+	var spent time.Duration
+	for _, a := range r.Search[:wasted] {
+		spent += a.RTT
+	}
 	r.Add(triage.Finding{
 		Code: CodeSearchExpansion, Status: triage.Warn,
 		Summary: sum,
 		Evidence: triage.Evidence{slog.String("name", name), slog.Int("ndots", ndots), slog.Int("dots", dots),
-			slog.Int("queries", n), slog.Int("wasted", wasted), slog.String("answered_name", answeredName(last))},
+			slog.Int("queries", n), slog.Int("wasted", wasted), slog.Duration("wasted_time", spent),
+			slog.String("answered_name", answeredName(last))},
 		Command: "dig +search +showsearch " + name,
 	})
 }

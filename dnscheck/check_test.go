@@ -367,6 +367,18 @@ func TestCheckSystemView(t *testing.T) {
 		require.NotNil(t, r.App)
 		assert.True(t, r.App.NotFound)
 	})
+	t.Run("application resolver disagrees", func(t *testing.T) {
+		stale := newZone(t, "test.", "db.corp.test. A 198.51.100.1")
+		stale.recursive = true
+		staleAddr := startDNS(t, loopbackNet()+"1", 0, stale)
+		r := Check(context.Background(), Options{Name: "db.corp.test.", ResolvConf: s.resolvConf, HostsFile: s.hosts,
+			Resolver: resolverTo(staleAddr), QueryTimeout: fastQuery})
+		require.NotNil(t, r.App)
+		assert.Equal(t, "resolver", r.App.Source)
+		f, ok := r.Find(CodeMismatch)
+		require.True(t, ok, "findings: %v", r.Findings)
+		assert.Equal(t, "application says 198.51.100.1; DNS says 192.0.2.20", f.Evidence.String("answers"))
+	})
 	t.Run("hosts name unknown to dns", func(t *testing.T) {
 		r := Check(context.Background(), Options{Name: "legacy.example.test.", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts, Resolver: resolverTo(s.server), QueryTimeout: fastQuery})
 		f, ok := r.Find(CodeNXDomain)

@@ -279,8 +279,8 @@ func (t *tracer) iterate(name string, qtype uint16, depth int, roots []nsAddr) (
 					return nil, "", "", err
 				}
 				if addr == "" {
-					t.step(Step{Zone: zone, NS: s.name, Name: name, Type: typeString(qtype), Depth: depth,
-						Kind: StepError, Reason: "no address for nameserver " + s.name})
+					t.step(Step{Zone: zone, NS: s.name, Name: dns.Fqdn(name), Type: typeString(qtype), Depth: depth,
+						Kind: StepLame, Reason: "its address cannot be resolved"})
 					continue
 				}
 				s.addr = addr
@@ -522,14 +522,14 @@ func (t *tracer) judge(err error) {
 	var zones []string
 	for _, s := range r.Steps {
 		switch s.Kind {
-		case StepLame:
+		case StepLame, StepError:
 			st := triage.Warn
 			if !good[s.Zone] {
 				st = triage.Fail
 			}
 			r.Add(triage.Finding{
 				Code: CodeLameDelegation, Status: st,
-				Summary: fmt.Sprintf("%s (%s) is delegated %s but %s", s.Server, orDash(s.NS, "root hint"), s.Zone, s.Reason),
+				Summary: fmt.Sprintf("%s is delegated %s but %s", serverName(s), s.Zone, s.Reason),
 				Evidence: triage.Evidence{slog.String("zone", s.Zone), slog.String("server", s.Server),
 					slog.String("ns", s.NS), slog.String("reason", s.Reason)},
 				Command: digCmd(s.Server, s.Name, s.Type, "+norecurse"),
@@ -582,4 +582,14 @@ func (t *tracer) judge(err error) {
 			})
 		}
 	}
+}
+
+func serverName(s Step) string {
+	switch {
+	case s.Server == "":
+		return s.NS
+	case s.NS == "":
+		return s.Server + " (root hint)"
+	}
+	return s.Server + " (" + s.NS + ")"
 }

@@ -84,6 +84,7 @@ func tryHierarchy(t *testing.T) (hierarchy, bool) {
 		"ns2.half.test. A "+ip(7),
 		"slow.test. NS ns.slow.test.",
 		"ns.slow.test. A "+ip(8),
+		"ghost.test. NS ns.nowhere.example.test.", // the NS name does not exist
 		"up.test. NS ns.up.test.",
 		"ns.up.test. A "+ip(9),
 	)
@@ -215,6 +216,18 @@ func TestTrace(t *testing.T) {
 			want: []triage.Code{CodeLameDelegation, CodeResolved}, status: triage.Warn,
 			steps: []string{". referral", "test. referral", "half.test. lame", "half.test. answer"},
 			addrs: []string{"192.0.2.7"},
+		},
+		{
+			name: "nameserver without an address", qname: "www.ghost.test", qtype: "A",
+			want: []triage.Code{CodeLameDelegation}, status: triage.Fail,
+			steps: []string{". referral", "test. referral",
+				"  . referral", "  test. referral", "  example.test. nxdomain",
+				"ghost.test. lame"},
+			check: func(t *testing.T, r TraceResult) {
+				f, _ := r.Find(CodeLameDelegation)
+				assert.Equal(t, "ns.nowhere.example.test.", f.Evidence.String("ns"))
+				assert.Equal(t, "", r.Rcode)
+			},
 		},
 		{
 			name: "upward referral", qname: "www.up.test", qtype: "A",
