@@ -448,7 +448,9 @@ func judge(r *Result, name string, types []uint16, o Options) {
 		var noEDNS []string
 		for _, s := range r.Servers {
 			a := s.Answers[j]
-			if a.Rcode != "" && !a.Truncated || a.Rcode != "" && a.Err == nil {
+			// A truncated answer whose TCP retry failed is partial: it
+			// takes no side in the comparison.
+			if a.Rcode != "" && (a.Err == nil || !a.Truncated) {
 				responded = append(responded, a)
 			}
 			if hasData(a) {

@@ -317,6 +317,14 @@ func (t *tracer) iterate(name string, qtype uint16, depth int, roots []nsAddr) (
 				t.step(st)
 				return final, a.Rcode, next, nil
 			}
+			if resp.Authoritative {
+				// An authoritative answer is never a referral, whatever
+				// NS records a non-minimal response carries.
+				st.Kind = StepNoData
+				st.Records = records(resp.Ns)
+				t.step(st)
+				return nil, a.Rcode, "", nil
+			}
 			if z, ns, glue := delegation(resp, name); z != "" {
 				st.Records, st.Glue = records(ns), records(glue)
 				if dns.CountLabel(z) <= dns.CountLabel(zone) || !dns.IsSubDomain(zone, z) {
@@ -329,12 +337,6 @@ func (t *tracer) iterate(name string, qtype uint16, depth int, roots []nsAddr) (
 				newZone, referral = z, t.servers(ns, glue)
 				done = true
 				continue
-			}
-			if resp.Authoritative {
-				st.Kind = StepNoData
-				st.Records = records(resp.Ns)
-				t.step(st)
-				return nil, a.Rcode, "", nil
 			}
 			st.Kind, st.Reason = StepLame, "not authoritative and no referral"
 			t.step(st)
