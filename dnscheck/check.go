@@ -491,6 +491,14 @@ func judge(r *Result, name string, types []uint16, o Options) {
 			}
 			f := serverFinding(c, r.Queried, ts, servers, r.Servers, j, o)
 			f.Status, f.Summary = st, f.Summary+note
+			if c == CodeTimeout && r.ResolvConf != nil && fromResolvConf(r, servers) {
+				// What a silent resolv.conf server costs every lookup
+				// that starts with it.
+				rc := r.ResolvConf
+				f.Summary += fmt.Sprintf("; the stub waits %s per attempt (attempts:%d) before the next server", rc.Timeout, rc.Attempts)
+				f.Evidence = append(f.Evidence, slog.Duration("stub_timeout", rc.Timeout),
+					slog.Int("attempts", rc.Attempts), slog.Bool("rotate", rc.Rotate))
+			}
 			r.Add(f)
 		}
 		if len(noEDNS) > 0 {
@@ -548,6 +556,15 @@ func judge(r *Result, name string, types []uint16, o Options) {
 	judgeHosts(r, o)
 	judgeSearch(r, name)
 	judgeReach(r, o.Port)
+}
+
+func fromResolvConf(r *Result, servers []string) bool {
+	for _, s := range r.Servers {
+		if s.Source != "option" && slices.Contains(servers, s.Addr) {
+			return true
+		}
+	}
+	return false
 }
 
 func serverFinding(c triage.Code, name, ts string, servers []string, all []Server, j int, o Options) triage.Finding {

@@ -541,3 +541,33 @@ func TestCheckRecordJSON(t *testing.T) {
 	require.Len(t, back.Details.Servers, 1)
 	assert.Equal(t, []string{"192.0.2.1"}, back.Details.Servers[0].Answers[0].Addrs)
 }
+
+func TestCheckSilentSystemServer(t *testing.T) {
+	silentIP, goodIP := loopbackNet()+"53", loopbackNet()+"54"
+	for _, ip := range []string{silentIP, goodIP} {
+		pc, err := net.ListenPacket("udp", ip+":53")
+		if err != nil {
+			t.Skipf("resolv.conf cannot name a port; binding %s:53 needs root: %v", ip, err)
+		}
+		pc.Close()
+	}
+	startDNS(t, silentIP, 53, silentServer())
+	z := exampleZone(t)
+	z.recursive = true
+	good := startDNS(t, goodIP, 53, z)
+	rc := filepath.Join(t.TempDir(), "resolv.conf")
+	require.NoError(t, os.WriteFile(rc, []byte("nameserver "+silentIP+"\nnameserver "+goodIP+"\noptions timeout:3 attempts:2 rotate\n"), 0o644))
+
+	r := Check(context.Background(), Options{Name: "www.example.test.", Types: []string{"A"}, ResolvConf: rc,
+		HostsFile: filepath.Join(t.TempDir(), "none"), Resolver: resolverTo(good), QueryTimeout: fastQuery})
+	f, ok := r.Find(CodeTimeout)
+	require.True(t, ok, "findings: %v", r.Findings)
+	assert.Equal(t, triage.Warn, f.Status, "the stub moves on to %s", good)
+	assert.Equal(t, silentIP+":53", f.Evidence.String("servers"))
+	v, _ := f.Evidence.Lookup("stub_timeout")
+	assert.Equal(t, 3*time.Second, v.Duration())
+	n, _ := f.Evidence.Int("attempts")
+	assert.EqualValues(t, 2, n)
+	assert.True(t, r.Has(CodeResolved))
+	assert.ErrorIs(t, r.Err, os.ErrNotExist, "the hosts file named does not exist")
+}

@@ -26,7 +26,9 @@ const (
 	CodeRefused triage.Code = "dns.refused"
 	// CodeTimeout (Fail or Warn): no answer within the query timeout, with
 	// EDNS0 nor without. Check: evidence name, type, servers, rtt (time
-	// spent on the last try), timeout. Trace: servers of one zone did not
+	// spent on the last try), timeout, and for resolv.conf servers what
+	// the stub resolver waits: stub_timeout, attempts, rotate (bool).
+	// Trace: servers of one zone did not
 	// answer, evidence zone, servers, timeout; Fail when none of the
 	// zone's servers answered.
 	CodeTimeout triage.Code = "dns.timeout"
