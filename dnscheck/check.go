@@ -172,10 +172,13 @@ func check(ctx context.Context, o Options, r *Result) error {
 		}
 		extra = append(extra, a)
 	}
+	if o.Port < 0 || o.Port > 65535 {
+		return fmt.Errorf("%w: port %d", triage.ErrInvalid, o.Port)
+	}
 	if o.SkipSystem && len(extra) == 0 {
 		return fmt.Errorf("%w: SkipSystem without Servers leaves nobody to ask", triage.ErrInvalid)
 	}
-	qt := cmp(o.QueryTimeout, DefaultQueryTimeout)
+	qt := orDuration(o.QueryTimeout, DefaultQueryTimeout)
 
 	var errs []error
 	var hosts hostsTable
@@ -229,13 +232,13 @@ func check(ctx context.Context, o Options, r *Result) error {
 	wg.Wait()
 
 	if o.Port > 0 {
-		r.Reach = reachAll(ctx, r, o.Port, cmp(o.DialTimeout, DefaultDialTimeout))
+		r.Reach = reachAll(ctx, r, o.Port, orDuration(o.DialTimeout, DefaultDialTimeout))
 	}
 	judge(r, name, types, o)
 	return errors.Join(errs...)
 }
 
-func cmp(d, def time.Duration) time.Duration {
+func orDuration(d, def time.Duration) time.Duration {
 	if d > 0 {
 		return d
 	}
@@ -579,7 +582,7 @@ func serverFinding(c triage.Code, name, ts string, servers []string, all []Serve
 				ev = append(ev, slog.Duration("rtt", s.Answers[j].RTT))
 			}
 		}
-		ev = append(ev, slog.Duration("timeout", cmp(o.QueryTimeout, DefaultQueryTimeout)))
+		ev = append(ev, slog.Duration("timeout", orDuration(o.QueryTimeout, DefaultQueryTimeout)))
 	case CodeUnreachable:
 		var why string
 		for _, s := range all {

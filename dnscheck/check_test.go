@@ -438,6 +438,7 @@ func TestCheckBadInput(t *testing.T) {
 		{"bad server", Options{Name: "x.test", SkipSystem: true, Servers: []string{"dns.example:53"}}},
 		{"port zero", Options{Name: "x.test", SkipSystem: true, Servers: []string{"127.0.0.1:0"}}},
 		{"nobody to ask", Options{Name: "x.test", SkipSystem: true}},
+		{"port out of range", Options{Name: "x.test", SkipSystem: true, Servers: []string{"127.0.0.1:1"}, Port: 70000}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -68,8 +68,10 @@ const (
 	// its name has no address. Evidence zone, server, ns, reason.
 	CodeLameDelegation triage.Code = "dns.lame_delegation"
 	// CodeLoop (Fail): a trace came back to where it had been: a CNAME
-	// chain that loops, or a nameserver whose address needs itself to be
-	// found. Evidence name, type, kind, chain.
+	// chain that loops, a nameserver whose address needs itself to be
+	// found, or a zone whose every server refers back up (with a lame
+	// delegation finding for each). Evidence name, type, kind ("CNAME
+	// chain", "nameserver lookup needs itself", "referral loop"), chain.
 	CodeLoop triage.Code = "dns.loop"
 	// CodeTooDeep (Fail): a trace exceeded a bound on referrals, CNAME hops
 	// or nested nameserver lookups. Evidence name, type, bound, limit.

@@ -195,7 +195,7 @@ func trace(ctx context.Context, o TraceOptions, r *TraceResult) error {
 		ctx: ctx, o: o, r: r, qtype: types[0],
 		port:     strconv.Itoa(cmpInt(o.Port, 53)),
 		visiting: map[string]bool{},
-		timeout:  cmp(o.StepTimeout, DefaultQueryTimeout),
+		timeout:  orDuration(o.StepTimeout, DefaultQueryTimeout),
 	}
 	r.Type = typeString(t.qtype)
 	rrs, rcode, err := t.resolve(r.Name, t.qtype, 0, roots)
@@ -328,7 +328,10 @@ func (t *tracer) iterate(name string, qtype uint16, depth int, roots []nsAddr) (
 			if z, ns, glue := delegation(resp, name); z != "" {
 				st.Records, st.Glue = records(ns), records(glue)
 				if dns.CountLabel(z) <= dns.CountLabel(zone) || !dns.IsSubDomain(zone, z) {
-					st.Kind, st.Reason = StepLame, "referral to "+z+" does not go down from "+zone
+					// Up (a zone already passed) or sideways: followed,
+					// it would loop.
+					st.Kind, st.Referral = StepLame, z
+					st.Reason = "it refers to " + z + ", not below " + zone
 					t.step(st)
 					continue
 				}
@@ -536,6 +539,16 @@ func (t *tracer) judge(err error) {
 					slog.String("ns", s.NS), slog.String("reason", s.Reason)},
 				Command: digCmd(s.Server, s.Name, s.Type, "+norecurse"),
 			})
+			if s.Referral != "" && !good[s.Zone] {
+				chain := s.Zone + " -> " + s.Referral
+				r.Add(triage.Finding{
+					Code: CodeLoop, Status: triage.Fail,
+					Summary: fmt.Sprintf("resolving %s %s loops (referral loop): %s refers %s to %s", s.Name, s.Type, serverName(s), s.Zone, s.Referral),
+					Evidence: triage.Evidence{slog.String("name", s.Name), slog.String("type", s.Type),
+						slog.String("kind", "referral loop"), slog.String("chain", chain)},
+					Command: "dig +trace " + s.Name + " " + s.Type,
+				})
+			}
 		case StepTimeout:
 			if _, ok := timeouts[s.Zone]; !ok {
 				zones = append(zones, s.Zone)

@@ -230,9 +230,14 @@ func TestTrace(t *testing.T) {
 			},
 		},
 		{
-			name: "upward referral", qname: "www.up.test", qtype: "A",
-			want: []triage.Code{CodeLameDelegation}, status: triage.Fail,
+			name: "referral loop", qname: "www.up.test", qtype: "A",
+			want: []triage.Code{CodeLameDelegation, CodeLoop}, status: triage.Fail,
 			steps: []string{". referral", "test. referral", "up.test. lame"},
+			check: func(t *testing.T, r TraceResult) {
+				f, _ := r.Find(CodeLoop)
+				assert.Equal(t, "up.test. -> test.", f.Evidence.String("chain"))
+				assert.Equal(t, "referral loop", f.Evidence.String("kind"))
+			},
 		},
 		{
 			name: "silent zone", qname: "www.slow.test", qtype: "A",
