@@ -41,6 +41,8 @@ func newRecord(rr dns.RR) Record {
 	}
 }
 
+// String formats the record as dig and zone files do:
+// "name<TAB>ttl<TAB>IN<TAB>type<TAB>data".
 func (r Record) String() string {
 	return r.Name + "\t" + itoa(int(r.TTL)) + "\tIN\t" + r.Type + "\t" + r.Data
 }

@@ -318,7 +318,7 @@ func section(w io.Writer, title string, recs []dnscheck.Record) {
 	}
 	fmt.Fprintf(w, ";; %s SECTION:\n", title)
 	for _, r := range recs {
-		fmt.Fprintf(w, "%s\t%d\tIN\t%s\t%s\n", r.Name, r.TTL, r.Type, r.Data)
+		fmt.Fprintln(w, r)
 	}
 	fmt.Fprintln(w)
 }
@@ -392,7 +392,7 @@ func runTrace(ctx context.Context, o options, stdout, stderr io.Writer) int {
 func writeStep(w io.Writer, s dnscheck.Step) {
 	indent := strings.Repeat("  ", s.Depth)
 	for _, r := range s.Records {
-		fmt.Fprintf(w, "%s%s\t%d\tIN\t%s\t%s\n", indent, r.Name, r.TTL, r.Type, r.Data)
+		fmt.Fprintln(w, indent+r.String())
 	}
 	host, port := splitServer(s.Server)
 	from := fmt.Sprintf("%s#%s(%s)", host, port, orDefault(s.NS, host))
