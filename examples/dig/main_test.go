@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -103,6 +104,7 @@ func TestDig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
 			code := run(context.Background(), tt.args, &out, &errb)
+			t.Logf("dig %s\n%s", strings.Join(tt.args, " "), out.String())
 			assert.Equal(t, tt.code, code, "stderr: %s", errb.String())
 			for _, c := range tt.contains {
 				assert.Contains(t, out.String(), c)
