@@ -1,0 +1,111 @@
+package dnscheck
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+	"github.com/stretchr/testify/require"
+)
+
+func benchServer(b *testing.B) string {
+	z := exampleZone(b)
+	z.recursive = true
+	return startDNS(b, loopbackNet()+"1", 0, z)
+}
+
+// BenchmarkQuery is one direct A query to a loopback server with EDNS0,
+// the hot path of Check.
+func BenchmarkQuery(b *testing.B) {
+	addr := benchServer(b)
+	e := exchanger{timeout: fastQuery, recurse: true}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		a := e.query(ctx, addr, "www.example.test.", dns.TypeA)
+		if len(a.Addrs) != 1 {
+			b.Fatalf("answer: %+v", a)
+		}
+	}
+}
+
+// BenchmarkQueryBare is the same exchange with miekg/dns alone (no
+// fallbacks, no result building), the floor BenchmarkQuery is held to.
+func BenchmarkQueryBare(b *testing.B) {
+	addr := benchServer(b)
+	c := &dns.Client{Timeout: fastQuery}
+	b.ReportAllocs()
+	for b.Loop() {
+		m := new(dns.Msg)
+		m.SetQuestion("www.example.test.", dns.TypeA)
+		m.SetEdns0(ednsSize, false)
+		r, _, err := c.Exchange(m, addr)
+		if err != nil || len(r.Answer) != 1 {
+			b.Fatalf("%v %v", r, err)
+		}
+	}
+}
+
+// BenchmarkCheck is a whole Check (A and AAAA, compared) against one
+// loopback server.
+func BenchmarkCheck(b *testing.B) {
+	addr := benchServer(b)
+	o := Options{Name: "www.example.test", Servers: []string{addr}, SkipSystem: true, QueryTimeout: fastQuery}
+	b.ReportAllocs()
+	for b.Loop() {
+		r := Check(context.Background(), o)
+		if len(r.Findings) != 2 {
+			b.Fatalf("findings: %v", r.Findings)
+		}
+	}
+}
+
+func BenchmarkParseResolvConf(b *testing.B) {
+	data, err := os.ReadFile("testdata/resolv-full.conf")
+	require.NoError(b, err)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := ParseResolvConf(strings.NewReader(string(data))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCommand times whole programs against the same loopback server
+// in the same run: dig(1) (package dnsutils) and examples/dig, both with
+// +short. Each iteration is one process.
+func BenchmarkCommand(b *testing.B) {
+	addr := benchServer(b)
+	host, port, _ := net.SplitHostPort(addr)
+	run := func(b *testing.B, name string, args ...string) {
+		b.ReportAllocs()
+		for b.Loop() {
+			out, err := exec.Command(name, args...).Output()
+			if err != nil || strings.TrimSpace(string(out)) != "192.0.2.1" {
+				b.Fatalf("%s: %v: %q", name, err, out)
+			}
+		}
+	}
+	b.Run("dig", func(b *testing.B) {
+		dig, err := exec.LookPath("dig")
+		if err != nil {
+			b.Skip("dig not installed (package dnsutils)")
+		}
+		run(b, dig, "@"+host, "-p", port, "www.example.test", "A", "+short", "+tries=1")
+	})
+	b.Run("examples-dig", func(b *testing.B) {
+		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		bin := filepath.Join(b.TempDir(), "dig")
+		if out, err := exec.Command(gobin, "build", "-o", bin, "../examples/dig").CombinedOutput(); err != nil {
+			b.Skipf("cannot build examples/dig: %v: %s", err, out)
+		}
+		run(b, bin, "@"+addr, "www.example.test", "A", "+short")
+	})
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/dnscheck"
+)
+
+func init() { register(planDNS) }
+
+// planDNS resolves -dns NAME, or the -url host when it is a name, through
+// the application's view and every resolver (resolv.conf's and each
+// -dns-server), compared. When the name comes from -url, its addresses are
+// dialled on the URL's port to catch "works on IPv4, hangs on IPv6".
+func planDNS(c *config) ([]planned, error) {
+	name := strings.TrimSpace(c.dns)
+	port := 0
+	if c.url != "" {
+		u, err := url.Parse(c.url)
+		if err == nil && u.Hostname() != "" {
+			host := u.Hostname()
+			if _, err := netip.ParseAddr(host); err != nil && (name == "" || strings.EqualFold(strings.TrimSuffix(name, "."), host)) {
+				name = host
+				port = urlPort(u)
+			}
+		}
+	}
+	if name == "" {
+		if len(c.dnsServer) > 0 {
+			return nil, usagef("-dns-server needs -dns NAME or a -url whose host is a name")
+		}
+		return nil, nil
+	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		return nil, usagef("-dns %s: give a name, not an address", name)
+	}
+	for _, s := range c.dnsServer {
+		if !validServer(s) {
+			return nil, usagef("-dns-server %q: want ADDR or ADDR:PORT, such as 10.0.0.2:53 or [::1]:53", s)
+		}
+	}
+	opts := dnscheck.Options{Name: name, Servers: append([]string(nil), c.dnsServer...), Port: port}
+	return []planned{{
+		step: stepDNSHTTP,
+		check: triage.Func("dnscheck", func(ctx context.Context) dnscheck.Result {
+			return dnscheck.Check(ctx, opts)
+		}),
+	}}, nil
+}
+
+func validServer(s string) bool {
+	if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return true
+	}
+	ap, err := netip.ParseAddrPort(s)
+	return err == nil && ap.Port() != 0
+}
+
+func urlPort(u *url.URL) int {
+	if p := u.Port(); p != "" {
+		n, _ := strconv.Atoi(p)
+		return n
+	}
+	switch u.Scheme {
+	case "https":
+		return 443
+	case "http":
+		return 80
+	}
+	return 0
+}
