@@ -144,11 +144,6 @@ func Check(ctx context.Context, o Options) Result {
 	return r
 }
 
-type job struct {
-	server int
-	types  []uint16
-}
-
 func check(ctx context.Context, o Options, r *Result) error {
 	name := strings.TrimSpace(o.Name)
 	if name == "" {

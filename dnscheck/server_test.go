@@ -6,7 +6,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -69,8 +68,6 @@ type zone struct {
 	rrs       []dns.RR
 	recursive bool
 	queries   atomic.Int64
-	mu        sync.Mutex
-	asked     []string // "name type" in arrival order
 }
 
 func newZone(t testing.TB, origin string, lines ...string) *zone {
@@ -94,9 +91,6 @@ func (z *zone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		return
 	}
 	q := req.Question[0]
-	z.mu.Lock()
-	z.asked = append(z.asked, strings.ToLower(q.Name)+" "+dns.TypeToString[q.Qtype])
-	z.mu.Unlock()
 	m.Authoritative = !z.recursive
 	m.RecursionAvailable = z.recursive
 	if o := req.IsEdns0(); o != nil {
@@ -111,12 +105,6 @@ func (z *zone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	z.answer(m, q.Name, q.Qtype)
 	_ = w.WriteMsg(m)
-}
-
-func (z *zone) names() []string {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	return append([]string(nil), z.asked...)
 }
 
 func (z *zone) answer(m *dns.Msg, name string, qtype uint16) {
