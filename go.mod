@@ -8,4 +8,7 @@ require (
 	golang.org/x/sys v0.47.0
 )
 
-require go.yaml.in/yaml/v3 v3.0.5 // indirect
+require (
+	github.com/shirou/gopsutil/v4 v4.26.8 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)
