@@ -77,6 +77,11 @@ const (
 // their options leave it zero.
 const DefaultWindow = 250 * time.Millisecond
 
+// MinJudgeWindow is the shortest window over which CPU use is judged. The
+// kernel counts CPU time in 10ms ticks, so a shorter window still reports
+// its percentages but raises no CPU, swap or hot-thread findings.
+const MinJudgeWindow = 100 * time.Millisecond
+
 // HostOptions configures [Host]. The zero value checks this host with the
 // default window and thresholds.
 type HostOptions struct {

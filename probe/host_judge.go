@@ -96,7 +96,7 @@ func hostTimesDelta(a, b hostCPUTimes) hostCPUTimes {
 
 // hostFacts are what the judge needs beyond the result itself.
 type hostFacts struct {
-	sampled           bool   // both samples were taken
+	sampled           bool   // both samples were taken, MinJudgeWindow apart
 	oomInWindow       uint64 // host oom_kill growth during the window
 	cgroupOOMInWindow uint64
 	throttledInWindow bool // Cgroup.ThrottledPct is of the window

@@ -77,7 +77,7 @@ func hostRun(ctx context.Context, o *HostOptions, r *HostResult) error {
 			return err
 		}
 		r.Window = time.Since(t1)
-		facts.sampled = true
+		facts.sampled = r.Window >= MinJudgeWindow
 	}
 	r.CPU = hostCPU(stat1, stat2)
 	r.Load.ProcsRunning, r.Load.ProcsBlocked = stat2.procsRunning, stat2.procsBlocked

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/triagekit/triage"
+	"go.uber.org/goleak"
 )
 
 // fixtureHost runs the host check on a fixture tree under testdata/host.
@@ -232,6 +233,7 @@ func TestHostThisMachine(t *testing.T) {
 }
 
 func TestHostReturnsWithinDeadline(t *testing.T) {
+	defer goleak.VerifyNone(t)
 	t.Run("window longer than the deadline", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()

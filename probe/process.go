@@ -74,7 +74,8 @@ type ProcessOptions struct {
 	// CodeProcessFDsNearLimit. If zero, 80.
 	FDsPct float64
 	// ThreadHotPct is the share of one core a single thread must use to
-	// raise CodeProcessThreadHot. If zero, 90.
+	// raise CodeProcessThreadHot. If zero, 90. Windows shorter than
+	// MinJudgeWindow raise no hot threads.
 	ThreadHotPct float64
 	// RecentStart is the uptime under which CodeProcessRestartedRecently
 	// is raised. If zero, 5 minutes; negative turns the finding off.

@@ -435,6 +435,9 @@ func procJudge(r *ProcessResult, o *ProcessOptions, p ProcessInfo, window time.D
 	}
 	hot := cmp.Or(o.ThreadHotPct, 90)
 	for _, t := range p.HotThreads {
+		if window < MinJudgeWindow {
+			break
+		}
 		if t.CPUPct < hot {
 			break
 		}

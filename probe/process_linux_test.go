@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/triagekit/triage"
+	"go.uber.org/goleak"
 )
 
 // helperEnv marks a re-executed test binary that plays a child process
@@ -283,6 +284,7 @@ type helperCheck struct {
 }
 
 func TestProcessReturnsWithinDeadline(t *testing.T) {
+	defer goleak.VerifyNone(t)
 	cmd := startChild(t, exec.Command("sleep", "60"))
 	t.Run("window longer than the deadline", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
