@@ -13,49 +13,177 @@ import (
 	"time"
 )
 
-// cgroupLocation finds the cgroup v2 directory to judge. ok is false when
-// there is no cgroup2 mount or the process is in no v2 cgroup.
-func cgroupLocation(procRoot, sysRoot string, o *HostOptions) (dir, cgPath string, ok bool, err error) {
-	root, mountRoot := o.CgroupRoot, "/"
-	if root == "" {
-		b, err := os.ReadFile(filepath.Join(procRoot, "self", "mountinfo"))
-		if err != nil {
-			return "", "", false, fmt.Errorf("finding the cgroup2 mount: %w", err)
+// cgroupLoc is where the judged cgroup's files are. For cgroup v2 both
+// directories are the same; for v1 they are the memory and cpu
+// controllers' own hierarchies.
+type cgroupLoc struct {
+	version        int
+	path           string // as in /proc/self/cgroup, below the mount
+	memDir, cpuDir string // "" when the controller is not mounted (v1)
+}
+
+// file names the cgroup's file for a person to cat.
+func (l cgroupLoc) file(name string) string {
+	dir := l.memDir
+	if strings.HasPrefix(name, "cpu") {
+		dir = l.cpuDir
+	}
+	return filepath.Join(dir, name)
+}
+
+// cgroupLocation finds the cgroup to judge: the cgroup v2 one, or on a
+// host whose v2 tree has no memory or cpu controller (cgroup v1, or the
+// hybrid layout with an empty v2 tree) the v1 memory and cpu cgroups. ok
+// is false when there is none.
+func cgroupLocation(procRoot, sysRoot string, o *HostOptions) (loc cgroupLoc, ok bool, err error) {
+	var mountinfo, self []byte
+	if o.CgroupRoot == "" || o.CgroupPath == "" {
+		if mountinfo, err = os.ReadFile(filepath.Join(procRoot, "self", "mountinfo")); err != nil {
+			return loc, false, fmt.Errorf("finding the cgroup mounts: %w", err)
 		}
-		var found bool
-		mountRoot, root, found = parseCgroupMountinfo(b)
-		if !found {
-			return "", "", false, nil
-		}
-		// A mount under /sys is looked up under SysRoot, so a fixture
-		// tree stands in for the real one.
-		if rel, under := strings.CutPrefix(root, "/sys/"); under {
-			root = filepath.Join(sysRoot, rel)
-		} else if root == "/sys" {
-			root = sysRoot
+		if self, err = os.ReadFile(filepath.Join(procRoot, "self", "cgroup")); err != nil {
+			return loc, false, fmt.Errorf("finding the process's cgroup: %w", err)
 		}
 	}
-	cgPath = o.CgroupPath
-	if cgPath == "" {
-		b, err := os.ReadFile(filepath.Join(procRoot, "self", "cgroup"))
-		if err != nil {
-			return "", "", false, fmt.Errorf("finding the process's cgroup: %w", err)
+	rebase := func(mp string) string {
+		if rel, under := strings.CutPrefix(mp, "/sys/"); under {
+			return filepath.Join(sysRoot, rel)
+		} else if mp == "/sys" {
+			return sysRoot
 		}
-		var found bool
-		cgPath, found = parseCgroupSelf(b)
+		return mp
+	}
+
+	root, mountRoot, v2 := o.CgroupRoot, "/", o.CgroupRoot != ""
+	if !v2 {
+		mountRoot, root, v2 = parseCgroupMountinfo(mountinfo)
+		root = rebase(root)
+	}
+	cgPath, havePath := o.CgroupPath, o.CgroupPath != ""
+	if !havePath && v2 {
+		cgPath, havePath = parseCgroupSelf(self)
+		cgPath = cgroupStrip(cgPath, mountRoot)
+	}
+	if v2 && havePath {
+		cgPath = path.Clean("/" + cgPath)
+		dir := filepath.Join(root, filepath.FromSlash(cgPath))
+		loc = cgroupLoc{version: 2, path: cgPath, memDir: dir, cpuDir: dir}
+		// An explicit choice is kept; so is a v2 cgroup with controllers.
+		if o.CgroupRoot != "" || o.CgroupPath != "" || cgroupHasV2Controllers(root) {
+			return loc, true, nil
+		}
+	}
+
+	// cgroup v1: the memory and cpu controllers, each in its hierarchy.
+	v1 := cgroupLoc{version: 1}
+	for _, ctl := range []string{"memory", "cpu"} {
+		mRoot, mPoint, found := parseCgroupV1Mount(mountinfo, ctl)
 		if !found {
-			return "", "", false, nil
+			continue
 		}
-		// The mount may show only part of the hierarchy (a container's
-		// bind mount): strip the part it hides.
-		if mountRoot != "/" {
-			if rel, under := strings.CutPrefix(cgPath, mountRoot); under && (rel == "" || rel[0] == '/') {
-				cgPath = rel
+		p, found := parseCgroupV1Self(self, ctl)
+		if !found {
+			continue
+		}
+		p = path.Clean("/" + cgroupStrip(p, mRoot))
+		dir := filepath.Join(rebase(mPoint), filepath.FromSlash(p))
+		if ctl == "memory" {
+			v1.memDir, v1.path = dir, p
+		} else {
+			v1.cpuDir = dir
+			if v1.path == "" {
+				v1.path = p
 			}
 		}
 	}
-	cgPath = path.Clean("/" + cgPath)
-	return filepath.Join(root, filepath.FromSlash(cgPath)), cgPath, true, nil
+	if v1.memDir != "" || v1.cpuDir != "" {
+		return v1, true, nil
+	}
+	return loc, loc.version == 2, nil
+}
+
+// cgroupStrip removes the part of a cgroup path a mount hides (a
+// container's bind mount of its own subtree).
+func cgroupStrip(cgPath, mountRoot string) string {
+	if mountRoot == "/" || mountRoot == "" {
+		return cgPath
+	}
+	if rel, under := strings.CutPrefix(cgPath, mountRoot); under && (rel == "" || rel[0] == '/') {
+		return rel
+	}
+	return cgPath
+}
+
+// cgroupHasV2Controllers reports whether the v2 tree at root has the
+// memory or cpu controller; the hybrid layout's v2 tree has neither.
+func cgroupHasV2Controllers(root string) bool {
+	b, err := os.ReadFile(filepath.Join(root, "cgroup.controllers"))
+	if err != nil {
+		return false
+	}
+	for _, c := range strings.Fields(string(b)) {
+		if c == "memory" || c == "cpu" {
+			return true
+		}
+	}
+	return false
+}
+
+// parseCgroupV1Mount returns the root and mount point of the cgroup v1
+// hierarchy that holds controller.
+func parseCgroupV1Mount(b []byte, controller string) (mountRoot, mountPoint string, ok bool) {
+	for len(b) > 0 {
+		var line []byte
+		line, b = hostNextLine(b)
+		left, right, found := bytes.Cut(line, []byte(" - "))
+		if !found {
+			continue
+		}
+		fstype, rest := hostField(right)
+		if string(fstype) != "cgroup" {
+			continue
+		}
+		_, rest = hostField(rest) // source
+		opts, _ := hostField(rest)
+		if !cgroupListHas(string(opts), controller) {
+			continue
+		}
+		f := bytes.Fields(left)
+		if len(f) < 5 {
+			continue
+		}
+		return cgroupUnescape(string(f[3])), cgroupUnescape(string(f[4])), true
+	}
+	return "", "", false
+}
+
+// parseCgroupV1Self returns the path of controller's line in a
+// /proc/<pid>/cgroup file ("4:memory:/docker/abc" or "2:cpu,cpuacct:/x").
+func parseCgroupV1Self(b []byte, controller string) (string, bool) {
+	for len(b) > 0 {
+		var line []byte
+		line, b = hostNextLine(b)
+		_, rest, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		ctls, p, ok := bytes.Cut(rest, []byte(":"))
+		if ok && cgroupListHas(string(ctls), controller) {
+			return string(p), true
+		}
+	}
+	return "", false
+}
+
+func cgroupListHas(list, item string) bool {
+	for len(list) > 0 {
+		var f string
+		f, list, _ = strings.Cut(list, ",")
+		if f == item {
+			return true
+		}
+	}
+	return false
 }
 
 // parseCgroupMountinfo returns the root and mount point of the first
@@ -152,64 +280,96 @@ type cgroupCounters struct {
 	oomKill                               uint64
 }
 
-// readCgroup reads the cgroup directory dir. Files the cgroup does not
-// have (the root cgroup has no memory.max, a controller may be off) are
-// left at zero.
-func readCgroup(dir, cgPath string) (*Cgroup, cgroupCounters, error) {
+// cgroupV1Unlimited is where cgroup v1 memory limits start to mean "no
+// limit": the kernel reports an unset limit as the largest page count
+// times the page size (9223372036854771712 on 4KiB pages).
+const cgroupV1Unlimited = 1 << 62
+
+// readCgroup reads the cgroup at loc. Files the cgroup does not have (the
+// root cgroup has no memory.max, a controller may be off) are left at
+// zero.
+func readCgroup(loc cgroupLoc) (*Cgroup, cgroupCounters, error) {
 	var c cgroupCounters
-	cg := &Cgroup{Path: cgPath}
-	if _, err := os.Stat(dir); err != nil {
-		return nil, c, fmt.Errorf("cgroup %s: %w", cgPath, err)
+	cg := &Cgroup{Path: loc.path, Version: loc.version}
+	for _, d := range []string{loc.memDir, loc.cpuDir} {
+		if d == "" {
+			continue
+		}
+		if _, err := os.Stat(d); err != nil {
+			return nil, c, fmt.Errorf("cgroup %s: %w", loc.path, err)
+		}
 	}
-	if b, err := cgroupRead(dir, "memory.max"); err != nil {
+	maxFile, curFile, inactiveKey := "memory.max", "memory.current", "inactive_file"
+	if loc.version == 1 {
+		maxFile, curFile, inactiveKey = "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"
+	}
+	if b, err := cgroupRead(loc.memDir, maxFile); err != nil {
 		return nil, c, err
 	} else if b != nil {
 		v, limited, err := parseCgroupMemoryValue(b)
 		if err != nil {
-			return nil, c, fmt.Errorf("cgroup %s memory.max: %w", cgPath, err)
+			return nil, c, fmt.Errorf("cgroup %s %s: %w", loc.path, maxFile, err)
 		}
-		if limited {
+		if limited && v < cgroupV1Unlimited {
 			cg.MemoryMaxBytes = v
 		}
 	}
-	if b, err := cgroupRead(dir, "memory.current"); err != nil {
+	if b, err := cgroupRead(loc.memDir, curFile); err != nil {
 		return nil, c, err
 	} else if b != nil {
 		v, _, err := parseCgroupMemoryValue(b)
 		if err != nil {
-			return nil, c, fmt.Errorf("cgroup %s memory.current: %w", cgPath, err)
+			return nil, c, fmt.Errorf("cgroup %s %s: %w", loc.path, curFile, err)
 		}
 		cg.MemoryCurrentBytes = v
 	}
 	cg.WorkingSetBytes = cg.MemoryCurrentBytes
-	if b, err := cgroupRead(dir, "memory.stat"); err != nil {
+	if b, err := cgroupRead(loc.memDir, "memory.stat"); err != nil {
 		return nil, c, err
 	} else if b != nil {
 		_ = parseHostKV(b, func(k []byte, v uint64) {
-			if string(k) == "inactive_file" {
-				if v < cg.WorkingSetBytes {
-					cg.WorkingSetBytes -= v
-				} else {
-					cg.WorkingSetBytes = 0
-				}
+			if string(k) == inactiveKey {
+				cg.WorkingSetBytes -= min(v, cg.WorkingSetBytes)
 			}
 		})
 	}
 	if cg.MemoryMaxBytes > 0 {
 		cg.MemoryUsedPct = pct(float64(cg.WorkingSetBytes), float64(cg.MemoryMaxBytes))
 	}
-	if b, err := cgroupRead(dir, "cpu.max"); err != nil {
-		return nil, c, err
-	} else if b != nil {
-		q, p, limited, err := parseCgroupCPUMax(b)
-		if err != nil {
-			return nil, c, fmt.Errorf("cgroup %s cpu.max: %w", cgPath, err)
+	if loc.version == 2 {
+		if b, err := cgroupRead(loc.cpuDir, "cpu.max"); err != nil {
+			return nil, c, err
+		} else if b != nil {
+			q, p, limited, err := parseCgroupCPUMax(b)
+			if err != nil {
+				return nil, c, fmt.Errorf("cgroup %s cpu.max: %w", loc.path, err)
+			}
+			if limited {
+				cg.CPUQuotaCores = float64(q) / float64(p)
+			}
 		}
-		if limited {
-			cg.CPUQuotaCores = float64(q) / float64(p)
+	} else {
+		q, err := cgroupRead(loc.cpuDir, "cpu.cfs_quota_us")
+		if err != nil {
+			return nil, c, err
+		}
+		p, err := cgroupRead(loc.cpuDir, "cpu.cfs_period_us")
+		if err != nil {
+			return nil, c, err
+		}
+		if q != nil && p != nil {
+			quota, err1 := strconv.ParseInt(string(bytes.TrimSpace(q)), 10, 64)
+			period, err2 := strconv.ParseUint(string(bytes.TrimSpace(p)), 10, 64)
+			if err1 != nil || err2 != nil || period == 0 {
+				return nil, c, fmt.Errorf("cgroup %s cpu.cfs_quota_us %q / cpu.cfs_period_us %q: %w",
+					loc.path, bytes.TrimSpace(q), bytes.TrimSpace(p), errHostMalformed)
+			}
+			if quota > 0 {
+				cg.CPUQuotaCores = float64(quota) / float64(period)
+			}
 		}
 	}
-	c, err := readCgroupCounters(dir, cgPath)
+	c, err := readCgroupCounters(loc)
 	if err != nil {
 		return nil, c, err
 	}
@@ -219,12 +379,15 @@ func readCgroup(dir, cgPath string) (*Cgroup, cgroupCounters, error) {
 	if c.nrPeriods > 0 {
 		cg.ThrottledPct = pct(float64(c.nrThrottled), float64(c.nrPeriods))
 	}
+	if loc.version == 1 {
+		return cg, c, nil
+	}
 	var pr Pressure
 	for _, f := range []struct {
 		name string
 		dst  **PSI
 	}{{"cpu.pressure", &pr.CPU}, {"memory.pressure", &pr.Memory}, {"io.pressure", &pr.IO}} {
-		b, err := cgroupRead(dir, f.name)
+		b, err := cgroupRead(loc.memDir, f.name)
 		if err != nil {
 			return nil, c, err
 		}
@@ -233,7 +396,7 @@ func readCgroup(dir, cgPath string) (*Cgroup, cgroupCounters, error) {
 		}
 		p, err := parseHostPSI(b)
 		if err != nil {
-			return nil, c, fmt.Errorf("cgroup %s %s: %w", cgPath, f.name, err)
+			return nil, c, fmt.Errorf("cgroup %s %s: %w", loc.path, f.name, err)
 		}
 		*f.dst = &p
 	}
@@ -244,9 +407,9 @@ func readCgroup(dir, cgPath string) (*Cgroup, cgroupCounters, error) {
 }
 
 // readCgroupCounters reads the counters the window compares.
-func readCgroupCounters(dir, cgPath string) (cgroupCounters, error) {
+func readCgroupCounters(loc cgroupLoc) (cgroupCounters, error) {
 	var c cgroupCounters
-	if b, err := cgroupRead(dir, "cpu.stat"); err != nil {
+	if b, err := cgroupRead(loc.cpuDir, "cpu.stat"); err != nil {
 		return c, err
 	} else if b != nil {
 		_ = parseHostKV(b, func(k []byte, v uint64) {
@@ -257,10 +420,16 @@ func readCgroupCounters(dir, cgPath string) (cgroupCounters, error) {
 				c.nrThrottled = v
 			case "throttled_usec":
 				c.throttledUsec = v
+			case "throttled_time": // cgroup v1, in nanoseconds
+				c.throttledUsec = v / 1000
 			}
 		})
 	}
-	if b, err := cgroupRead(dir, "memory.events"); err != nil {
+	events := "memory.events"
+	if loc.version == 1 {
+		events = "memory.oom_control"
+	}
+	if b, err := cgroupRead(loc.memDir, events); err != nil {
 		return c, err
 	} else if b != nil {
 		_ = parseHostKV(b, func(k []byte, v uint64) {
@@ -276,6 +445,9 @@ func readCgroupCounters(dir, cgPath string) (cgroupCounters, error) {
 // have it (controller not enabled, root cgroup). Some cgroup files exist
 // but refuse reads (EOPNOTSUPP, EINVAL); they count as missing too.
 func cgroupRead(dir, name string) ([]byte, error) {
+	if dir == "" {
+		return nil, nil
+	}
 	b, err := os.ReadFile(filepath.Join(dir, name))
 	switch {
 	case err == nil:

@@ -92,12 +92,18 @@ type HostOptions struct {
 	// SysRoot instead.
 	SysRoot string
 	// CgroupRoot is the cgroup v2 mount. If empty, it is taken from
-	// ProcRoot/self/mountinfo (the cgroup2 line); when there is none, no
-	// cgroup is checked.
+	// ProcRoot/self/mountinfo (the cgroup2 line).
 	CgroupRoot string
-	// CgroupPath is the cgroup to judge, relative to CgroupRoot, such as
-	// "/system.slice/nginx.service". If empty, the current process's
-	// cgroup is used (the "0::" line of ProcRoot/self/cgroup).
+	// CgroupPath is the cgroup v2 cgroup to judge, relative to
+	// CgroupRoot, such as "/system.slice/nginx.service". If empty, the
+	// current process's cgroup is used (the "0::" line of
+	// ProcRoot/self/cgroup).
+	//
+	// When both are empty and the v2 tree has neither the memory nor the
+	// cpu controller (a cgroup v1 host, or the hybrid layout with an
+	// empty v2 tree), the process's cgroup v1 memory and cpu cgroups are
+	// judged instead, and [Cgroup.Version] is 1. With no cgroup at all,
+	// HostResult.Cgroup is nil.
 	CgroupPath string
 	// Window is how long CPU, swap and throttling counters are sampled. If
 	// zero, DefaultWindow is used. It is shortened to half of what is left
@@ -160,7 +166,7 @@ type HostResult struct {
 	// Pressure is the host's pressure stall information; nil when the
 	// kernel has none (no /proc/pressure).
 	Pressure *Pressure `json:"pressure,omitempty"`
-	// Cgroup is the cgroup v2 the check judged; nil when there is none.
+	// Cgroup is the cgroup the check judged; nil when there is none.
 	Cgroup *Cgroup `json:"cgroup,omitempty"`
 	// OOMKills is the kernel's oom_kill counter since boot; nil when the
 	// kernel does not report it.
@@ -246,11 +252,17 @@ type PSILine struct {
 	Total  time.Duration `json:"total"`
 }
 
-// Cgroup is the cgroup v2 the host check judged.
+// Cgroup is the cgroup the host check judged. The field comments name the
+// cgroup v2 files; on cgroup v1 they come from memory.limit_in_bytes,
+// memory.usage_in_bytes, total_inactive_file, memory.oom_control,
+// cpu.cfs_quota_us / cpu.cfs_period_us and cpu.stat throttled_time.
 type Cgroup struct {
-	// Path is the cgroup's path below the cgroup2 mount, such as
+	// Path is the cgroup's path below its mount, such as
 	// "/system.slice/nginx.service".
 	Path string `json:"path"`
+	// Version is 2 for the unified hierarchy, 1 when the limits came
+	// from cgroup v1's memory and cpu controllers.
+	Version int `json:"version"`
 	// MemoryMaxBytes is memory.max; zero means no limit ("max" or no file).
 	MemoryMaxBytes     uint64 `json:"memory_max_bytes"`
 	MemoryCurrentBytes uint64 `json:"memory_current_bytes"`

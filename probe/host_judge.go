@@ -100,7 +100,7 @@ type hostFacts struct {
 	oomInWindow       uint64 // host oom_kill growth during the window
 	cgroupOOMInWindow uint64
 	throttledInWindow bool // Cgroup.ThrottledPct is of the window
-	cgroupDir         string
+	cgroup            cgroupLoc
 }
 
 // hostJudge adds the findings the result's values call for.
@@ -188,7 +188,7 @@ func hostJudge(r *HostResult, th HostThresholds, f hostFacts) {
 	if cg := r.Cgroup; cg != nil {
 		// The root cgroup's pressure is the host's, judged above.
 		if cg.Pressure != nil && cg.Path != "/" {
-			hostJudgePressure(r, th, cg.Pressure, "cgroup", f.cgroupDir)
+			hostJudgePressure(r, th, cg.Pressure, "cgroup", f.cgroup.memDir)
 		}
 		if cg.CPUQuotaCores > 0 && cg.ThrottledPct >= th.CgroupThrottledPct {
 			scope, during := "total", "since the cgroup was made"
@@ -204,7 +204,7 @@ func hostJudge(r *HostResult, th HostThresholds, f hostFacts) {
 					slog.Uint64("nr_periods", cg.NrPeriods), slog.Uint64("nr_throttled", cg.NrThrottled),
 					slog.Int64("throttled_usec", cg.Throttled.Microseconds()),
 					slog.Float64("quota_cores", cg.CPUQuotaCores), slog.String("scope", scope)},
-				Command: "cat " + filepath.Join(f.cgroupDir, "cpu.max") + " " + filepath.Join(f.cgroupDir, "cpu.stat"),
+				Command: "cat " + f.cgroup.file(cgroupFile(cg, "cpu.max", "cpu.cfs_quota_us")) + " " + f.cgroup.file("cpu.stat"),
 			})
 		}
 		if cg.MemoryMaxBytes > 0 && cg.MemoryUsedPct >= th.CgroupMemoryPct {
@@ -216,7 +216,8 @@ func hostJudge(r *HostResult, th HostThresholds, f hostFacts) {
 				Evidence: triage.Evidence{slog.String("cgroup", cg.Path), slog.Float64("used_pct", cg.MemoryUsedPct),
 					slog.Uint64("current_bytes", cg.MemoryCurrentBytes),
 					slog.Uint64("working_set_bytes", cg.WorkingSetBytes), slog.Uint64("max_bytes", cg.MemoryMaxBytes)},
-				Command: "cat " + filepath.Join(f.cgroupDir, "memory.current") + " " + filepath.Join(f.cgroupDir, "memory.max"),
+				Command: "cat " + f.cgroup.file(cgroupFile(cg, "memory.current", "memory.usage_in_bytes")) + " " +
+					f.cgroup.file(cgroupFile(cg, "memory.max", "memory.limit_in_bytes")),
 			})
 		}
 		if cg.OOMKills > 0 {
@@ -227,7 +228,7 @@ func hostJudge(r *HostResult, th HostThresholds, f hostFacts) {
 					cg.OOMKills, cg.Path, f.cgroupOOMInWindow),
 				Evidence: triage.Evidence{slog.String("scope", "cgroup"), slog.Uint64("oom_kills", cg.OOMKills),
 					slog.Uint64("oom_kills_in_window", f.cgroupOOMInWindow), slog.String("cgroup", cg.Path)},
-				Command: "cat " + filepath.Join(f.cgroupDir, "memory.events"),
+				Command: "cat " + f.cgroup.file(cgroupFile(cg, "memory.events", "memory.oom_control")),
 			})
 		}
 	}
@@ -296,4 +297,12 @@ func hostBytes(n uint64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// cgroupFile picks a file name by cgroup version.
+func cgroupFile(cg *Cgroup, v2, v1 string) string {
+	if cg.Version == 1 {
+		return v1
+	}
+	return v2
 }

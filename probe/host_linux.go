@@ -42,13 +42,13 @@ func hostRun(ctx context.Context, o *HostOptions, r *HostResult) error {
 	if err != nil {
 		return err
 	}
-	cgDir, cgPath, haveCg, err := cgroupLocation(procRoot, sysRoot, o)
+	loc, haveCg, err := cgroupLocation(procRoot, sysRoot, o)
 	if err != nil {
 		return err
 	}
 	var cg1 cgroupCounters
 	if haveCg {
-		if cg1, err = readCgroupCounters(cgDir, cgPath); err != nil {
+		if cg1, err = readCgroupCounters(loc); err != nil {
 			return err
 		}
 	}
@@ -67,7 +67,7 @@ func hostRun(ctx context.Context, o *HostOptions, r *HostResult) error {
 		ctxErr = fmt.Errorf("no time left to sample: %w", context.DeadlineExceeded)
 	}
 
-	facts := hostFacts{cgroupDir: cgDir}
+	facts := hostFacts{cgroup: loc}
 	stat2, vm2 := stat1, vm1
 	if ctxErr == nil {
 		if stat2, err = rd.stat(procRoot); err != nil {
@@ -143,7 +143,7 @@ func hostRun(ctx context.Context, o *HostOptions, r *HostResult) error {
 	}
 
 	if haveCg {
-		cg, cg2, err := readCgroup(cgDir, cgPath)
+		cg, cg2, err := readCgroup(loc)
 		if err != nil {
 			return err
 		}

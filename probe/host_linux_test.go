@@ -134,7 +134,7 @@ func TestHostQuietOldKernelFixture(t *testing.T) {
 	assert.Equal(t, triage.OK, r.Status)
 	assert.Empty(t, r.Findings)
 	assert.Nil(t, r.Pressure, "no /proc/pressure")
-	assert.Nil(t, r.Cgroup, "cgroup v1 only")
+	assert.Nil(t, r.Cgroup, "no cgroup mounts")
 	assert.Nil(t, r.OOMKills, "vmstat without oom_kill")
 	assert.Equal(t, "host", r.Memory.JudgedAgainst)
 	assert.Equal(t, uint64(710000*1024), r.Memory.AvailableBytes, "MemFree+Buffers+Cached without MemAvailable")
@@ -142,16 +142,48 @@ func TestHostQuietOldKernelFixture(t *testing.T) {
 
 // The build machine runs cgroup v1 with an empty v2 hierarchy mounted at
 // /sys/fs/cgroup/unified; the process sits in the v2 root, which has no
-// limits. That must read as "no limits", not as an error.
+// controllers, so the v1 memory cgroup is read. Its unset limit must read
+// as "no limit", not as 8EiB.
 func TestHostHybridFixture(t *testing.T) {
 	r := fixtureHost(t, "hybrid", HostOptions{})
 	require.NoError(t, r.Err)
 	require.NotNil(t, r.Cgroup)
-	assert.Equal(t, "/", r.Cgroup.Path)
+	assert.Equal(t, 1, r.Cgroup.Version)
+	assert.Equal(t, "/process_api/abc", r.Cgroup.Path)
+	assert.Equal(t, uint64(137027584), r.Cgroup.MemoryCurrentBytes)
+	assert.Equal(t, uint64(137027584-76050432), r.Cgroup.WorkingSetBytes)
 	assert.Zero(t, r.Cgroup.MemoryMaxBytes)
 	assert.Zero(t, r.Cgroup.CPUQuotaCores)
 	assert.Equal(t, "host", r.Memory.JudgedAgainst)
 	assert.Equal(t, triage.OK, r.Status)
+}
+
+// Docker on a cgroup v1 host: the container sees only its own subtree of
+// each controller, and its limits are v1 files.
+func TestHostDockerV1Fixture(t *testing.T) {
+	r := fixtureHost(t, "dockerv1", HostOptions{})
+	require.NoError(t, r.Err)
+	cg := r.Cgroup
+	require.NotNil(t, cg)
+	assert.Equal(t, 1, cg.Version)
+	assert.Equal(t, "/", cg.Path, "the mount hides the /docker/<id> prefix")
+	assert.Equal(t, uint64(512<<20), cg.MemoryMaxBytes)
+	assert.Equal(t, uint64(524288000-10485760), cg.WorkingSetBytes)
+	assert.InDelta(t, 1.5, cg.CPUQuotaCores, 1e-9)
+	assert.InDelta(t, 20, cg.ThrottledPct, 1e-9)
+	assert.Equal(t, 5*time.Second, cg.Throttled)
+	assert.Equal(t, uint64(1), cg.OOMKills)
+	assert.Equal(t, "cgroup", r.Memory.JudgedAgainst)
+	assert.Equal(t, map[triage.Code]triage.Status{
+		CodeMemoryLow:             triage.Fail,
+		CodeCgroupCPUThrottled:    triage.Warn,
+		CodeCgroupMemoryNearLimit: triage.Warn,
+		CodeOOMKills:              triage.Warn,
+	}, codes(r.Findings))
+	f, _ := r.Find(CodeCgroupCPUThrottled)
+	assert.Contains(t, f.Command, filepath.Join("cpu,cpuacct", "cpu.cfs_quota_us"))
+	f, _ = r.Find(CodeOOMKills)
+	assert.Contains(t, f.Command, "memory.oom_control")
 }
 
 func TestHostWindowFindings(t *testing.T) {

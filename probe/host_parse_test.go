@@ -162,6 +162,23 @@ func TestParseCgroupFiles(t *testing.T) {
 		_, _, ok = parseCgroupMountinfo([]byte("30 22 0:26 / /sys/fs/cgroup/memory rw - cgroup cgroup rw\n"))
 		assert.False(t, ok)
 	})
+	t.Run("v1 mounts and paths", func(t *testing.T) {
+		mi := []byte("649 646 0:33 /docker/ab /sys/fs/cgroup/cpu,cpuacct ro - cgroup cgroup rw,cpu,cpuacct\n" +
+			"650 646 0:34 / /sys/fs/cgroup/cpuset ro - cgroup cgroup rw,cpuset\n")
+		root, mp, ok := parseCgroupV1Mount(mi, "cpu")
+		require.True(t, ok)
+		assert.Equal(t, []string{"/docker/ab", "/sys/fs/cgroup/cpu,cpuacct"}, []string{root, mp})
+		_, mp, ok = parseCgroupV1Mount(mi, "cpuset")
+		require.True(t, ok)
+		assert.Equal(t, "/sys/fs/cgroup/cpuset", mp)
+		_, _, ok = parseCgroupV1Mount(mi, "memory")
+		assert.False(t, ok)
+		p, ok := parseCgroupV1Self([]byte("3:cpuset:/\n2:cpu,cpuacct:/docker/ab\n0::/\n"), "cpu")
+		require.True(t, ok)
+		assert.Equal(t, "/docker/ab", p)
+		assert.Empty(t, cgroupStrip("/docker/ab", "/docker/ab"), "the mount shows exactly this cgroup")
+		assert.Equal(t, "/docker/abc", cgroupStrip("/docker/abc", "/docker/ab"), "a prefix of a name is not a parent")
+	})
 	t.Run("self cgroup", func(t *testing.T) {
 		p, ok := parseCgroupSelf([]byte("4:memory:/x\n0::/system.slice/nginx.service\n"))
 		require.True(t, ok)
@@ -210,6 +227,8 @@ func FuzzParseHostSmallFiles(f *testing.F) {
 	f.Add([]byte("pswpin 1\noom_kill 2\n"))
 	f.Add([]byte("50000 100000\n"))
 	f.Add([]byte("0::/kubepods/app\n"))
+	f.Add([]byte("2:cpu,cpuacct:/docker/0123abcd\n"))
+	f.Add([]byte("652 646 0:36 /docker/x /sys/fs/cgroup/memory ro - cgroup cgroup rw,memory\n"))
 	f.Add([]byte("41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _, _, _ = parseHostLoadavg(b)
@@ -218,6 +237,8 @@ func FuzzParseHostSmallFiles(f *testing.F) {
 		_, _, _ = parseCgroupMemoryValue(b)
 		_, _, _ = parseCgroupMountinfo(b)
 		_, _ = parseCgroupSelf(b)
+		_, _, _ = parseCgroupV1Mount(b, "memory")
+		_, _ = parseCgroupV1Self(b, "cpu")
 		_ = cgroupUnescape(string(b))
 	})
 }
