@@ -62,7 +62,7 @@ func procRun(ctx context.Context, o *ProcessOptions, r *ProcessResult) error {
 			})
 			return nil
 		case errors.Is(err, fs.ErrPermission):
-			r.Add(procDenied(0, "", o.Pidfile))
+			r.Add(procDenied(0, "", o.Pidfile, "sudo cat "+procQuote(o.Pidfile)))
 			return fmt.Errorf("reading pidfile: %w", err)
 		case err != nil:
 			return fmt.Errorf("reading pidfile: %w", err)
@@ -127,7 +127,7 @@ func procRun(ctx context.Context, o *ProcessOptions, r *ProcessResult) error {
 	r.Matched = len(cands)
 	if len(cands) == 0 {
 		if denied > 0 {
-			r.Add(procDenied(pid, "", fmt.Sprintf("%d processes", denied)))
+			r.Add(procDenied(pid, "", fmt.Sprintf("%d processes", denied), "sudo "+procCommand(o, pid)))
 			return fmt.Errorf("reading the process table: %w", deniedErr)
 		}
 		what := "no process matches " + procDescribe(o, pid)
@@ -464,26 +464,25 @@ func procJudge(r *ProcessResult, o *ProcessOptions, p ProcessInfo, window time.D
 		})
 	}
 	if p.Err != nil && errors.Is(p.Err, fs.ErrPermission) {
-		what := "part of it"
+		what, cmd := "part of it", fmt.Sprintf("sudo ls -l /proc/%d/", p.PID)
 		var pe *fs.PathError
 		if errors.As(p.Err, &pe) {
-			what = pe.Path
+			what, cmd = pe.Path, "sudo cat "+pe.Path
+			if strings.HasSuffix(pe.Path, "/fd") {
+				cmd = "sudo ls " + pe.Path + " | wc -l"
+			}
 		}
-		r.Add(procDenied(p.PID, p.Name, what))
+		r.Add(procDenied(p.PID, p.Name, what, cmd))
 	}
 }
 
-func procDenied(pid int, name, what string) triage.Finding {
+func procDenied(pid int, name, what, cmd string) triage.Finding {
 	subject := what
 	if pid != 0 {
 		subject = fmt.Sprintf("%s of pid %d", what, pid)
 		if name != "" {
 			subject += " (" + name + ")"
 		}
-	}
-	cmd := "sudo ps aux"
-	if pid != 0 {
-		cmd = fmt.Sprintf("sudo ls /proc/%d/fd | wc -l", pid)
 	}
 	return triage.Finding{
 		Code:     CodeProcessPermissionDenied,

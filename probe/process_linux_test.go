@@ -259,20 +259,35 @@ func TestIntegrationProcessPermissionDenied(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(bin, b, 0o755))
 
+	asNobody := func(t *testing.T, env ...string) helperCheck {
+		cmd := exec.Command(bin, "-test.run=^TestHelperProcess$")
+		cmd.Env = append(append(os.Environ(), helperEnv+"=check-pid"), env...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		require.NoError(t, err, "%s", out)
+		var got helperCheck
+		require.NoError(t, json.Unmarshal(out, &got), "%s", out)
+		return got
+	}
+
 	target := startChild(t, exec.Command("sleep", "60"))
-	cmd := exec.Command(bin, "-test.run=^TestHelperProcess$")
-	cmd.Env = append(os.Environ(), helperEnv+"=check-pid", "PROBE_TEST_PID="+strconv.Itoa(target.Process.Pid))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	require.NoError(t, err, "%s", out)
-	var got helperCheck
-	require.NoError(t, json.Unmarshal(out, &got), "%s", out)
-	assert.Equal(t, "unknown", got.Status)
-	assert.True(t, got.Permission, "errors.Is(err, os.ErrPermission): %s", got.Err)
-	assert.Contains(t, got.Codes, string(CodeProcessPermissionDenied))
-	assert.Contains(t, got.Codes, string(CodeProcessRunning), "the process is still reported")
-	assert.Equal(t, -1, got.FDs)
+	t.Run("fd directory of a root process", func(t *testing.T) {
+		got := asNobody(t, "PROBE_TEST_PID="+strconv.Itoa(target.Process.Pid))
+		assert.Equal(t, "unknown", got.Status)
+		assert.True(t, got.Permission, "errors.Is(err, os.ErrPermission): %s", got.Err)
+		assert.Contains(t, got.Codes, string(CodeProcessPermissionDenied))
+		assert.Contains(t, got.Codes, string(CodeProcessRunning), "the process is still reported")
+		assert.Equal(t, -1, got.FDs)
+	})
+	t.Run("pidfile only root may read", func(t *testing.T) {
+		pidfile := filepath.Join(dir, "secret.pid")
+		require.NoError(t, os.WriteFile(pidfile, []byte(strconv.Itoa(target.Process.Pid)), 0o600))
+		got := asNobody(t, "PROBE_TEST_PIDFILE="+pidfile)
+		assert.Equal(t, "unknown", got.Status)
+		assert.True(t, got.Permission, "errors.Is(err, os.ErrPermission): %s", got.Err)
+		assert.Equal(t, []string{string(CodeProcessPermissionDenied)}, got.Codes)
+	})
 }
 
 type helperCheck struct {
@@ -337,9 +352,13 @@ func TestHelperProcess(t *testing.T) {
 			f.Close()
 		}
 	case "check-pid":
-		pid, err := strconv.Atoi(os.Getenv("PROBE_TEST_PID"))
-		check(err)
-		r := Process(context.Background(), ProcessOptions{PID: pid, Window: time.Millisecond, RecentStart: -1})
+		opts := ProcessOptions{Pidfile: os.Getenv("PROBE_TEST_PIDFILE"), Window: time.Millisecond, RecentStart: -1}
+		if opts.Pidfile == "" {
+			pid, err := strconv.Atoi(os.Getenv("PROBE_TEST_PID"))
+			check(err)
+			opts.PID = pid
+		}
+		r := Process(context.Background(), opts)
 		out := helperCheck{Status: r.Status.String(), Permission: errors.Is(r.Err, os.ErrPermission), FDs: -2}
 		if r.Err != nil {
 			out.Err = r.Err.Error()
