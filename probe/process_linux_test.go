@@ -351,6 +351,8 @@ func TestHelperProcess(t *testing.T) {
 		for _, f := range files {
 			f.Close()
 		}
+	case "cgroup-host":
+		cgroupHostChild()
 	case "check-pid":
 		opts := ProcessOptions{Pidfile: os.Getenv("PROBE_TEST_PIDFILE"), Window: time.Millisecond, RecentStart: -1}
 		if opts.Pidfile == "" {

@@ -1,0 +1,132 @@
+package probe
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestIntegrationHostCgroupV1Limits puts a child in real cgroup v1 memory
+// and cpu cgroups with a 128MiB limit and a 0.2-core quota; the child
+// fills most of the memory, burns CPU and runs the host check on itself.
+// It must be judged against its limits, not the host's RAM and cores.
+func TestIntegrationHostCgroupV1Limits(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make cgroups")
+	}
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	require.NoError(t, err)
+	self, err := os.ReadFile("/proc/self/cgroup")
+	require.NoError(t, err)
+	name := fmt.Sprintf("probe-test-%d", os.Getpid())
+	dirs := map[string]string{}
+	for _, ctl := range []string{"memory", "cpu"} {
+		root, mp, ok := parseCgroupV1Mount(mi, ctl)
+		if !ok || root != "/" {
+			t.Skipf("no writable cgroup v1 %s hierarchy", ctl)
+		}
+		cur, _ := parseCgroupV1Self(self, ctl)
+		dir := filepath.Join(mp, cur, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Skipf("cannot make a %s cgroup: %v", ctl, err)
+		}
+		t.Cleanup(func() { _ = os.Remove(dir) })
+		dirs[ctl] = dir
+	}
+	write := func(ctl, file, val string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dirs[ctl], file), []byte(val), 0o644))
+	}
+	write("memory", "memory.limit_in_bytes", strconv.Itoa(128<<20))
+	write("cpu", "cpu.cfs_period_us", "100000")
+	write("cpu", "cpu.cfs_quota_us", "20000")
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+	cmd.Env = append(os.Environ(), helperEnv+"=cgroup-host", "GOMAXPROCS=2")
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	// Reap before the cgroups are removed (cleanups run last-in first-out).
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	for ctl := range dirs {
+		write(ctl, "cgroup.procs", strconv.Itoa(cmd.Process.Pid))
+	}
+	_, err = stdin.Write([]byte("go\n"))
+	require.NoError(t, err)
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	var got cgroupHostReport
+	require.NoError(t, json.Unmarshal([]byte(line), &got), line)
+
+	require.NotNil(t, got.Cgroup, "%s", line)
+	assert.Equal(t, 1, got.Cgroup.Version)
+	assert.True(t, strings.HasSuffix(got.Cgroup.Path, "/"+name), got.Cgroup.Path)
+	assert.Equal(t, uint64(128<<20), got.Cgroup.MemoryMaxBytes)
+	assert.InDelta(t, 0.2, got.Cgroup.CPUQuotaCores, 1e-9)
+	assert.Equal(t, "cgroup", got.Memory.JudgedAgainst)
+	assert.Equal(t, uint64(128<<20), got.Memory.TotalBytes)
+	assert.Contains(t, got.Codes, string(CodeCgroupMemoryNearLimit))
+	assert.Contains(t, got.Codes, string(CodeMemoryLow))
+	assert.Contains(t, got.Codes, string(CodeCgroupCPUThrottled))
+	assert.Positive(t, got.Cgroup.NrThrottled)
+}
+
+type cgroupHostReport struct {
+	Codes  []string    `json:"codes"`
+	Cgroup *Cgroup     `json:"cgroup"`
+	Memory MemoryStats `json:"memory"`
+	Err    string      `json:"err"`
+}
+
+// cgroupHostChild is the child's side: wait to be moved into the
+// cgroups, fill 80MiB, spin, run the check, print what it saw.
+func cgroupHostChild() {
+	_, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	check(err)
+	ballast := make([]byte, 80<<20)
+	for i := range ballast {
+		if i%4096 == 0 {
+			ballast[i] = 1
+		}
+	}
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+		}
+	}()
+	r := Host(context.Background(), HostOptions{
+		Window: 500 * time.Millisecond,
+		Thresholds: HostThresholds{
+			CgroupMemoryPct:    50, // 80MiB plus the runtime of 128MiB
+			MemoryAvailablePct: 40,
+		},
+	})
+	close(stop)
+	out := cgroupHostReport{Cgroup: r.Cgroup, Memory: r.Memory}
+	for _, f := range r.Findings {
+		out.Codes = append(out.Codes, string(f.Code))
+	}
+	if r.Err != nil {
+		out.Err = r.Err.Error()
+	}
+	check(json.NewEncoder(os.Stdout).Encode(out))
+	_ = ballast[len(ballast)-1]
+}
