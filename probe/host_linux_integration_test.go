@@ -130,3 +130,42 @@ func cgroupHostChild() {
 	check(json.NewEncoder(os.Stdout).Encode(out))
 	_ = ballast[len(ballast)-1]
 }
+
+// TestIntegrationHostCgroupV2Path reads a real cgroup2 directory given by
+// CgroupRoot and CgroupPath. On this kind of host the v2 tree has no
+// controllers, so there are no limits, but its pressure files are real.
+func TestIntegrationHostCgroupV2Path(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make cgroups")
+	}
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	require.NoError(t, err)
+	_, root, ok := parseCgroupMountinfo(mi)
+	if !ok {
+		t.Skip("no cgroup2 mount")
+	}
+	name := fmt.Sprintf("probe-test-%d", os.Getpid())
+	dir := filepath.Join(root, name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("cannot make a cgroup2 cgroup: %v", err)
+	}
+	t.Cleanup(func() { _ = os.Remove(dir) })
+	cmd := exec.Command("sleep", "60")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644))
+
+	r := Host(context.Background(), HostOptions{CgroupRoot: root, CgroupPath: name, Window: 100 * time.Millisecond})
+	require.NoError(t, r.Err)
+	require.NotNil(t, r.Cgroup)
+	assert.Equal(t, 2, r.Cgroup.Version)
+	assert.Equal(t, "/"+name, r.Cgroup.Path)
+	if _, err := os.Stat(filepath.Join(dir, "cpu.pressure")); err == nil {
+		require.NotNil(t, r.Cgroup.Pressure)
+		assert.NotNil(t, r.Cgroup.Pressure.CPU)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "memory.max")); err != nil {
+		assert.Zero(t, r.Cgroup.MemoryMaxBytes, "no memory controller, no limit")
+		assert.Equal(t, "host", r.Memory.JudgedAgainst)
+	}
+}
