@@ -334,7 +334,7 @@ func readCgroup(loc cgroupLoc) (*Cgroup, cgroupCounters, error) {
 		})
 	}
 	if cg.MemoryMaxBytes > 0 {
-		cg.MemoryUsedPct = pct(float64(cg.WorkingSetBytes), float64(cg.MemoryMaxBytes))
+		cg.MemoryUsedPct = hostPct(float64(cg.WorkingSetBytes), float64(cg.MemoryMaxBytes))
 	}
 	if loc.version == 2 {
 		if b, err := cgroupRead(loc.cpuDir, "cpu.max"); err != nil {
@@ -377,7 +377,7 @@ func readCgroup(loc cgroupLoc) (*Cgroup, cgroupCounters, error) {
 	cg.NrPeriods, cg.NrThrottled = c.nrPeriods, c.nrThrottled
 	cg.Throttled = time.Duration(min(c.throttledUsec, uint64(1<<63-1)/1000)) * time.Microsecond
 	if c.nrPeriods > 0 {
-		cg.ThrottledPct = pct(float64(c.nrThrottled), float64(c.nrPeriods))
+		cg.ThrottledPct = hostPct(float64(c.nrThrottled), float64(c.nrPeriods))
 	}
 	if loc.version == 1 {
 		return cg, c, nil
@@ -458,7 +458,7 @@ func cgroupRead(dir, name string) ([]byte, error) {
 	return nil, fmt.Errorf("cgroup: %w", err)
 }
 
-func pct(part, whole float64) float64 {
+func hostPct(part, whole float64) float64 {
 	if whole <= 0 {
 		return 0
 	}

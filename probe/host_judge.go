@@ -53,12 +53,12 @@ func hostCPU(a, b hostStat) CPUStats {
 	}
 	d := hostTimesDelta(a.all, b.all)
 	total := float64(d.total())
-	s.BusyPct = pct(total-float64(d.idle+d.iowait), total)
-	s.UserPct = pct(float64(d.user+d.nice), total)
-	s.SystemPct = pct(float64(d.system+d.irq+d.softirq), total)
-	s.IOWaitPct = pct(float64(d.iowait), total)
-	s.StealPct = pct(float64(d.steal), total)
-	s.IdlePct = pct(float64(d.idle), total)
+	s.BusyPct = hostPct(total-float64(d.idle+d.iowait), total)
+	s.UserPct = hostPct(float64(d.user+d.nice), total)
+	s.SystemPct = hostPct(float64(d.system+d.irq+d.softirq), total)
+	s.IOWaitPct = hostPct(float64(d.iowait), total)
+	s.StealPct = hostPct(float64(d.steal), total)
+	s.IdlePct = hostPct(float64(d.idle), total)
 	if total == 0 {
 		return s
 	}
@@ -71,9 +71,9 @@ func hostCPU(a, b hostStat) CPUStats {
 			t := float64(d.total())
 			s.PerCore = append(s.PerCore, CoreStats{
 				CPU:       c2.cpu,
-				BusyPct:   pct(t-float64(d.idle+d.iowait), t),
-				IOWaitPct: pct(float64(d.iowait), t),
-				StealPct:  pct(float64(d.steal), t),
+				BusyPct:   hostPct(t-float64(d.idle+d.iowait), t),
+				IOWaitPct: hostPct(float64(d.iowait), t),
+				StealPct:  hostPct(float64(d.steal), t),
 			})
 			break
 		}

@@ -150,7 +150,7 @@ func hostRun(ctx context.Context, o *HostOptions, r *HostResult) error {
 		r.Cgroup = cg
 		if facts.sampled {
 			if d := hostDelta(cg1.nrPeriods, cg2.nrPeriods); d > 0 {
-				cg.ThrottledPct = pct(float64(hostDelta(cg1.nrThrottled, cg2.nrThrottled)), float64(d))
+				cg.ThrottledPct = hostPct(float64(hostDelta(cg1.nrThrottled, cg2.nrThrottled)), float64(d))
 				facts.throttledInWindow = true
 			}
 			facts.cgroupOOMInWindow = hostDelta(cg1.oomKill, cg2.oomKill)
@@ -164,7 +164,7 @@ func hostRun(ctx context.Context, o *HostOptions, r *HostResult) error {
 			m.AvailableBytes = min(headroom, mi.available)
 		}
 	}
-	m.AvailablePct = pct(float64(m.AvailableBytes), float64(m.TotalBytes))
+	m.AvailablePct = hostPct(float64(m.AvailableBytes), float64(m.TotalBytes))
 
 	hostJudge(r, o.Thresholds.withDefaults(), facts)
 	return ctxErr

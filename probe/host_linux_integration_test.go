@@ -51,8 +51,8 @@ func TestIntegrationHostCgroupV1Limits(t *testing.T) {
 	write("cpu", "cpu.cfs_period_us", "100000")
 	write("cpu", "cpu.cfs_quota_us", "20000")
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
-	cmd.Env = append(os.Environ(), helperEnv+"=cgroup-host", "GOMAXPROCS=2")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestProbeHostHelperProcess$")
+	cmd.Env = append(os.Environ(), procHelperEnv+"=cgroup-host", "GOMAXPROCS=2")
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
@@ -95,7 +95,7 @@ type cgroupHostReport struct {
 // cgroups, fill 80MiB, spin, run the check, print what it saw.
 func cgroupHostChild() {
 	_, err := bufio.NewReader(os.Stdin).ReadString('\n')
-	check(err)
+	procMust(err)
 	ballast := make([]byte, 80<<20)
 	for i := range ballast {
 		if i%4096 == 0 {
@@ -127,7 +127,7 @@ func cgroupHostChild() {
 	if r.Err != nil {
 		out.Err = r.Err.Error()
 	}
-	check(json.NewEncoder(os.Stdout).Encode(out))
+	procMust(json.NewEncoder(os.Stdout).Encode(out))
 	_ = ballast[len(ballast)-1]
 }
 

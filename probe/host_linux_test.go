@@ -26,7 +26,7 @@ func fixtureHost(t *testing.T, name string, opts HostOptions) HostResult {
 	return Host(context.Background(), opts)
 }
 
-func codes(fs []triage.Finding) map[triage.Code]triage.Status {
+func hostCodes(fs []triage.Finding) map[triage.Code]triage.Status {
 	m := map[triage.Code]triage.Status{}
 	for _, f := range fs {
 		if s, ok := m[f.Code]; !ok || f.Status.Worse(s) {
@@ -49,7 +49,7 @@ func TestHostContainerFixture(t *testing.T) {
 		CodeCgroupCPUThrottled:    triage.Warn,
 		CodeCgroupMemoryNearLimit: triage.Warn,
 		CodeOOMKills:              triage.Warn,
-	}, codes(r.Findings))
+	}, hostCodes(r.Findings))
 
 	assert.Equal(t, 4, r.CPU.Cores)
 	assert.InDelta(t, 2.25, r.Load.Load1PerCore, 1e-9)
@@ -106,7 +106,7 @@ func TestHostThresholdsAreOptions(t *testing.T) {
 		CgroupMemoryPct:    99,
 	}})
 	require.NoError(t, r.Err)
-	assert.Equal(t, map[triage.Code]triage.Status{CodeOOMKills: triage.Warn}, codes(r.Findings))
+	assert.Equal(t, map[triage.Code]triage.Status{CodeOOMKills: triage.Warn}, hostCodes(r.Findings))
 }
 
 func TestHostCgroupPathOption(t *testing.T) {
@@ -179,7 +179,7 @@ func TestHostDockerV1Fixture(t *testing.T) {
 		CodeCgroupCPUThrottled:    triage.Warn,
 		CodeCgroupMemoryNearLimit: triage.Warn,
 		CodeOOMKills:              triage.Warn,
-	}, codes(r.Findings))
+	}, hostCodes(r.Findings))
 	f, _ := r.Find(CodeCgroupCPUThrottled)
 	assert.Contains(t, f.Command, filepath.Join("cpu,cpuacct", "cpu.cfs_quota_us"))
 	f, _ = r.Find(CodeOOMKills)
@@ -238,7 +238,7 @@ func TestHostWindowFindings(t *testing.T) {
 				tc.mod(&r, &f)
 			}
 			hostJudge(&r, tc.th.withDefaults(), f)
-			assert.Equal(t, tc.codes, codes(r.Findings))
+			assert.Equal(t, tc.codes, hostCodes(r.Findings))
 			for _, f := range r.Findings {
 				assert.NotEmpty(t, f.Summary)
 				assert.NotEmpty(t, f.Command)
@@ -303,7 +303,7 @@ func TestHostBadInput(t *testing.T) {
 	}{
 		{"negative window", HostOptions{Window: -time.Second}, triage.ErrInvalid},
 		{"missing proc root", HostOptions{ProcRoot: filepath.Join(t.TempDir(), "none")}, os.ErrNotExist},
-		{"garbage stat", HostOptions{ProcRoot: garbageProc(t)}, errHostMalformed},
+		{"garbage stat", HostOptions{ProcRoot: hostGarbageProc(t)}, errHostMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Host(context.Background(), tc.opts)
@@ -313,7 +313,7 @@ func TestHostBadInput(t *testing.T) {
 	}
 }
 
-func garbageProc(t *testing.T) string {
+func hostGarbageProc(t *testing.T) string {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "stat"), []byte("\x00\xffnot a stat file"), 0o644))
 	return dir

@@ -302,7 +302,7 @@ func procDescribeOne(rd *hostReader, procRoot string, c procCand, window time.Du
 	}
 	if st.rssPages > 0 {
 		p.RSSBytes = uint64(st.rssPages) * uint64(os.Getpagesize())
-		p.MemPct = pct(float64(p.RSSBytes), float64(memTotal))
+		p.MemPct = hostPct(float64(p.RSSBytes), float64(memTotal))
 	}
 	if bootTime > 0 {
 		p.Started = time.Unix(bootTime, 0).Add(time.Duration(st.startTime) * time.Second / procClockTicks).UTC()
@@ -343,7 +343,7 @@ func procDescribeOne(rd *hostReader, procRoot string, c procCand, window time.Du
 		if err == nil {
 			p.FDs = n
 			if p.FDLimit > 0 {
-				p.FDsPct = pct(float64(n), float64(p.FDLimit))
+				p.FDsPct = hostPct(float64(n), float64(p.FDLimit))
 			}
 		}
 	}

@@ -22,9 +22,9 @@ import (
 	"go.uber.org/goleak"
 )
 
-// helperEnv marks a re-executed test binary that plays a child process
-// (see TestHelperProcess) instead of running tests.
-const helperEnv = "PROBE_TEST_HELPER"
+// procHelperEnv marks a re-executed test binary that plays a child process
+// (see TestProbeHostHelperProcess) instead of running tests.
+const procHelperEnv = "PROBE_TEST_HELPER"
 
 func fixtureProcess(opts ProcessOptions) ProcessResult {
 	opts.ProcRoot = filepath.Join("testdata", "proc")
@@ -68,7 +68,7 @@ func TestProcessFixtureSelectors(t *testing.T) {
 			r := fixtureProcess(tc.opts)
 			require.NoError(t, r.Err)
 			assert.Equal(t, "probe.process", r.Check)
-			assert.Equal(t, tc.codes, codes(r.Findings))
+			assert.Equal(t, tc.codes, hostCodes(r.Findings))
 			var pids []int
 			for _, p := range r.Processes {
 				pids = append(pids, p.PID)
@@ -127,8 +127,8 @@ func TestProcessBadInput(t *testing.T) {
 	}
 }
 
-// startChild starts cmd and kills and reaps it when the test ends.
-func startChild(t *testing.T, cmd *exec.Cmd) *exec.Cmd {
+// procStartChild starts cmd and kills and reaps it when the test ends.
+func procStartChild(t *testing.T, cmd *exec.Cmd) *exec.Cmd {
 	t.Helper()
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
@@ -140,7 +140,7 @@ func startChild(t *testing.T, cmd *exec.Cmd) *exec.Cmd {
 
 func TestProcessCPUBurner(t *testing.T) {
 	marker := fmt.Sprintf("probe-burner-%d", time.Now().UnixNano())
-	cmd := startChild(t, exec.Command("sh", "-c", "while :; do :; done", marker))
+	cmd := procStartChild(t, exec.Command("sh", "-c", "while :; do :; done", marker))
 	r := Process(context.Background(), ProcessOptions{Cmdline: marker, Window: 500 * time.Millisecond, ThreadHotPct: 10})
 	require.NoError(t, r.Err)
 	require.Len(t, r.Processes, 1)
@@ -153,7 +153,7 @@ func TestProcessCPUBurner(t *testing.T) {
 	assert.Equal(t, p.PID, p.HotThreads[0].TID)
 	assert.Contains(t, p.Cmdline, marker)
 	assert.Less(t, p.Uptime, time.Minute)
-	c := codes(r.Findings)
+	c := hostCodes(r.Findings)
 	assert.Equal(t, triage.OK, c[CodeProcessRunning])
 	assert.Equal(t, triage.Warn, c[CodeProcessThreadHot])
 	assert.Equal(t, triage.Warn, c[CodeProcessRestartedRecently])
@@ -170,8 +170,8 @@ func TestProcessByExactName(t *testing.T) {
 	b, err := os.ReadFile(sleep)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(long, b, 0o755))
-	cmd := startChild(t, exec.Command(long, "60"))
-	waitFor(t, func() bool { return procCommOf(cmd.Process.Pid) == "probe-long-slee" })
+	cmd := procStartChild(t, exec.Command(long, "60"))
+	procWaitFor(t, func() bool { return procCommOf(cmd.Process.Pid) == "probe-long-slee" })
 
 	r := Process(context.Background(), ProcessOptions{Name: "probe-long-sleeper-name", Window: time.Millisecond})
 	require.NoError(t, r.Err)
@@ -187,24 +187,24 @@ func TestProcessZombieChild(t *testing.T) {
 	require.NoError(t, cmd.Start())
 	pid := cmd.Process.Pid
 	defer cmd.Wait() //nolint:errcheck // reaps the zombie
-	waitFor(t, func() bool { return procStateOf(pid) == "Z" })
+	procWaitFor(t, func() bool { return procStateOf(pid) == "Z" })
 
 	r := Process(context.Background(), ProcessOptions{PID: pid, Window: time.Millisecond})
 	require.NoError(t, r.Err)
-	assert.Equal(t, map[triage.Code]triage.Status{CodeProcessZombie: triage.Fail}, codes(r.Findings))
+	assert.Equal(t, map[triage.Code]triage.Status{CodeProcessZombie: triage.Fail}, hostCodes(r.Findings))
 	f, _ := r.Find(CodeProcessZombie)
 	ppid, _ := f.Evidence.Int("ppid")
 	assert.Equal(t, int64(os.Getpid()), ppid)
 }
 
 func TestProcessFDsNearLimit(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
-	cmd.Env = append(os.Environ(), helperEnv+"=fds")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestProbeHostHelperProcess$")
+	cmd.Env = append(os.Environ(), procHelperEnv+"=fds")
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	startChild(t, cmd)
+	procStartChild(t, cmd)
 	defer stdin.Close()
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	require.NoError(t, err)
@@ -224,7 +224,7 @@ func TestProcessFDsNearLimit(t *testing.T) {
 }
 
 func TestProcessPidfileReal(t *testing.T) {
-	cmd := startChild(t, exec.Command("sleep", "60"))
+	cmd := procStartChild(t, exec.Command("sleep", "60"))
 	pidfile := filepath.Join(t.TempDir(), "sleep.pid")
 	require.NoError(t, os.WriteFile(pidfile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644))
 	r := Process(context.Background(), ProcessOptions{Pidfile: pidfile, Window: time.Millisecond})
@@ -259,19 +259,19 @@ func TestIntegrationProcessPermissionDenied(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(bin, b, 0o755))
 
-	asNobody := func(t *testing.T, env ...string) helperCheck {
-		cmd := exec.Command(bin, "-test.run=^TestHelperProcess$")
-		cmd.Env = append(append(os.Environ(), helperEnv+"=check-pid"), env...)
+	asNobody := func(t *testing.T, env ...string) procHelperCheck {
+		cmd := exec.Command(bin, "-test.run=^TestProbeHostHelperProcess$")
+		cmd.Env = append(append(os.Environ(), procHelperEnv+"=check-pid"), env...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 		cmd.Dir = dir
 		out, err := cmd.Output()
 		require.NoError(t, err, "%s", out)
-		var got helperCheck
+		var got procHelperCheck
 		require.NoError(t, json.Unmarshal(out, &got), "%s", out)
 		return got
 	}
 
-	target := startChild(t, exec.Command("sleep", "60"))
+	target := procStartChild(t, exec.Command("sleep", "60"))
 	t.Run("fd directory of a root process", func(t *testing.T) {
 		got := asNobody(t, "PROBE_TEST_PID="+strconv.Itoa(target.Process.Pid))
 		assert.Equal(t, "unknown", got.Status)
@@ -290,7 +290,7 @@ func TestIntegrationProcessPermissionDenied(t *testing.T) {
 	})
 }
 
-type helperCheck struct {
+type procHelperCheck struct {
 	Status     string   `json:"status"`
 	Codes      []string `json:"codes"`
 	Permission bool     `json:"permission"`
@@ -300,7 +300,7 @@ type helperCheck struct {
 
 func TestProcessReturnsWithinDeadline(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	cmd := startChild(t, exec.Command("sleep", "60"))
+	cmd := procStartChild(t, exec.Command("sleep", "60"))
 	t.Run("window longer than the deadline", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
@@ -322,28 +322,28 @@ func TestProcessReturnsWithinDeadline(t *testing.T) {
 	})
 }
 
-// TestHelperProcess is not a test: re-executed with helperEnv set, the
+// TestProbeHostHelperProcess is not a test: re-executed with procHelperEnv set, the
 // test binary plays a child process.
-func TestHelperProcess(t *testing.T) {
-	switch os.Getenv(helperEnv) {
+func TestProbeHostHelperProcess(t *testing.T) {
+	switch os.Getenv(procHelperEnv) {
 	case "":
 		t.Skip("run as a child process by other tests")
 	case "fds":
 		// Lower the soft limit to 64, fill it to 58 and wait for stdin to
 		// close.
 		var lim syscall.Rlimit
-		check(syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim))
+		procMust(syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim))
 		lim.Cur = 64
-		check(syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim))
+		procMust(syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim))
 		var files []*os.File
 		for {
 			n, err := procCountFDs("/proc", os.Getpid())
-			check(err)
+			procMust(err)
 			if n >= 58 {
 				break
 			}
 			f, err := os.Open(os.DevNull)
-			check(err)
+			procMust(err)
 			files = append(files, f)
 		}
 		fmt.Println("ready")
@@ -357,11 +357,11 @@ func TestHelperProcess(t *testing.T) {
 		opts := ProcessOptions{Pidfile: os.Getenv("PROBE_TEST_PIDFILE"), Window: time.Millisecond, RecentStart: -1}
 		if opts.Pidfile == "" {
 			pid, err := strconv.Atoi(os.Getenv("PROBE_TEST_PID"))
-			check(err)
+			procMust(err)
 			opts.PID = pid
 		}
 		r := Process(context.Background(), opts)
-		out := helperCheck{Status: r.Status.String(), Permission: errors.Is(r.Err, os.ErrPermission), FDs: -2}
+		out := procHelperCheck{Status: r.Status.String(), Permission: errors.Is(r.Err, os.ErrPermission), FDs: -2}
 		if r.Err != nil {
 			out.Err = r.Err.Error()
 		}
@@ -371,19 +371,19 @@ func TestHelperProcess(t *testing.T) {
 		if len(r.Processes) > 0 {
 			out.FDs = r.Processes[0].FDs
 		}
-		check(json.NewEncoder(os.Stdout).Encode(out))
+		procMust(json.NewEncoder(os.Stdout).Encode(out))
 	}
 	os.Exit(0)
 }
 
-func check(err error) {
+func procMust(err error) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
 }
 
-func waitFor(t *testing.T, cond func() bool) {
+func procWaitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
