@@ -130,17 +130,7 @@ func procRun(ctx context.Context, o *ProcessOptions, r *ProcessResult) error {
 			r.Add(procDenied(pid, "", fmt.Sprintf("%d processes", denied), "sudo "+procCommand(o, pid)))
 			return fmt.Errorf("reading the process table: %w", deniedErr)
 		}
-		what := "no process matches " + procDescribe(o, pid)
-		if o.Pidfile != "" {
-			what = fmt.Sprintf("pidfile %s names pid %d, which is not running", o.Pidfile, pid)
-		}
-		r.Add(triage.Finding{
-			Code:     CodeProcessNotFound,
-			Status:   triage.Fail,
-			Summary:  what,
-			Evidence: sel,
-			Command:  procCommand(o, pid),
-		})
+		r.Add(procNotFound(o, pid, sel))
 		return nil
 	}
 	slices.SortFunc(cands, func(a, b procCand) int {
@@ -198,7 +188,25 @@ func procRun(ctx context.Context, o *ProcessOptions, r *ProcessResult) error {
 		r.Processes = append(r.Processes, p)
 		procJudge(r, o, p, r.Window)
 	}
+	if len(r.Processes) == 0 {
+		// Every match exited during the window.
+		r.Add(procNotFound(o, pid, sel))
+	}
 	return errors.Join(append(errs, ctxErr)...)
+}
+
+func procNotFound(o *ProcessOptions, pid int, sel triage.Evidence) triage.Finding {
+	what := "no process matches " + procDescribe(o, pid)
+	if o.Pidfile != "" {
+		what = fmt.Sprintf("pidfile %s names pid %d, which is not running", o.Pidfile, pid)
+	}
+	return triage.Finding{
+		Code:     CodeProcessNotFound,
+		Status:   triage.Fail,
+		Summary:  what,
+		Evidence: sel,
+		Command:  procCommand(o, pid),
+	}
 }
 
 // procMatch reads the first sample of one process and reports whether it

@@ -435,3 +435,39 @@ func TestProcCountDirents(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, len(entries), n, 2, "the ReadDir itself holds a descriptor")
 }
+
+// TestProcessScanSkipsVanishing scans the process table while a shell
+// forks short-lived children as fast as it can: processes that exit
+// between the listing and the reads must be skipped, never reported as
+// errors.
+func TestProcessScanSkipsVanishing(t *testing.T) {
+	marker := fmt.Sprintf("probe-forker-%d", time.Now().UnixNano())
+	procStartChild(t, exec.Command("sh", "-c", "while :; do /bin/true; done", marker))
+	for i := 0; i < 30; i++ {
+		r := Process(context.Background(), ProcessOptions{Name: "true", Window: time.Millisecond})
+		require.NoError(t, r.Err)
+		assert.NotEqual(t, triage.Unknown, r.Status)
+		r = Process(context.Background(), ProcessOptions{Cmdline: marker, Window: time.Millisecond, RecentStart: -1})
+		require.NoError(t, r.Err)
+		// A child caught between fork and exec still has the shell's
+		// command line, so there may be more than one.
+		assert.GreaterOrEqual(t, r.Matched, 1)
+	}
+}
+
+// TestProcessExitsDuringWindow: a process found by the scan that is gone
+// after the window is not reported, and the result says not found.
+func TestProcessExitsDuringWindow(t *testing.T) {
+	// Reaped as soon as it exits, so it vanishes instead of lingering as
+	// a zombie.
+	cmd := exec.Command("sleep", "0.3")
+	require.NoError(t, cmd.Start())
+	reaped := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(reaped) }()
+	defer func() { <-reaped }()
+	r := Process(context.Background(), ProcessOptions{PID: cmd.Process.Pid, Window: 2 * time.Second})
+	require.NoError(t, r.Err)
+	assert.Equal(t, 1, r.Matched)
+	assert.Empty(t, r.Processes)
+	assert.Equal(t, map[triage.Code]triage.Status{CodeProcessNotFound: triage.Fail}, hostCodes(r.Findings))
+}
