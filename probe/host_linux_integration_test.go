@@ -18,7 +18,7 @@ import (
 )
 
 // TestIntegrationHostCgroupV1Limits puts a child in real cgroup v1 memory
-// and cpu cgroups with a 128MiB limit and a 0.2-core quota; the child
+// and cpu cgroups with a 256MiB limit and a 0.2-core quota; the child
 // fills most of the memory, burns CPU and runs the host check on itself.
 // It must be judged against its limits, not the host's RAM and cores.
 func TestIntegrationHostCgroupV1Limits(t *testing.T) {
@@ -47,12 +47,17 @@ func TestIntegrationHostCgroupV1Limits(t *testing.T) {
 	write := func(ctl, file, val string) {
 		require.NoError(t, os.WriteFile(filepath.Join(dirs[ctl], file), []byte(val), 0o644))
 	}
-	write("memory", "memory.limit_in_bytes", strconv.Itoa(128<<20))
+	write("memory", "memory.limit_in_bytes", strconv.Itoa(256<<20))
 	write("cpu", "cpu.cfs_period_us", "100000")
 	write("cpu", "cpu.cfs_quota_us", "20000")
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestProbeHostHelperProcess$")
-	cmd.Env = append(os.Environ(), procHelperEnv+"=cgroup-host", "GOMAXPROCS=2")
+	shm := filepath.Join(t.TempDir(), "ballast")
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		shm = filepath.Join("/dev/shm", name)
+	}
+	t.Cleanup(func() { _ = os.Remove(shm) })
+	cmd.Env = append(os.Environ(), procHelperEnv+"=cgroup-host", "GOMAXPROCS=2", "PROBE_TEST_BALLAST="+shm)
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
@@ -74,10 +79,10 @@ func TestIntegrationHostCgroupV1Limits(t *testing.T) {
 	require.NotNil(t, got.Cgroup, "%s", line)
 	assert.Equal(t, 1, got.Cgroup.Version)
 	assert.True(t, strings.HasSuffix(got.Cgroup.Path, "/"+name), got.Cgroup.Path)
-	assert.Equal(t, uint64(128<<20), got.Cgroup.MemoryMaxBytes)
+	assert.Equal(t, uint64(256<<20), got.Cgroup.MemoryMaxBytes)
 	assert.InDelta(t, 0.2, got.Cgroup.CPUQuotaCores, 1e-9)
 	assert.Equal(t, "cgroup", got.Memory.JudgedAgainst)
-	assert.Equal(t, uint64(128<<20), got.Memory.TotalBytes)
+	assert.Equal(t, uint64(256<<20), got.Memory.TotalBytes)
 	assert.Contains(t, got.Codes, string(CodeCgroupMemoryNearLimit))
 	assert.Contains(t, got.Codes, string(CodeMemoryLow))
 	assert.Contains(t, got.Codes, string(CodeCgroupCPUThrottled))
@@ -92,16 +97,24 @@ type cgroupHostReport struct {
 }
 
 // cgroupHostChild is the child's side: wait to be moved into the
-// cgroups, fill 80MiB, spin, run the check, print what it saw.
+// cgroups, fill 160MiB of tmpfs (charged to the cgroup and not
+// reclaimable without swap, and outside the Go heap so the race detector
+// does not multiply it), spin, run the check, print what it saw.
 func cgroupHostChild() {
 	_, err := bufio.NewReader(os.Stdin).ReadString('\n')
 	procMust(err)
-	ballast := make([]byte, 80<<20)
-	for i := range ballast {
-		if i%4096 == 0 {
-			ballast[i] = 1
-		}
+	f, err := os.Create(os.Getenv("PROBE_TEST_BALLAST"))
+	procMust(err)
+	defer os.Remove(f.Name())
+	chunk := make([]byte, 1<<20)
+	for i := range chunk {
+		chunk[i] = byte(i)
 	}
+	for range 160 {
+		_, err := f.Write(chunk)
+		procMust(err)
+	}
+	procMust(f.Close())
 	stop := make(chan struct{})
 	go func() {
 		for {
@@ -115,7 +128,7 @@ func cgroupHostChild() {
 	r := Host(context.Background(), HostOptions{
 		Window: 500 * time.Millisecond,
 		Thresholds: HostThresholds{
-			CgroupMemoryPct:    50, // 80MiB plus the runtime of 128MiB
+			CgroupMemoryPct:    50, // 160MiB plus the runtime of 256MiB
 			MemoryAvailablePct: 40,
 		},
 	})
@@ -128,7 +141,6 @@ func cgroupHostChild() {
 		out.Err = r.Err.Error()
 	}
 	procMust(json.NewEncoder(os.Stdout).Encode(out))
-	_ = ballast[len(ballast)-1]
 }
 
 // TestIntegrationHostCgroupV2Path reads a real cgroup2 directory given by
