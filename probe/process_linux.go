@@ -102,7 +102,10 @@ func procRun(ctx context.Context, o *ProcessOptions, r *ProcessResult) error {
 		if err != nil {
 			return fmt.Errorf("listing processes: %w", err)
 		}
-		for _, name := range names {
+		for i, name := range names {
+			if i%256 == 255 && ctx.Err() != nil {
+				return fmt.Errorf("scanning processes: %w", ctx.Err())
+			}
 			if name[0] < '1' || name[0] > '9' {
 				continue
 			}
@@ -127,7 +130,12 @@ func procRun(ctx context.Context, o *ProcessOptions, r *ProcessResult) error {
 	r.Matched = len(cands)
 	if len(cands) == 0 {
 		if denied > 0 {
-			r.Add(procDenied(pid, "", fmt.Sprintf("%d processes", denied), "sudo "+procCommand(o, pid)))
+			what := fmt.Sprintf("%d processes", denied)
+			var pe *fs.PathError
+			if pid != 0 && errors.As(deniedErr, &pe) {
+				what = pe.Path
+			}
+			r.Add(procDenied(pid, "", what, "sudo "+procCommand(o, pid)))
 			return fmt.Errorf("reading the process table: %w", deniedErr)
 		}
 		r.Add(procNotFound(o, pid, sel))
