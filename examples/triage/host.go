@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/probe"
+)
+
+func init() { register(planHost) }
+
+// planHost always checks the host's resources (top, free, vmstat) and adds
+// one process check per -process NAME and per -pid N (ps, top -H).
+func planHost(c *config) ([]planned, error) {
+	plan := []planned{{step: stepProcess, check: triage.Func("probe.host", func(ctx context.Context) probe.HostResult {
+		return probe.Host(ctx, probe.HostOptions{})
+	})}}
+	for _, name := range c.process {
+		if name == "" {
+			return nil, usagef("-process needs a process name")
+		}
+		opts := probe.ProcessOptions{Name: name}
+		plan = append(plan, planned{step: stepProcess, check: triage.Func("probe.process "+name,
+			func(ctx context.Context) probe.ProcessResult { return probe.Process(ctx, opts) })})
+	}
+	for _, pid := range c.pid {
+		if pid <= 0 {
+			return nil, usagef("-pid must be a positive process id, not %d", pid)
+		}
+		opts := probe.ProcessOptions{PID: pid}
+		plan = append(plan, planned{step: stepProcess, check: triage.Func("probe.process "+strconv.Itoa(pid),
+			func(ctx context.Context) probe.ProcessResult { return probe.Process(ctx, opts) })})
+	}
+	return plan, nil
+}

@@ -1,0 +1,168 @@
+package probe
+
+import (
+	"context"
+	"time"
+
+	"github.com/triagekit/triage"
+)
+
+// Finding codes of the process check.
+const (
+	// CodeProcessRunning: a process matched. OK, one per match. Evidence:
+	// pid, name, state, uptime.
+	CodeProcessRunning triage.Code = "process.running"
+	// CodeProcessNotFound: no process matched, the PID does not exist, or
+	// the pidfile is missing or names a process that is gone. Fail.
+	// Evidence: the selectors given (name, cmdline, pid, pidfile).
+	CodeProcessNotFound triage.Code = "process.not_found"
+	// CodeProcessZombie: the process has exited and its parent has not
+	// reaped it (state Z); it serves nothing. Fail. Evidence: pid, ppid,
+	// name.
+	CodeProcessZombie triage.Code = "process.zombie"
+	// CodeProcessUninterruptible: the process is in uninterruptible sleep
+	// (state D), usually stuck on disk or NFS I/O. Warn. Evidence: pid,
+	// name, wchan when readable.
+	CodeProcessUninterruptible triage.Code = "process.uninterruptible"
+	// CodeProcessFDsNearLimit: open file descriptors reached
+	// ProcessOptions.FDsPct of the soft RLIMIT_NOFILE ("too many open
+	// files" is near). Warn; Fail at 95%. Evidence: pid, name, fds,
+	// fd_limit, fds_pct.
+	CodeProcessFDsNearLimit triage.Code = "process.fds_near_limit"
+	// CodeProcessThreadHot: one thread used at least
+	// ProcessOptions.ThreadHotPct of a core over the window, a busy loop
+	// or a single-threaded bottleneck (top -H). Warn. Evidence: pid, name,
+	// tid, thread, cpu_pct, window.
+	CodeProcessThreadHot triage.Code = "process.thread_hot"
+	// CodeProcessRestartedRecently: the process started less than
+	// ProcessOptions.RecentStart ago, a sign of a crash loop or a fresh
+	// deploy. Warn. Evidence: pid, name, uptime, started.
+	CodeProcessRestartedRecently triage.Code = "process.restarted_recently"
+	// CodeProcessPermissionDenied: part of the process (or of the process
+	// table, or the pidfile) could not be read for lack of permission.
+	// Unknown; the result's Err matches os.ErrPermission. Evidence: pid
+	// (0 for the table), what (the file), name.
+	CodeProcessPermissionDenied triage.Code = "process.permission_denied"
+)
+
+// ProcessOptions selects the processes [Process] reports and how it
+// judges them. At least one of Name, Cmdline, PID and Pidfile must be set;
+// the selectors that are set must all match.
+type ProcessOptions struct {
+	// Name matches the process name exactly, like pgrep -x: the kernel's
+	// comm (15 bytes at most) or, for longer names, comm as a prefix
+	// together with the base name of the first argument.
+	Name string
+	// Cmdline matches processes whose command line (arguments joined by
+	// spaces) contains it, like ps aux | grep.
+	Cmdline string
+	// PID selects one process.
+	PID int
+	// Pidfile names a file holding the PID, such as /run/nginx.pid.
+	Pidfile string
+
+	// ProcRoot is where procfs is mounted. If empty, "/proc" is used.
+	ProcRoot string
+	// Window is how long CPU use is sampled for the processes and their
+	// threads. If zero, DefaultWindow is used. It is shortened to half of
+	// what is left before the context's deadline.
+	Window time.Duration
+	// TopThreads is how many of each process's busiest threads are
+	// reported. If zero, 5; negative reports none.
+	TopThreads int
+	// FDsPct is the share of the soft RLIMIT_NOFILE in use that raises
+	// CodeProcessFDsNearLimit. If zero, 80.
+	FDsPct float64
+	// ThreadHotPct is the share of one core a single thread must use to
+	// raise CodeProcessThreadHot. If zero, 90. Windows shorter than
+	// MinJudgeWindow raise no hot threads.
+	ThreadHotPct float64
+	// RecentStart is the uptime under which CodeProcessRestartedRecently
+	// is raised. If zero, 5 minutes; negative turns the finding off.
+	RecentStart time.Duration
+	// MaxMatches bounds how many matching processes are reported (the
+	// oldest first). If zero, 64.
+	MaxMatches int
+}
+
+// ProcessResult is what [Process] found.
+type ProcessResult struct {
+	triage.Result
+	// Processes are the matches, oldest first.
+	Processes []ProcessInfo `json:"processes"`
+	// Matched is how many processes matched; more than len(Processes)
+	// when MaxMatches cut the list.
+	Matched int `json:"matched"`
+	// Window is how long CPU use was sampled; zero when the check ended
+	// before the second sample.
+	Window time.Duration `json:"window"`
+}
+
+// ProcessInfo is one process, as ps and top show it.
+type ProcessInfo struct {
+	PID  int `json:"pid"`
+	PPID int `json:"ppid"`
+	// Name is the kernel's name for it (comm).
+	Name string `json:"name"`
+	// User is the real user's name, or the UID as text when it has none.
+	User string `json:"user"`
+	UID  int    `json:"uid"`
+	// State is ps's one-letter state: R running, S sleeping, D
+	// uninterruptible, Z zombie, T stopped, t traced, I idle.
+	State string `json:"state"`
+	// Cmdline is the arguments joined by spaces; empty for kernel threads
+	// and zombies.
+	Cmdline string `json:"cmdline"`
+	// CPUPct is CPU use over the window in percent of one core, like top.
+	CPUPct   float64 `json:"cpu_pct"`
+	RSSBytes uint64  `json:"rss_bytes"`
+	// MemPct is RSS in percent of the host's memory, like ps %mem.
+	MemPct  float64 `json:"mem_pct"`
+	Threads int     `json:"threads"`
+	// FDs is the number of open file descriptors; -1 when they could not
+	// be counted (see Err).
+	FDs int `json:"fds"`
+	// FDLimit is the soft RLIMIT_NOFILE; zero when unknown or unlimited.
+	FDLimit uint64  `json:"fd_limit"`
+	FDsPct  float64 `json:"fds_pct"`
+	// Started is when the process started; Uptime how long ago.
+	Started time.Time     `json:"started"`
+	Uptime  time.Duration `json:"uptime"`
+	// HotThreads are the busiest threads over the window, busiest first.
+	HotThreads []ThreadInfo `json:"hot_threads,omitempty"`
+	// Err says what could not be read about this process; nil when
+	// everything was.
+	Err error `json:"-"`
+	// Error is Err's text for JSON.
+	Error string `json:"error,omitempty"`
+}
+
+// ThreadInfo is one thread's CPU use over the window, like a line of
+// top -H.
+type ThreadInfo struct {
+	TID    int     `json:"tid"`
+	Name   string  `json:"name"`
+	State  string  `json:"state"`
+	CPUPct float64 `json:"cpu_pct"`
+}
+
+// Process finds processes by name, command line, PID or pidfile and
+// reports each: state, CPU and memory, threads, open files against the
+// limit, uptime and its busiest threads over the sample window.
+//
+// Finding no process is a process.not_found finding (Fail), not an error.
+// Processes that exit during the scan are skipped. Files that cannot be
+// read for lack of permission give a process.permission_denied finding
+// and an Err matching os.ErrPermission, so the result is never healthy
+// when part of it could not be seen. No selector, or PID and Pidfile that
+// disagree, gives Unknown with triage.ErrInvalid; a context that ends
+// during the window gives what was read with the context's error.
+func Process(ctx context.Context, opts ProcessOptions) ProcessResult {
+	start := time.Now()
+	r := ProcessResult{Processes: []ProcessInfo{}}
+	r.Check = "probe.process"
+	err := procRun(ctx, &opts, &r)
+	r.Finish(err)
+	r.Duration = time.Since(start)
+	return r
+}
