@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,14 +118,12 @@ func cgroupHostChild() {
 		procMust(err)
 	}
 	procMust(f.Close())
-	stop := make(chan struct{})
+	// Burn CPU on purpose until told to stop, so the quota throttles.
+	var stop atomic.Bool
+	done := make(chan struct{})
 	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
+		defer close(done)
+		for !stop.Load() {
 		}
 	}()
 	r := Host(context.Background(), HostOptions{
@@ -134,7 +133,8 @@ func cgroupHostChild() {
 			MemoryAvailablePct: 40,
 		},
 	})
-	close(stop)
+	stop.Store(true)
+	<-done
 	out := cgroupHostReport{Cgroup: r.Cgroup, Memory: r.Memory}
 	for _, f := range r.Findings {
 		out.Codes = append(out.Codes, string(f.Code))
