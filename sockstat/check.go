@@ -62,6 +62,9 @@ func check(ctx context.Context, o *Options, r *Result) error {
 	}
 
 	s := newScan(o, lo, hi)
+	if b, err := rd.readFile("sys/net/ipv6/bindv6only"); err == nil {
+		s.v6only = len(b) > 0 && b[0] == '1'
+	}
 	if o.Protocols&TCP != 0 {
 		if err := s.tcp(ctx, rd, c0); err != nil {
 			r.Source = rd.source()
@@ -121,7 +124,7 @@ type scan struct {
 	o        *Options
 	lo, hi   int
 	states   [maxState]int
-	estabBy  string // how ESTAB was counted: "dump" or "snmp"
+	v6only   bool // net.ipv6.bindv6only, for listeners whose flag is not reported
 	total    int
 	nUDP     int
 	target   map[State]int
@@ -196,7 +199,7 @@ func (s *scan) add(m *diagMsg) {
 	switch st {
 	case Listen:
 		if s.o.Port == 0 || int(m.local.Port()) == s.o.Port {
-			s.listen = append(s.listen, listenerOf(m, TCP))
+			s.listen = append(s.listen, listenerOf(m, TCP, s.v6only))
 		}
 	case SynSent:
 		tally(s.synSent, m.peer.Addr().Unmap())
@@ -220,7 +223,7 @@ func tally[K comparable](m map[K]int, k K) {
 	}
 }
 
-func listenerOf(m *diagMsg, p Protocol) Listener {
+func listenerOf(m *diagMsg, p Protocol, v6onlyDefault bool) Listener {
 	l := Listener{
 		Proto: p,
 		Local: netip.AddrPortFrom(m.local.Addr().Unmap(), m.local.Port()),
@@ -231,7 +234,7 @@ func listenerOf(m *diagMsg, p Protocol) Listener {
 		l.Queue, l.Backlog = m.rqueue, m.wqueue
 	}
 	if l.Local.Addr().Is6() && l.Local.Addr().IsUnspecified() {
-		l.DualStack = m.v6only == 0
+		l.DualStack = m.v6only == 0 || m.v6only < 0 && !v6onlyDefault
 	}
 	return l
 }
@@ -281,8 +284,9 @@ func (s *scan) tcp(ctx context.Context, rd reader, c Counters) error {
 		}
 	}
 	reset := func() {
-		saved := *s
-		*s = newScan(o, saved.lo, saved.hi)
+		v6 := s.v6only
+		*s = newScan(o, s.lo, s.hi)
+		s.v6only = v6
 	}
 	nonEstab := allStates &^ (1 << Established)
 	if err := rd.dump(ctx, reqs(nonEstab, nil), reset, s.add); err != nil {
@@ -290,11 +294,11 @@ func (s *scan) tcp(ctx context.Context, rd reader, c Counters) error {
 	}
 	// Everything but ESTAB is tallied; keep it while ESTAB is added.
 	kept := *s
+	// /proc has to be read whole anyway, and a full listing needs every
+	// socket: then ESTAB is counted from the dump itself.
+	full := rd.source().Name == "proc" || o.Details && s.target == nil
 	var filter []portRange
-	switch {
-	case o.Details && s.target == nil:
-		// Every socket is listed: dump them all.
-	default:
+	if !full {
 		if s.lo > 0 {
 			filter = append(filter, portRange{lo: uint16(s.lo), hi: uint16(s.hi)})
 		}
@@ -314,17 +318,12 @@ func (s *scan) tcp(ctx context.Context, rd reader, c Counters) error {
 		*s = kept
 		s.states[Established] = 0
 	}
-	if filter == nil && !(o.Details && s.target == nil) {
-		// Nothing wanted one by one: no dump at all.
-	} else {
+	if full || filter != nil {
 		if err := rd.dump(ctx, reqs(1<<Established, filter), estabOnly, s.add); err != nil {
 			return err
 		}
 	}
-	if filter == nil && o.Details && s.target == nil || rd.source().Name == "proc" {
-		s.estabBy = "dump"
-	} else {
-		s.estabBy = "snmp"
+	if !full {
 		s.states[Established] = estabFromSNMP(c.CurrEstab, s.states[CloseWait], kernelCountsCloseWait())
 	}
 	return nil
@@ -352,7 +351,7 @@ func (s *scan) udp(ctx context.Context, rd reader) error {
 	err := rd.dump(ctx, reqs, reset, func(m *diagMsg) {
 		n++
 		if m.state == Close && (s.o.Port == 0 || int(m.local.Port()) == s.o.Port) {
-			listen = append(listen, listenerOf(m, UDP))
+			listen = append(listen, listenerOf(m, UDP, s.v6only))
 		}
 		if s.wantSocket(m) {
 			socks = append(socks, socketOf(m, UDP, false))

@@ -325,22 +325,6 @@ func (r *linuxReader) procDump(ctx context.Context, reqs []diagRequest, fn func(
 	return nil
 }
 
-func matchFilter(f []portRange, m *diagMsg) bool {
-	if len(f) == 0 {
-		return true
-	}
-	for _, pr := range f {
-		p := m.local.Port()
-		if pr.peer {
-			p = m.peer.Port()
-		}
-		if p >= pr.lo && p <= pr.hi {
-			return true
-		}
-	}
-	return false
-}
-
 // kernelCountsCloseWait reports whether Tcp.CurrEstab includes CLOSE-WAIT
 // sockets, which it does since Linux 6.10.
 func kernelCountsCloseWait() bool {
