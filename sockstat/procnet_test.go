@@ -163,4 +163,3 @@ func FuzzParseSNMP(f *testing.F) {
 		_, _, _ = parsePortRange(b)
 	})
 }
-
