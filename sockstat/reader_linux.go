@@ -228,10 +228,9 @@ func (r *linuxReader) dump(ctx context.Context, reqs []diagRequest, reset func()
 // deadline; cancelling the context unblocks a pending read.
 func (r *linuxReader) dumpOnce(ctx context.Context, reqs []diagRequest, fn func(*diagMsg)) error {
 	c := r.conn
-	if dl, ok := ctx.Deadline(); ok {
-		if err := c.SetDeadline(dl); err != nil {
-			return err
-		}
+	dl, _ := ctx.Deadline() // zero: no deadline
+	if err := c.SetDeadline(dl); err != nil {
+		return err
 	}
 	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
