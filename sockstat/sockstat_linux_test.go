@@ -468,4 +468,3 @@ func TestHelperChildListener(t *testing.T) {
 	time.Sleep(time.Minute)
 	os.Exit(0)
 }
-
