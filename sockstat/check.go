@@ -699,7 +699,7 @@ func Sockets(ctx context.Context, o Options) (Listing, error) {
 			diagRequest{family: afInet, protocol: protoTCP, ext: ext, states: states, filter: filter},
 			diagRequest{family: afInet6, protocol: protoTCP, ext: ext, states: states, filter: filter})
 	}
-	var out []Socket
+	out := make([]Socket, 0, socketHint(rd))
 	match := func(m *diagMsg) bool {
 		if o.Port != 0 && int(m.local.Port()) != o.Port && (o.PeerPort != 0 || int(m.peer.Port()) != o.Port) {
 			return false
@@ -786,4 +786,39 @@ type reader interface {
 	readFile(name string) ([]byte, error)
 	source() Source
 	close()
+}
+
+// socketHint guesses how many sockets a full listing holds, from
+// /proc/net/sockstat{,6}, so the listing is allocated once. Zero when
+// unknown.
+func socketHint(rd reader) int {
+	n := 0
+	for _, name := range []string{"net/sockstat", "net/sockstat6"} {
+		b, err := rd.readFile(name)
+		if err != nil {
+			continue
+		}
+		n += sockstatInUse(b)
+	}
+	return min(n, 1<<22)
+}
+
+// sockstatInUse adds up "inuse" and "tw" of the TCP, TCP6, UDP and UDP6
+// lines of /proc/net/sockstat.
+func sockstatInUse(b []byte) int {
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		proto, rest, ok := strings.Cut(line, ": ")
+		if !ok || (proto != "TCP" && proto != "TCP6" && proto != "UDP" && proto != "UDP6") {
+			continue
+		}
+		f := strings.Fields(rest)
+		for i := 0; i+1 < len(f); i += 2 {
+			if f[i] == "inuse" || f[i] == "tw" {
+				v, _ := strconv.Atoi(f[i+1])
+				n += max(v, 0)
+			}
+		}
+	}
+	return n
 }

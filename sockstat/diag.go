@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"syscall"
 	"time"
 )
 
@@ -247,4 +248,67 @@ func bytecode(ranges []portRange) []byte {
 		}
 	}
 	return b
+}
+
+// Netlink framing (include/uapi/linux/netlink.h).
+const (
+	nlmsgHdrLen  = 16
+	nlmsgError   = 2
+	nlmsgDone    = 3
+	nlmFDumpIntr = 0x10
+)
+
+// errnoError is an error the kernel reported in an NLMSG_ERROR or in the
+// payload of NLMSG_DONE. It unwraps to the syscall.Errno.
+type errnoError struct{ errno syscall.Errno }
+
+func (e errnoError) Error() string { return "sock_diag: " + e.errno.Error() }
+func (e errnoError) Unwrap() error { return e.errno }
+
+// parseDatagram walks the netlink messages of one datagram of a dump
+// reply. done is set at NLMSG_DONE; intr when the kernel flagged the dump
+// as inconsistent (NLM_F_DUMP_INTR). Messages of other sequences are
+// skipped. It never panics on malformed input.
+func parseDatagram(b []byte, seq uint32, fn func(*diagMsg)) (done, intr bool, err error) {
+	m := new(diagMsg) // one per datagram, not per socket
+	for len(b) >= nlmsgHdrLen {
+		l := int(binary.NativeEndian.Uint32(b[0:4]))
+		typ := binary.NativeEndian.Uint16(b[4:6])
+		flags := binary.NativeEndian.Uint16(b[6:8])
+		s := binary.NativeEndian.Uint32(b[8:12])
+		if l < nlmsgHdrLen || l > len(b) {
+			return false, intr, errShortMsg
+		}
+		body := b[nlmsgHdrLen:l]
+		if al := (l + 3) &^ 3; al <= len(b) {
+			b = b[al:]
+		} else {
+			b = b[len(b):]
+		}
+		if s != seq {
+			continue
+		}
+		if flags&nlmFDumpIntr != 0 {
+			intr = true
+		}
+		switch typ {
+		case nlmsgDone, nlmsgError:
+			// Both carry an int32 errno, 0 for none; a DONE may be empty.
+			if len(body) >= 4 {
+				if e := int32(binary.NativeEndian.Uint32(body[0:4])); e < 0 {
+					return true, intr, errnoError{syscall.Errno(-e)}
+				}
+			}
+			if typ == nlmsgDone {
+				return true, intr, nil
+			}
+			// An ERROR with errno 0 is an acknowledgement; keep reading.
+		case sockDiagByFamily:
+			if *m, err = parseDiagMsg(body); err != nil {
+				return false, intr, err
+			}
+			fn(m)
+		}
+	}
+	return false, intr, nil
 }

@@ -3,6 +3,7 @@ package sockstat
 import (
 	"encoding/binary"
 	"net/netip"
+	"syscall"
 	"testing"
 	"time"
 
@@ -235,5 +236,94 @@ func FuzzParseDiagMsg(f *testing.F) {
 		_ = parseTCPInfo(m.info)
 		_ = socketOf(&m, TCP, true)
 		_ = listenerOf(&m, TCP, false)
+	})
+}
+
+func BenchmarkParseDiagMsg(b *testing.B) {
+	msg := rawDiag(afInet6, Established, netip.MustParseAddrPort("[::1]:80"), netip.MustParseAddrPort("[::1]:51000"), 0, 0, 1000, 77,
+		rawAttr(attrInfo, make([]byte, 232)), rawAttr(attrV6Only, []byte{0}))
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := parseDiagMsg(msg)
+		if err != nil || m.inode != 77 {
+			b.Fatal(err)
+		}
+	}
+}
+
+func nlmsg(typ, flags uint16, seq uint32, body []byte) []byte {
+	b := make([]byte, nlmsgHdrLen, nlmsgHdrLen+len(body)+3)
+	binary.NativeEndian.PutUint32(b[0:], uint32(nlmsgHdrLen+len(body)))
+	binary.NativeEndian.PutUint16(b[4:], typ)
+	binary.NativeEndian.PutUint16(b[6:], flags)
+	binary.NativeEndian.PutUint32(b[8:], seq)
+	b = append(b, body...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+func errnoBody(e int32) []byte {
+	b := make([]byte, 4)
+	binary.NativeEndian.PutUint32(b, uint32(e))
+	return b
+}
+
+func TestParseDatagram(t *testing.T) {
+	lo := netip.MustParseAddrPort("127.0.0.1:80")
+	sock := rawDiag(afInet, Listen, lo, lo, 0, 128, 0, 1)
+	cat := func(parts ...[]byte) []byte {
+		var b []byte
+		for _, p := range parts {
+			b = append(b, p...)
+		}
+		return b
+	}
+	tests := []struct {
+		name       string
+		in         []byte
+		socks      int
+		done, intr bool
+		errno      syscall.Errno
+		short      bool
+	}{
+		{name: "two sockets, more to come", in: cat(nlmsg(sockDiagByFamily, 2, 7, sock), nlmsg(sockDiagByFamily, 2, 7, sock)), socks: 2},
+		{name: "sockets then done", in: cat(nlmsg(sockDiagByFamily, 2, 7, sock), nlmsg(nlmsgDone, 2, 7, errnoBody(0))), socks: 1, done: true},
+		{name: "empty done", in: nlmsg(nlmsgDone, 2, 7, nil), done: true},
+		{name: "interrupted dump", in: cat(nlmsg(sockDiagByFamily, 2|nlmFDumpIntr, 7, sock), nlmsg(nlmsgDone, 2|nlmFDumpIntr, 7, nil)), socks: 1, done: true, intr: true},
+		{name: "error carried in done", in: nlmsg(nlmsgDone, 2, 7, errnoBody(-int32(syscall.EPERM))), done: true, errno: syscall.EPERM},
+		{name: "error message", in: nlmsg(nlmsgError, 0, 7, append(errnoBody(-int32(syscall.EPROTONOSUPPORT)), make([]byte, 16)...)), done: true, errno: syscall.EPROTONOSUPPORT},
+		{name: "other sequence skipped", in: cat(nlmsg(sockDiagByFamily, 2, 6, sock), nlmsg(nlmsgDone, 2, 6, nil)), socks: 0},
+		{name: "length past the datagram", in: nlmsg(sockDiagByFamily, 2, 7, sock)[:60], short: true},
+		{name: "short socket message", in: nlmsg(sockDiagByFamily, 2, 7, sock[:40]), short: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := 0
+			done, intr, err := parseDatagram(tt.in, 7, func(*diagMsg) { n++ })
+			switch {
+			case tt.errno != 0:
+				assert.ErrorIs(t, err, tt.errno)
+			case tt.short:
+				assert.ErrorIs(t, err, errShortMsg)
+			default:
+				assert.NoError(t, err)
+			}
+			assert.Equal(t, tt.socks, n)
+			assert.Equal(t, tt.done, done)
+			assert.Equal(t, tt.intr, intr)
+		})
+	}
+}
+
+func FuzzParseDatagram(f *testing.F) {
+	lo := netip.MustParseAddrPort("127.0.0.1:80")
+	f.Add(append(nlmsg(sockDiagByFamily, 2, 1, rawDiag(afInet, Listen, lo, lo, 0, 1, 0, 1, rawAttr(attrV6Only, []byte{1}))), nlmsg(nlmsgDone, 2, 1, errnoBody(0))...))
+	f.Add(nlmsg(nlmsgError, 0, 1, errnoBody(-1)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _, _ = parseDatagram(b, 1, func(m *diagMsg) {
+			_ = socketOf(m, TCP, true)
+		})
 	})
 }

@@ -163,3 +163,23 @@ func FuzzParseSNMP(f *testing.F) {
 		_, _, _ = parsePortRange(b)
 	})
 }
+
+func BenchmarkParseProcNet(b *testing.B) {
+	data, err := os.ReadFile("testdata/proc/net/tcp")
+	require.NoError(b, err)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		n := 0
+		if err := parseProcNet(strings.NewReader(string(data)), afInet, func(*diagMsg) bool { n++; return true }); err != nil || n != 27 {
+			b.Fatal(n, err)
+		}
+	}
+}
+
+func TestSockstatInUse(t *testing.T) {
+	in := "sockets: used 161\nTCP: inuse 20003 orphan 0 tw 12 alloc 20005 mem 3\nUDP: inuse 2 mem 0\nUDPLITE: inuse 0\nRAW: inuse 0\n"
+	assert.Equal(t, 20003+12+2, sockstatInUse([]byte(in)))
+	assert.Equal(t, 5, sockstatInUse([]byte("TCP6: inuse 5\n")))
+	assert.Equal(t, 0, sockstatInUse([]byte("garbage")))
+}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mdlayher/netlink"
@@ -25,19 +26,22 @@ import (
 // messages to a full receive buffer, is started over.
 const dumpRetries = 3
 
-// recvBuffer is the fixed receive buffer. The kernel fills dump datagrams
-// up to 32 KiB; a larger one makes the library report truncation, and the
-// dump is retried with buffers sized per message.
+// recvBuffer is the receive buffer. The kernel fills dump datagrams up to
+// 32 KiB; should one not fit, the dump is retried with 1 MiB.
 const recvBuffer = 64 << 10
 
-var errDumpIntr = errors.New("dump interrupted")
+var (
+	errDumpIntr  = errors.New("dump interrupted")
+	errTruncated = errors.New("netlink datagram truncated")
+)
 
 type linuxReader struct {
 	o        *Options
 	fileOnly bool
 	ns       *os.File
 	conn     *netlink.Conn
-	peek     bool // size buffers per message (after a truncation)
+	peek     bool    // a datagram did not fit: use a larger buffer
+	buf      *[]byte // receive buffer, reused across dumps
 	src      Source
 }
 
@@ -146,9 +150,6 @@ func (r *linuxReader) dial() error {
 		return nil
 	}
 	cfg := &netlink.Config{}
-	if !r.peek {
-		cfg.MessageBufferSize = recvBuffer
-	}
 	if r.ns != nil {
 		cfg.NetNS = int(r.ns.Fd())
 	}
@@ -182,10 +183,7 @@ func retryErr(err error) bool {
 	return errors.Is(err, errDumpIntr) || errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.EINTR) || isTruncated(err)
 }
 
-func isTruncated(err error) bool {
-	var oe *netlink.OpError
-	return errors.As(err, &oe) && oe.Err != nil && oe.Err.Error() == "netlink: message truncated"
-}
+func isTruncated(err error) bool { return errors.Is(err, errTruncated) }
 
 func (r *linuxReader) dump(ctx context.Context, reqs []diagRequest, reset func(), fn func(*diagMsg)) error {
 	if r.src.Name == "proc" {
@@ -215,7 +213,7 @@ func (r *linuxReader) dump(ctx context.Context, reqs []diagRequest, reset func()
 			return fmt.Errorf("sockstat: sock_diag dump: %w", err)
 		}
 		if isTruncated(err) {
-			r.peek = true
+			r.peek, r.buf = true, nil
 		}
 	}
 	if errors.Is(err, errDumpIntr) {
@@ -242,42 +240,74 @@ func (r *linuxReader) dumpOnce(ctx context.Context, reqs []diagRequest, fn func(
 			<-fired
 		}
 	}()
-	return receiveDump(c, reqs, fn)
+	if r.buf == nil {
+		size := recvBuffer
+		if r.peek {
+			size = 1 << 20
+		}
+		b := make([]byte, size)
+		r.buf = &b
+	}
+	return receiveDump(c, r.buf, reqs, fn)
 }
 
-func receiveDump(c *netlink.Conn, reqs []diagRequest, fn func(*diagMsg)) error {
+func receiveDump(c *netlink.Conn, buf *[]byte, reqs []diagRequest, fn func(*diagMsg)) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
 	for _, q := range reqs {
 		req := netlink.Message{
 			Header: netlink.Header{Type: sockDiagByFamily, Flags: netlink.Request | netlink.Dump},
 			Data:   q.marshal(),
 		}
-		if _, err := c.Send(req); err != nil {
+		sent, err := c.Send(req)
+		if err != nil {
 			return err
 		}
-		if err := receive(c, fn); err != nil {
+		if err := receive(rc, *buf, sent.Header.Sequence, fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func receive(c *netlink.Conn, fn func(*diagMsg)) error {
+// receive reads one dump's datagrams into buf and hands each socket to
+// fn. It reads the socket directly rather than through the library's
+// iterator, which allocates per message: the dump's cost then stays in
+// the kernel, and memory does not grow with the number of sockets.
+// Reads wait in the runtime's poller, so the socket's deadline applies.
+func receive(rc syscall.RawConn, buf []byte, seq uint32, fn func(*diagMsg)) error {
 	intr := false
-	for m, err := range c.ReceiveIter() {
+	for {
+		var n, flags int
+		var rerr error
+		err := rc.Read(func(fd uintptr) bool {
+			for {
+				n, _, flags, _, rerr = unix.Recvmsg(int(fd), buf, nil, 0)
+				if rerr != unix.EINTR {
+					break
+				}
+			}
+			return rerr != unix.EAGAIN
+		})
+		if err == nil {
+			err = rerr
+		}
 		if err != nil {
 			return err
 		}
-		if m.Header.Flags&netlink.DumpInterrupted != 0 {
-			intr = true
+		if flags&unix.MSG_TRUNC != 0 {
+			return errTruncated
 		}
-		if m.Header.Type != sockDiagByFamily {
-			continue
-		}
-		dm, err := parseDiagMsg(m.Data)
+		done, dintr, err := parseDatagram(buf[:n], seq, fn)
+		intr = intr || dintr
 		if err != nil {
 			return err
 		}
-		fn(&dm)
+		if done {
+			break
+		}
 	}
 	if intr {
 		return errDumpIntr
@@ -332,21 +362,6 @@ func kernelCountsCloseWait() bool {
 		return false
 	}
 	return releaseAtLeast(unix.ByteSliceToString(u.Release[:]), 6, 10)
-}
-
-func releaseAtLeast(rel string, major, minor int) bool {
-	a, rest, _ := bytes.Cut([]byte(rel), []byte("."))
-	b, _, _ := bytes.Cut(rest, []byte("."))
-	i := 0
-	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		i++
-	}
-	ma, err1 := strconv.Atoi(string(a))
-	mi, err2 := strconv.Atoi(string(b[:i]))
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	return ma > major || ma == major && mi >= minor
 }
 
 // findOwners fills want (socket inode -> processes) by reading the fd

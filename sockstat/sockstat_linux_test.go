@@ -361,6 +361,8 @@ func TestIntegrationNetlinkReadDeadline(t *testing.T) {
 	require.NoError(t, err)
 	r := &linuxReader{o: &Options{}, conn: c, src: Source{Name: "netlink"}}
 	defer r.close()
+	rc, err := c.SyscallConn()
+	require.NoError(t, err)
 
 	for _, withDeadline := range []bool{true, false} {
 		t.Run(fmt.Sprintf("deadline=%v", withDeadline), func(t *testing.T) {
@@ -387,7 +389,7 @@ func TestIntegrationNetlinkReadDeadline(t *testing.T) {
 				if dl, ok := ctx.Deadline(); ok {
 					_ = c.SetDeadline(dl)
 				}
-				return receive(c, func(*diagMsg) {})
+				return receive(rc, make([]byte, 4096), 1, func(*diagMsg) {})
 			}()
 			assert.Error(t, err)
 			assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
