@@ -699,7 +699,10 @@ func Sockets(ctx context.Context, o Options) (Listing, error) {
 			diagRequest{family: afInet, protocol: protoTCP, ext: ext, states: states, filter: filter},
 			diagRequest{family: afInet6, protocol: protoTCP, ext: ext, states: states, filter: filter})
 	}
-	out := make([]Socket, 0, socketHint(rd))
+	var out []Socket
+	if len(o.States) == 0 || maskOf(o.States).has(Established) {
+		out = make([]Socket, 0, socketHint(rd))
+	}
 	match := func(m *diagMsg) bool {
 		if o.Port != 0 && int(m.local.Port()) != o.Port && (o.PeerPort != 0 || int(m.peer.Port()) != o.Port) {
 			return false

@@ -470,3 +470,28 @@ func TestHelperChildListener(t *testing.T) {
 	time.Sleep(time.Minute)
 	os.Exit(0)
 }
+
+// TestIntegrationFallbackOnKernelError makes the kernel refuse a dump (no
+// sock_diag handler for the protocol, an error in the reply) and expects
+// /proc to be read instead, and the result to say so.
+func TestIntegrationFallbackOnKernelError(t *testing.T) {
+	ns := testnet.New(t)
+	nsListen(t, ns, "127.0.0.1:0")
+	o := Options{NetNS: ns.Path}
+	require.NoError(t, o.validate())
+	rd, err := newReader(context.Background(), &o)
+	require.NoError(t, err)
+	defer rd.close()
+	n := 0
+	// Protocol 253 (reserved for experiments) has no sock_diag handler.
+	err = rd.dump(context.Background(), []diagRequest{{family: afInet, protocol: 253, states: allStates}}, func() { n = 0 }, func(m *diagMsg) {
+		if m.state == Listen {
+			n++
+		}
+	})
+	require.NoError(t, err)
+	src := rd.source()
+	assert.Equal(t, "proc", src.Name)
+	assert.Contains(t, src.Fallback, "sock_diag")
+	assert.Equal(t, 1, n, "the listener, read from /proc/net/tcp")
+}
