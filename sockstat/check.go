@@ -572,7 +572,9 @@ func findings(o *Options, th Thresholds, r *Result, s *scan) {
 func portFindings(o *Options, r *Result) {
 	var on []Listener
 	for _, l := range r.Listeners {
-		if int(l.Local.Port()) == o.Port && l.Proto == TCP || (o.Protocols == UDP && l.Proto == UDP) {
+		// The question is TCP's unless only UDP was asked.
+		udpOnly := o.Protocols == UDP
+		if int(l.Local.Port()) == o.Port && (l.Proto == TCP && !udpOnly || l.Proto == UDP && udpOnly) {
 			on = append(on, l)
 		}
 	}
@@ -652,7 +654,7 @@ func Summarize(ctx context.Context, o Options) (Summary, error) {
 		return Summary{}, err
 	}
 	defer rd.close()
-	c, err := readCounters(rd)
+	c, err := readCounters(rd, "net/snmp")
 	if err != nil {
 		return Summary{}, err
 	}
@@ -756,10 +758,14 @@ func Sockets(ctx context.Context, o Options) (Listing, error) {
 	return Listing{Sockets: out, Source: rd.source()}, nil
 }
 
-// readCounters reads /proc/net/snmp and /proc/net/netstat.
-func readCounters(rd reader) (Counters, error) {
+// readCounters reads /proc/net/snmp and /proc/net/netstat, or the files
+// named.
+func readCounters(rd reader, files ...string) (Counters, error) {
+	if len(files) == 0 {
+		files = []string{"net/snmp", "net/netstat"}
+	}
 	m := make(map[string]uint64, 256)
-	for _, name := range []string{"net/snmp", "net/netstat"} {
+	for _, name := range files {
 		b, err := rd.readFile(name)
 		if err != nil {
 			return Counters{}, err
