@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -13,6 +14,9 @@ import (
 // network order.
 const (
 	sockDiagByFamily = 20 // SOCK_DIAG_BY_FAMILY
+	tcpDiagGetSock   = 18 // TCPDIAG_GETSOCK: the older request, both families at once
+
+	reqV1Len = 60 // struct inet_diag_req
 
 	reqV2Len  = 56 // struct inet_diag_req_v2
 	diagMsgLn = 72 // struct inet_diag_msg
@@ -43,23 +47,64 @@ type diagRequest struct {
 	// filter, when not empty, keeps only sockets matching one of the
 	// ranges (filtered by the kernel).
 	filter []portRange
+	// bothFamilies asks for IPv4 and IPv6 TCP sockets in one request
+	// (TCPDIAG_GETSOCK), so the kernel walks its socket hash once instead
+	// of once per family; family is then ignored.
+	bothFamilies bool
+}
+
+// msgType is the netlink message type of the request and its replies.
+func (r diagRequest) msgType() uint16 {
+	if r.bothFamilies {
+		return tcpDiagGetSock
+	}
+	return sockDiagByFamily
+}
+
+// mergeFamilies turns each IPv4 and IPv6 TCP request pair that differs
+// only in family into one request for both.
+func mergeFamilies(reqs []diagRequest) []diagRequest {
+	out := make([]diagRequest, 0, len(reqs))
+	for i := 0; i < len(reqs); i++ {
+		q := reqs[i]
+		if i+1 < len(reqs) && q.protocol == protoTCP && q.family == afInet {
+			n := reqs[i+1]
+			if n.protocol == protoTCP && n.family == afInet6 && n.ext == q.ext && n.states == q.states && slices.Equal(n.filter, q.filter) {
+				q.bothFamilies = true
+				i++
+			}
+		}
+		out = append(out, q)
+	}
+	return out
 }
 
 // marshal encodes the request body (without the netlink header).
 func (r diagRequest) marshal() []byte {
 	bc := bytecode(r.filter)
-	n := reqV2Len
+	hl := reqV2Len
+	if r.bothFamilies {
+		hl = reqV1Len
+	}
+	n := hl
 	if len(bc) > 0 {
 		n += 4 + len(bc)
 	}
 	b := make([]byte, n)
-	b[0] = r.family
-	b[1] = r.protocol
-	b[2] = r.ext
-	binary.NativeEndian.PutUint32(b[4:8], uint32(r.states))
 	// The socket id stays zero: a dump ignores it.
+	if r.bothFamilies {
+		// struct inet_diag_req: family, src_len, dst_len, ext, id,
+		// states, dbs. The kernel dumps every family for it.
+		b[3] = r.ext
+		binary.NativeEndian.PutUint32(b[52:56], uint32(r.states))
+	} else {
+		b[0] = r.family
+		b[1] = r.protocol
+		b[2] = r.ext
+		binary.NativeEndian.PutUint32(b[4:8], uint32(r.states))
+	}
 	if len(bc) > 0 {
-		a := b[reqV2Len:]
+		a := b[hl:]
 		binary.NativeEndian.PutUint16(a[0:2], uint16(4+len(bc)))
 		binary.NativeEndian.PutUint16(a[2:4], attrBytecode)
 		copy(a[4:], bc)
@@ -303,7 +348,7 @@ func parseDatagram(b []byte, seq uint32, fn func(*diagMsg)) (done, intr bool, er
 				return true, intr, nil
 			}
 			// An ERROR with errno 0 is an acknowledgement; keep reading.
-		case sockDiagByFamily:
+		case sockDiagByFamily, tcpDiagGetSock:
 			if *m, err = parseDiagMsg(body); err != nil {
 				return false, intr, err
 			}

@@ -327,3 +327,25 @@ func FuzzParseDatagram(f *testing.F) {
 		})
 	})
 }
+
+func TestMergeFamilies(t *testing.T) {
+	f := []portRange{{lo: 1, hi: 2}}
+	reqs := []diagRequest{
+		{family: afInet, protocol: protoTCP, states: 2, filter: f},
+		{family: afInet6, protocol: protoTCP, states: 2, filter: f},
+		{family: afInet, protocol: protoUDP, states: 2},
+		{family: afInet6, protocol: protoUDP, states: 2},
+		{family: afInet, protocol: protoTCP, states: 2},
+		{family: afInet6, protocol: protoTCP, states: 4},
+	}
+	got := mergeFamilies(reqs)
+	require.Len(t, got, 5)
+	assert.True(t, got[0].bothFamilies)
+	assert.Equal(t, uint16(tcpDiagGetSock), got[0].msgType())
+	for _, q := range got[1:] {
+		assert.False(t, q.bothFamilies)
+	}
+	b := got[0].marshal()
+	require.Len(t, b, reqV1Len+4+16)
+	assert.Equal(t, uint32(2), binary.NativeEndian.Uint32(b[52:56]))
+}

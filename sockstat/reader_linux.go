@@ -41,6 +41,7 @@ type linuxReader struct {
 	ns       *os.File
 	conn     *netlink.Conn
 	peek     bool    // a datagram did not fit: use a larger buffer
+	perFam   bool    // TCPDIAG_GETSOCK failed: one request per family
 	buf      *[]byte // receive buffer, reused across dumps
 	src      Source
 }
@@ -204,6 +205,12 @@ func (r *linuxReader) dump(ctx context.Context, reqs []diagRequest, reset func()
 		if cerr := ctx.Err(); cerr != nil {
 			return fmt.Errorf("sockstat: sock_diag dump: %w", cerr)
 		}
+		var bf errBothFamilies
+		if errors.As(err, &bf) && !r.perFam {
+			r.perFam = true
+			attempt--
+			continue
+		}
 		if fallbackErr(err) {
 			r.src = Source{Name: "proc", Fallback: "sock_diag: " + err.Error()}
 			reset()
@@ -248,8 +255,18 @@ func (r *linuxReader) dumpOnce(ctx context.Context, reqs []diagRequest, fn func(
 		b := make([]byte, size)
 		r.buf = &b
 	}
+	if !r.perFam {
+		reqs = mergeFamilies(reqs)
+	}
 	return receiveDump(c, r.buf, reqs, fn)
 }
+
+// errBothFamilies marks a failed TCPDIAG_GETSOCK request: the dump is
+// retried with one request per family.
+type errBothFamilies struct{ err error }
+
+func (e errBothFamilies) Error() string { return "TCPDIAG_GETSOCK: " + e.err.Error() }
+func (e errBothFamilies) Unwrap() error { return e.err }
 
 func receiveDump(c *netlink.Conn, buf *[]byte, reqs []diagRequest, fn func(*diagMsg)) error {
 	rc, err := c.SyscallConn()
@@ -258,14 +275,18 @@ func receiveDump(c *netlink.Conn, buf *[]byte, reqs []diagRequest, fn func(*diag
 	}
 	for _, q := range reqs {
 		req := netlink.Message{
-			Header: netlink.Header{Type: sockDiagByFamily, Flags: netlink.Request | netlink.Dump},
+			Header: netlink.Header{Type: netlink.HeaderType(q.msgType()), Flags: netlink.Request | netlink.Dump},
 			Data:   q.marshal(),
 		}
 		sent, err := c.Send(req)
-		if err != nil {
-			return err
+		if err == nil {
+			err = receive(rc, *buf, sent.Header.Sequence, fn)
 		}
-		if err := receive(rc, *buf, sent.Header.Sequence, fn); err != nil {
+		if err != nil {
+			var en errnoError
+			if q.bothFamilies && errors.As(err, &en) {
+				return errBothFamilies{err}
+			}
 			return err
 		}
 	}

@@ -321,9 +321,14 @@ func TestIntegrationProcFallbackMatchesNetlink(t *testing.T) {
 		rd, err := newReader(context.Background(), &o)
 		require.NoError(t, err)
 		defer rd.close()
+		lr := rd.(*linuxReader)
 		if proc {
-			rd.(*linuxReader).src = Source{Name: "proc", Fallback: "test"}
+			lr.src = Source{Name: "proc", Fallback: "test"}
 		}
+		defer func() {
+			// Both families came through one TCPDIAG_GETSOCK request.
+			assert.False(t, lr.perFam)
+		}()
 		got := map[string]int{}
 		reqs := []diagRequest{{family: afInet, protocol: protoTCP, states: allStates}, {family: afInet6, protocol: protoTCP, states: allStates}}
 		require.NoError(t, rd.dump(context.Background(), reqs, func() { clear(got) }, func(m *diagMsg) {
