@@ -221,6 +221,16 @@ func TestStateText(t *testing.T) {
 	assert.Equal(t, Established, s)
 	assert.Error(t, s.UnmarshalText([]byte("bogus")))
 	assert.Equal(t, "State(99)", State(99).String())
+
+	for _, p := range []Protocol{TCP, UDP, TCP | UDP} {
+		b, err := p.MarshalText()
+		require.NoError(t, err)
+		var got Protocol
+		require.NoError(t, got.UnmarshalText(b))
+		assert.Equal(t, p, got)
+	}
+	var p Protocol
+	assert.Error(t, p.UnmarshalText([]byte("sctp")))
 }
 
 func FuzzParseDiagMsg(f *testing.F) {

@@ -11,8 +11,13 @@
 // # How it reads the kernel
 //
 // Sockets come from NETLINK_SOCK_DIAG inet_diag dumps with kernel-side
-// state filters, so a question about listeners never walks the table of
-// established connections. The state histogram takes the established
+// state and port filters, so a question about listeners never walks the
+// table of established connections. IPv4 and IPv6 TCP sockets are asked
+// for in one request (TCPDIAG_GETSOCK), so the kernel walks its hash of
+// connections once, not once per family. Dumps the kernel flags as
+// inconsistent, or that lose messages to a full buffer, are retried; one
+// that still fails is an error ([ErrDumpInterrupted]), never a short
+// count. The state histogram takes the established
 // count from /proc/net/snmp (CurrEstab) and dumps only the other states,
 // so its cost and memory do not grow with the number of established
 // connections. Owning processes are found like `ss -p`, by socket inode in

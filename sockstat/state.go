@@ -125,3 +125,20 @@ func (p Protocol) String() string {
 
 // MarshalText encodes the protocol as its name.
 func (p Protocol) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText accepts "tcp", "udp" and "tcp|udp", case-insensitively.
+func (p *Protocol) UnmarshalText(b []byte) error {
+	var v Protocol
+	for _, part := range strings.Split(strings.ToLower(string(b)), "|") {
+		switch part {
+		case "tcp":
+			v |= TCP
+		case "udp":
+			v |= UDP
+		default:
+			return fmt.Errorf("sockstat: unknown protocol %q", b)
+		}
+	}
+	*p = v
+	return nil
+}
