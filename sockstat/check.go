@@ -412,9 +412,7 @@ func (s *scan) fill(r *Result) {
 	r.Sockets = s.sockets
 	r.TopPeers = append(r.TopPeers, top(SynSent, s.synSent, 5)...)
 	r.TopPeers = append(r.TopPeers, top(TimeWait, s.timeWait, 5)...)
-	for _, pc := range top(CloseWait, s.closeW, 5) {
-		r.TopPeers = append(r.TopPeers, pc)
-	}
+	r.TopPeers = append(r.TopPeers, top(CloseWait, s.closeW, 5)...)
 	for p, n := range s.ephPeers {
 		if n > s.eph.PeerUsed || n == s.eph.PeerUsed && p.Compare(s.eph.Peer) < 0 {
 			s.eph.Peer, s.eph.PeerUsed = p, n

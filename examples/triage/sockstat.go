@@ -86,7 +86,9 @@ func sockstatTarget(c *config) (string, int, error) {
 // localTarget resolves host and reports whether it is on this host: a
 // loopback address, an address of a local interface, or a name resolving
 // to one. addr is the local address (or the first resolved one when not
-// local); invalid when the name does not resolve.
+// local); invalid when the name does not resolve, and when it resolves to
+// several addresses, since a client tries them all and any listener will
+// do.
 func localTarget(ctx context.Context, host string) (addr netip.Addr, local bool) {
 	var addrs []netip.Addr
 	if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")); err == nil {
@@ -113,6 +115,9 @@ func localTarget(ctx context.Context, host string) (addr netip.Addr, local bool)
 	}
 	for _, a := range addrs {
 		if a.IsLoopback() || a.IsUnspecified() || mine[a.WithZone("")] {
+			if len(addrs) > 1 {
+				return netip.Addr{}, true
+			}
 			return a, true
 		}
 	}

@@ -58,7 +58,7 @@ func TestLocalTarget(t *testing.T) {
 	_, local = localTarget(ctx, "::1")
 	assert.True(t, local)
 	_, local = localTarget(ctx, "localhost")
-	assert.True(t, local)
+	assert.True(t, local, "localhost is on this host, whichever addresses it has")
 	a, local = localTarget(ctx, "192.0.2.44") // TEST-NET-1, never local here
 	assert.False(t, local)
 	assert.Equal(t, netip.MustParseAddr("192.0.2.44"), a)
