@@ -115,7 +115,7 @@ func check(ctx context.Context, o *Options, r *Result) error {
 			}
 		}
 	}
-	findings(o, th, r, &s)
+	findings(o, th, r)
 	return errors.Join(errs...)
 }
 
@@ -459,7 +459,7 @@ func ownerText(ps []Process) string {
 	return fmt.Sprintf(" by %s (pid %d)", ps[0].Name, ps[0].PID)
 }
 
-func findings(o *Options, th Thresholds, r *Result, s *scan) {
+func findings(o *Options, th Thresholds, r *Result) {
 	if o.Port != 0 {
 		portFindings(o, r)
 	}

@@ -135,3 +135,65 @@ func TestCheckCancelled(t *testing.T) {
 	assert.Equal(t, triage.Unknown, r.Status)
 	assert.Less(t, time.Since(start), time.Second)
 }
+
+func TestFindingsFromCounters(t *testing.T) {
+	th := Thresholds{}.withDefaults()
+	tests := []struct {
+		name   string
+		r      Result
+		code   triage.Code
+		status triage.Status
+		key    string
+		want   float64
+	}{
+		{
+			name: "retransmits over 2%",
+			r:    Result{Counters: &Counters{Window: time.Second, Growth: &Counters{OutSegs: 1000, RetransSegs: 50, Timeouts: 3}}},
+			code: CodeRetransmitsHigh, status: triage.Warn, key: "retrans_pct", want: 5,
+		},
+		{
+			name: "listen overflows grew",
+			r:    Result{Counters: &Counters{Window: time.Second, Growth: &Counters{ListenOverflows: 7, ListenDrops: 7}}},
+			code: CodeListenOverflows, status: triage.Warn, key: "overflows", want: 7,
+		},
+		{
+			name: "ephemeral ports nearly gone towards one peer",
+			r:    Result{Ephemeral: &Ephemeral{Low: 32768, High: 60999, PeerUsed: 27000, Peer: netip.MustParseAddrPort("10.0.0.9:5432")}},
+			code: CodeEphemeralPortsLow, status: triage.Fail, key: "used_pct", want: 100 * 27000.0 / 28232,
+		},
+		{
+			name: "ephemeral ports getting low",
+			r:    Result{Ephemeral: &Ephemeral{Low: 32768, High: 60999, PeerUsed: 24000, Peer: netip.MustParseAddrPort("10.0.0.9:5432")}},
+			code: CodeEphemeralPortsLow, status: triage.Warn, key: "used_pct", want: 100 * 24000.0 / 28232,
+		},
+		{
+			name: "accept queue at its backlog",
+			r:    Result{Listeners: []Listener{{Proto: TCP, Local: netip.MustParseAddrPort("0.0.0.0:80"), Queue: 511, Backlog: 511, Processes: []Process{{PID: 42, Name: "nginx"}}}}},
+			code: CodeAcceptQueueFull, status: triage.Fail, key: "pid", want: 42,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := Options{}
+			r := tt.r
+			findings(&o, th, &r)
+			require.Len(t, r.Findings, 1, "%v", r.Findings)
+			f := r.Findings[0]
+			assert.Equal(t, tt.code, f.Code)
+			assert.Equal(t, tt.status, f.Status)
+			got, ok := f.Evidence.Float(tt.key)
+			require.True(t, ok)
+			assert.InDelta(t, tt.want, got, 0.01)
+			assert.NotEmpty(t, f.Command)
+		})
+	}
+
+	// Below the thresholds: nothing.
+	r := Result{
+		Counters:  &Counters{Window: time.Second, Growth: &Counters{OutSegs: 150, RetransSegs: 100}},
+		Ephemeral: &Ephemeral{Low: 32768, High: 60999, PeerUsed: 100},
+		Listeners: []Listener{{Proto: TCP, Queue: 3, Backlog: 4096}, {Proto: TCP, Queue: 3}},
+	}
+	findings(&Options{}, th, &r)
+	assert.Empty(t, r.Findings)
+}
