@@ -2,7 +2,6 @@ package sockstat
 
 import (
 	"bytes"
-	"context"
 	"strconv"
 )
 
@@ -24,11 +23,6 @@ func matchFilter(f []portRange, m *diagMsg) bool {
 	return false
 }
 
-// supported reports whether this platform can read sockets at all.
-func supported() bool {
-	_, err := newReader(context.Background(), &Options{ProcRoot: "/proc"})
-	return err == nil
-}
 
 // releaseAtLeast reports whether a kernel release ("6.10.3-arch1") is
 // at least major.minor.

@@ -94,7 +94,8 @@ type Options struct {
 	NetNS string
 	// ProcRoot is where procfs is mounted. Empty: /proc. Any other root
 	// (a fixture tree, the host's /proc mounted in a container) is read
-	// from files only: sockets come from its net/tcp files, not netlink.
+	// from files only: sockets come from its net/tcp files, not netlink,
+	// and NetNS is not used.
 	ProcRoot string
 	// Sample is how long Check watches the kernel counters grow
 	// (ListenOverflows, retransmissions). Zero: one second, shortened to
