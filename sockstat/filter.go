@@ -23,7 +23,6 @@ func matchFilter(f []portRange, m *diagMsg) bool {
 	return false
 }
 
-
 // releaseAtLeast reports whether a kernel release ("6.10.3-arch1") is
 // at least major.minor.
 func releaseAtLeast(rel string, major, minor int) bool {
