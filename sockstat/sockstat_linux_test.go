@@ -500,3 +500,27 @@ func TestIntegrationFallbackOnKernelError(t *testing.T) {
 	assert.Contains(t, src.Fallback, "sock_diag")
 	assert.Equal(t, 1, n, "the listener, read from /proc/net/tcp")
 }
+
+// TestIntegrationTruncatedDatagramRetried gives the dump a buffer too
+// small for one datagram: the kernel truncates it, and the dump must be
+// retried with a larger buffer rather than lose sockets.
+func TestIntegrationTruncatedDatagramRetried(t *testing.T) {
+	ns := testnet.New(t)
+	ln := nsListen(t, ns, "127.0.0.1:0")
+	pairs(t, ns, ln, 20)
+	o := Options{NetNS: ns.Path}
+	require.NoError(t, o.validate())
+	rd, err := newReader(context.Background(), &o)
+	require.NoError(t, err)
+	defer rd.close()
+	lr := rd.(*linuxReader)
+	small := make([]byte, 256)
+	lr.buf = &small
+	n, resets := 0, 0
+	reqs := []diagRequest{{family: afInet, protocol: protoTCP, states: allStates}, {family: afInet6, protocol: protoTCP, states: allStates}}
+	require.NoError(t, rd.dump(context.Background(), reqs, func() { n = 0; resets++ }, func(*diagMsg) { n++ }))
+	assert.Equal(t, 41, n)
+	assert.True(t, lr.peek)
+	assert.Equal(t, 2, resets, "one failed attempt, one retry")
+	assert.Equal(t, "netlink", rd.source().Name)
+}
