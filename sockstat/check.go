@@ -135,15 +135,19 @@ type scan struct {
 	closeW   map[uint16]int
 	eph      Ephemeral
 	ephPeers map[netip.AddrPort]int
+	// listening ports: accepted sockets share their listener's port, so
+	// those are not ephemeral even inside the range.
+	listening map[uint16]bool
 }
 
 func newScan(o *Options, lo, hi int) scan {
 	s := scan{
 		o: o, lo: lo, hi: hi,
-		synSent:  map[netip.Addr]int{},
-		timeWait: map[netip.Addr]int{},
-		closeW:   map[uint16]int{},
-		ephPeers: map[netip.AddrPort]int{},
+		synSent:   map[netip.Addr]int{},
+		timeWait:  map[netip.Addr]int{},
+		closeW:    map[uint16]int{},
+		ephPeers:  map[netip.AddrPort]int{},
+		listening: map[uint16]bool{},
 	}
 	s.eph.Low, s.eph.High = lo, hi
 	if o.Port != 0 || o.Peer.IsValid() || o.PeerPort != 0 {
@@ -198,6 +202,7 @@ func (s *scan) add(m *diagMsg) {
 	}
 	switch st {
 	case Listen:
+		s.listening[m.local.Port()] = true
 		if s.o.Port == 0 || int(m.local.Port()) == s.o.Port {
 			s.listen = append(s.listen, listenerOf(m, TCP, s.v6only))
 		}
@@ -208,7 +213,9 @@ func (s *scan) add(m *diagMsg) {
 	case CloseWait:
 		tally(s.closeW, m.local.Port())
 	}
-	if st != Listen && s.inRange(m.local.Port()) {
+	// The kernel dumps listeners before other sockets, so the listening
+	// ports are known by now.
+	if st != Listen && s.inRange(m.local.Port()) && !s.listening[m.local.Port()] {
 		s.eph.InUse++
 		tally(s.ephPeers, netip.AddrPortFrom(m.peer.Addr().Unmap(), m.peer.Port()))
 	}

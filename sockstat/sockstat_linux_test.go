@@ -524,3 +524,50 @@ func TestIntegrationTruncatedDatagramRetried(t *testing.T) {
 	assert.Equal(t, 2, resets, "one failed attempt, one retry")
 	assert.Equal(t, "netlink", rd.source().Name)
 }
+
+// TestIntegrationEphemeralPortsLow narrows the namespace's port range to
+// ten ports and uses nine of them towards one listener.
+func TestIntegrationEphemeralPortsLow(t *testing.T) {
+	ns := testnet.New(t)
+	ns.Exec(t, "sysctl", "-qw", "net.ipv4.ip_local_port_range=40000 40009")
+	ln := nsListen(t, ns, "127.0.0.1:0")
+	pairs(t, ns, ln, 9)
+	r := Check(context.Background(), Options{NetNS: ns.Path, Sample: 200 * time.Millisecond})
+	require.NoError(t, r.Err)
+	require.NotNil(t, r.Ephemeral)
+	assert.Equal(t, 40000, r.Ephemeral.Low)
+	assert.Equal(t, 40009, r.Ephemeral.High)
+	assert.Equal(t, 9, r.Ephemeral.InUse)
+	assert.Equal(t, ln.Addr().(*net.TCPAddr).AddrPort(), r.Ephemeral.Peer)
+	f, ok := r.Find(CodeEphemeralPortsLow)
+	require.True(t, ok, "findings: %v", r.Findings)
+	assert.Equal(t, triage.Warn, f.Status)
+	pct, _ := f.Evidence.Float("used_pct")
+	assert.InDelta(t, 90, pct, 0.01)
+
+	// The sample ran: growth is there, over a window.
+	require.NotNil(t, r.Counters)
+	require.NotNil(t, r.Counters.Growth)
+	assert.Positive(t, r.Counters.Window)
+	assert.Equal(t, uint64(18), r.Counters.CurrEstab, "both ends of 9 connections")
+}
+
+func TestIntegrationTCPInfo(t *testing.T) {
+	ns := testnet.New(t)
+	ln := nsListen(t, ns, "127.0.0.1:0")
+	cl, _ := pairs(t, ns, ln, 2)
+	_, err := cl[0].Write([]byte("hello"))
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	l, err := Sockets(context.Background(), Options{NetNS: ns.Path, Port: port, States: []State{Established}, TCPInfo: true, Owners: true})
+	require.NoError(t, err)
+	require.Len(t, l.Sockets, 4)
+	for _, s := range l.Sockets {
+		require.NotNil(t, s.Info, "%v", s)
+		assert.Positive(t, s.Info.SndCwnd)
+		assert.Positive(t, s.Info.RTO)
+		assert.NotZero(t, s.Inode)
+		require.Len(t, s.Processes, 1)
+		assert.Equal(t, os.Getpid(), s.Processes[0].PID)
+	}
+}
