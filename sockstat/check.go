@@ -96,8 +96,8 @@ func check(ctx context.Context, o *Options, r *Result) error {
 				window = time.Second
 			}
 			if dl, ok := ctx.Deadline(); ok {
-				// Keep a quarter of what is left for the rest of the run.
-				window = min(window, time.Until(dl)*3/4-time.Since(t0))
+				// End the window with a quarter of what is left to spare.
+				window = min(window, time.Since(t0)+time.Until(dl)*3/4)
 			}
 			if wait := window - time.Since(t0); wait > 0 {
 				t := time.NewTimer(wait)
@@ -125,7 +125,6 @@ type scan struct {
 	lo, hi   int
 	states   [maxState]int
 	v6only   bool // net.ipv6.bindv6only, for listeners whose flag is not reported
-	total    int
 	nUDP     int
 	target   map[State]int
 	listen   []Listener
