@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -321,8 +322,12 @@ func (s *scan) tcp(ctx context.Context, rd reader, c Counters) error {
 		}
 	}
 	estabOnly := func() {
+		// Start from the tallies without ESTAB, copying what ESTAB adds to
+		// so that a retried dump does not count twice.
 		*s = kept
-		s.states[Established] = 0
+		s.target = maps.Clone(kept.target)
+		s.ephPeers = maps.Clone(kept.ephPeers)
+		s.sockets = slices.Clip(kept.sockets)
 	}
 	if full || filter != nil {
 		if err := rd.dump(ctx, reqs(1<<Established, filter), estabOnly, s.add); err != nil {
