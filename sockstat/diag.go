@@ -307,7 +307,7 @@ const (
 // payload of NLMSG_DONE. It unwraps to the syscall.Errno.
 type errnoError struct{ errno syscall.Errno }
 
-func (e errnoError) Error() string { return "sock_diag: " + e.errno.Error() }
+func (e errnoError) Error() string { return "kernel replied: " + e.errno.Error() }
 func (e errnoError) Unwrap() error { return e.errno }
 
 // parseDatagram walks the netlink messages of one datagram of a dump

@@ -205,6 +205,10 @@ func (r *linuxReader) dump(ctx context.Context, reqs []diagRequest, reset func()
 		if cerr := ctx.Err(); cerr != nil {
 			return fmt.Errorf("sockstat: sock_diag dump: %w", cerr)
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The socket's deadline is the context's, a hair early.
+			return fmt.Errorf("sockstat: sock_diag dump: %w", context.DeadlineExceeded)
+		}
 		var bf errBothFamilies
 		if errors.As(err, &bf) && !r.perFam {
 			r.perFam = true
