@@ -1,0 +1,553 @@
+//go:build linux
+
+package sockstat
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/mdlayher/netlink"
+	"github.com/triagekit/triage"
+	"golang.org/x/sys/unix"
+)
+
+// dumpRetries is how often a dump the kernel interrupted, or one that lost
+// messages to a full receive buffer, is started over.
+const dumpRetries = 3
+
+// recvBuffer is the receive buffer. The kernel fills dump datagrams up to
+// 32 KiB; should one not fit, the dump is retried with 1 MiB.
+const recvBuffer = 64 << 10
+
+var (
+	errDumpIntr  = errors.New("dump interrupted")
+	errTruncated = errors.New("netlink datagram truncated")
+)
+
+type linuxReader struct {
+	o        *Options
+	fileOnly bool
+	ns       *os.File
+	conn     *netlink.Conn
+	peek     bool    // a datagram did not fit: use a larger buffer
+	perFam   bool    // TCPDIAG_GETSOCK failed: one request per family
+	buf      *[]byte // receive buffer, reused across dumps
+	src      Source
+}
+
+func newReader(ctx context.Context, o *Options) (reader, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sockstat: %w", err)
+	}
+	r := &linuxReader{o: o, src: Source{Name: "netlink"}}
+	if filepath.Clean(o.ProcRoot) != "/proc" {
+		r.fileOnly = true
+		r.src = Source{Name: "proc"}
+	}
+	if o.NetNS != "" && !r.fileOnly {
+		f, err := os.Open(o.NetNS)
+		if err != nil {
+			return nil, fmt.Errorf("sockstat: network namespace: %w", err)
+		}
+		var st unix.Statfs_t
+		if err := unix.Fstatfs(int(f.Fd()), &st); err != nil || (st.Type != unix.NSFS_MAGIC && st.Type != unix.PROC_SUPER_MAGIC) {
+			f.Close()
+			return nil, fmt.Errorf("%w: %s is not a namespace file", triage.ErrInvalid, o.NetNS)
+		}
+		r.ns = f
+	}
+	return r, nil
+}
+
+func (r *linuxReader) source() Source { return r.src }
+
+func (r *linuxReader) close() {
+	if r.conn != nil {
+		r.conn.Close()
+		r.conn = nil
+	}
+	if r.ns != nil {
+		r.ns.Close()
+	}
+}
+
+// inNS runs fn on a thread inside the namespace (or here, without one).
+func (r *linuxReader) inNS(fn func() error) error {
+	if r.ns == nil {
+		return fn()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer orig.Close()
+		if err := unix.Setns(int(r.ns.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("sockstat: entering %s: %w", r.o.NetNS, err)
+			return
+		}
+		err = fn()
+		// A thread that cannot go back stays locked and dies with this
+		// goroutine instead of serving others from the wrong namespace.
+		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+		errc <- err
+	}()
+	return <-errc
+}
+
+// open opens a file of the namespace's /proc: "net/tcp",
+// "sys/net/ipv4/ip_local_port_range". A file opened inside a namespace
+// keeps showing that namespace wherever it is read.
+func (r *linuxReader) open(name string) (*os.File, error) {
+	if r.fileOnly || r.ns == nil {
+		return os.Open(filepath.Join(r.o.ProcRoot, name))
+	}
+	var f *os.File
+	err := r.inNS(func() error {
+		var err error
+		if p, ok := bytes.CutPrefix([]byte(name), []byte("net/")); ok {
+			f, err = os.Open("/proc/thread-self/net/" + string(p))
+		} else {
+			f, err = os.Open("/proc/" + name)
+		}
+		return err
+	})
+	return f, err
+}
+
+func (r *linuxReader) readFile(name string) ([]byte, error) {
+	f, err := r.open(name)
+	if err != nil {
+		return nil, fmt.Errorf("sockstat: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("sockstat: %w", err)
+	}
+	return b, nil
+}
+
+func (r *linuxReader) dial() error {
+	if r.conn != nil {
+		return nil
+	}
+	cfg := &netlink.Config{}
+	if r.ns != nil {
+		cfg.NetNS = int(r.ns.Fd())
+	}
+	c, err := netlink.Dial(unix.NETLINK_SOCK_DIAG, cfg)
+	if err != nil {
+		return err
+	}
+	r.conn = c
+	return nil
+}
+
+func (r *linuxReader) drop() {
+	if r.conn != nil {
+		r.conn.Close()
+		r.conn = nil
+	}
+}
+
+// fallbackErr reports whether err means sock_diag cannot be used here, so
+// that /proc must be read instead.
+func fallbackErr(err error) bool {
+	for _, e := range []error{unix.EPROTONOSUPPORT, unix.EPERM, unix.EACCES, unix.ENOENT, unix.EOPNOTSUPP, unix.EAFNOSUPPORT, unix.EINVAL} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+func retryErr(err error) bool {
+	return errors.Is(err, errDumpIntr) || errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.EINTR) || isTruncated(err)
+}
+
+func isTruncated(err error) bool { return errors.Is(err, errTruncated) }
+
+func (r *linuxReader) dump(ctx context.Context, reqs []diagRequest, reset func(), fn func(*diagMsg)) error {
+	if r.src.Name == "proc" {
+		reset()
+		return r.procDump(ctx, reqs, fn)
+	}
+	var err error
+	for attempt := 0; attempt <= dumpRetries; attempt++ {
+		reset()
+		err = r.dial()
+		if err == nil {
+			err = r.dumpOnce(ctx, reqs, fn)
+		}
+		if err == nil {
+			return nil
+		}
+		r.drop()
+		if cerr := ctx.Err(); cerr != nil {
+			return fmt.Errorf("sockstat: sock_diag dump: %w", cerr)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The socket's deadline is the context's, a hair early.
+			return fmt.Errorf("sockstat: sock_diag dump: %w", context.DeadlineExceeded)
+		}
+		var bf errBothFamilies
+		if errors.As(err, &bf) && !r.perFam {
+			r.perFam = true
+			attempt--
+			continue
+		}
+		if fallbackErr(err) {
+			r.src = Source{Name: "proc", Fallback: "sock_diag: " + err.Error()}
+			reset()
+			return r.procDump(ctx, reqs, fn)
+		}
+		if !retryErr(err) {
+			return fmt.Errorf("sockstat: sock_diag dump: %w", err)
+		}
+		if isTruncated(err) {
+			r.peek, r.buf = true, nil
+		}
+	}
+	if errors.Is(err, errDumpIntr) {
+		return fmt.Errorf("%w: %d attempts", ErrDumpInterrupted, dumpRetries+1)
+	}
+	return fmt.Errorf("sockstat: sock_diag dump after %d attempts: %w", dumpRetries+1, err)
+}
+
+// dumpOnce sends each request and reads its reply under the context's
+// deadline; cancelling the context unblocks a pending read.
+func (r *linuxReader) dumpOnce(ctx context.Context, reqs []diagRequest, fn func(*diagMsg)) error {
+	c := r.conn
+	dl, _ := ctx.Deadline() // zero: no deadline
+	if err := c.SetDeadline(dl); err != nil {
+		return err
+	}
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(fired)
+		_ = c.SetDeadline(time.Unix(1, 0))
+	})
+	defer func() {
+		if !stop() {
+			<-fired
+		}
+	}()
+	if r.buf == nil {
+		size := recvBuffer
+		if r.peek {
+			size = 1 << 20
+		}
+		b := make([]byte, size)
+		r.buf = &b
+	}
+	if !r.perFam {
+		reqs = mergeFamilies(reqs)
+	}
+	return receiveDump(c, r.buf, reqs, fn)
+}
+
+// errBothFamilies marks a failed TCPDIAG_GETSOCK request: the dump is
+// retried with one request per family.
+type errBothFamilies struct{ err error }
+
+func (e errBothFamilies) Error() string { return "TCPDIAG_GETSOCK: " + e.err.Error() }
+func (e errBothFamilies) Unwrap() error { return e.err }
+
+func receiveDump(c *netlink.Conn, buf *[]byte, reqs []diagRequest, fn func(*diagMsg)) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	for _, q := range reqs {
+		req := netlink.Message{
+			Header: netlink.Header{Type: netlink.HeaderType(q.msgType()), Flags: netlink.Request | netlink.Dump},
+			Data:   q.marshal(),
+		}
+		sent, err := c.Send(req)
+		if err == nil {
+			err = receive(rc, *buf, sent.Header.Sequence, fn)
+		}
+		if err != nil {
+			var en errnoError
+			if q.bothFamilies && errors.As(err, &en) {
+				return errBothFamilies{err}
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// receive reads one dump's datagrams into buf and hands each socket to
+// fn. It reads the socket directly rather than through the library's
+// iterator, which allocates per message: the dump's cost then stays in
+// the kernel, and memory does not grow with the number of sockets.
+// Reads wait in the runtime's poller, so the socket's deadline applies.
+func receive(rc syscall.RawConn, buf []byte, seq uint32, fn func(*diagMsg)) error {
+	intr := false
+	for {
+		var n, flags int
+		var rerr error
+		err := rc.Read(func(fd uintptr) bool {
+			for {
+				n, _, flags, _, rerr = unix.Recvmsg(int(fd), buf, nil, 0)
+				if rerr != unix.EINTR {
+					break
+				}
+			}
+			return rerr != unix.EAGAIN
+		})
+		if err == nil {
+			err = rerr
+		}
+		if err != nil {
+			return err
+		}
+		if flags&unix.MSG_TRUNC != 0 {
+			return errTruncated
+		}
+		done, dintr, err := parseDatagram(buf[:n], seq, fn)
+		intr = intr || dintr
+		if err != nil {
+			return err
+		}
+		if done {
+			break
+		}
+	}
+	if intr {
+		return errDumpIntr
+	}
+	return nil
+}
+
+// procDump answers the requests from /proc/net/{tcp,tcp6,udp,udp6},
+// applying the state and port filters the kernel would have applied.
+func (r *linuxReader) procDump(ctx context.Context, reqs []diagRequest, fn func(*diagMsg)) error {
+	for _, q := range reqs {
+		name := "net/tcp"
+		if q.protocol == protoUDP {
+			name = "net/udp"
+		}
+		if q.family == afInet6 {
+			name += "6"
+		}
+		f, err := r.open(name)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) && q.family == afInet6 {
+				continue // IPv6 disabled
+			}
+			return fmt.Errorf("sockstat: %w", err)
+		}
+		n := 0
+		err = parseProcNet(f, q.family, func(m *diagMsg) bool {
+			if n++; n%4096 == 0 && ctx.Err() != nil {
+				return false
+			}
+			if q.states.has(m.state) && matchFilter(q.filter, m) {
+				fn(m)
+			}
+			return true
+		})
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("sockstat: %s: %w", name, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("sockstat: %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// kernelCountsCloseWait reports whether Tcp.CurrEstab includes CLOSE-WAIT
+// sockets, which it does since Linux 6.10.
+func kernelCountsCloseWait() bool {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return false
+	}
+	return releaseAtLeast(unix.ByteSliceToString(u.Release[:]), 6, 10)
+}
+
+// headFDs is how many descriptors of each process the first pass reads.
+// Listening sockets are opened early, so their descriptors are low: a
+// first pass over the head of every fd table finds most owners without
+// reading the tables of processes holding thousands of connections.
+const headFDs = 64
+
+// findOwners fills want (socket inode -> processes) by reading the fd
+// tables under procRoot, like ss -p, in parallel. It stops once every
+// inode has an owner or the context ends; processes that vanish or that
+// it may not read are skipped. One owner is recorded per socket.
+func findOwners(ctx context.Context, procRoot string, want map[uint64][]Process) error {
+	if len(want) == 0 {
+		return nil
+	}
+	d, err := os.Open(procRoot)
+	if err != nil {
+		return fmt.Errorf("sockstat: owners: %w", err)
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return fmt.Errorf("sockstat: owners: %w", err)
+	}
+	pids := names[:0]
+	for _, n := range names {
+		if n != "" && n[0] >= '0' && n[0] <= '9' {
+			pids = append(pids, n)
+		}
+	}
+	o := ownerScan{ctx: ctx, root: procRoot, want: want, found: make(map[uint64]Process, len(want))}
+	o.left.Store(int64(len(want)))
+	rest := o.pass(pids, 0, headFDs)
+	if o.left.Load() > 0 && len(rest) > 0 {
+		o.pass(rest, headFDs, -1)
+	}
+	for ino, p := range o.found {
+		want[ino] = []Process{p}
+	}
+	if left := o.left.Load(); left > 0 {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("sockstat: owners of %d sockets: %w", left, err)
+		}
+		if n := o.denied.Load(); n > 0 {
+			return fmt.Errorf("sockstat: owners of %d sockets unknown, %d processes unreadable: %w", left, n, os.ErrPermission)
+		}
+	}
+	return nil
+}
+
+type ownerScan struct {
+	ctx    context.Context
+	root   string
+	want   map[uint64][]Process // read-only while scanning
+	left   atomic.Int64
+	denied atomic.Int64
+	mu     sync.Mutex
+	found  map[uint64]Process
+}
+
+func (o *ownerScan) stop() bool { return o.left.Load() <= 0 || o.ctx.Err() != nil }
+
+// pass reads descriptors [skip, skip+limit) (limit < 0: to the end) of
+// each process on a few workers and returns the processes that have more.
+func (o *ownerScan) pass(pids []string, skip, limit int) (more []string) {
+	var (
+		wg      sync.WaitGroup
+		jobs    = make(chan string)
+		moreMu  sync.Mutex
+		workers = min(8, max(2, 2*runtime.GOMAXPROCS(0)))
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 128)
+			for pid := range jobs {
+				if o.stop() {
+					continue
+				}
+				hits, truncated, err := o.scanFDs(filepath.Join(o.root, pid, "fd"), skip, limit, buf)
+				if errors.Is(err, os.ErrPermission) {
+					o.denied.Add(1)
+				}
+				if truncated {
+					moreMu.Lock()
+					more = append(more, pid)
+					moreMu.Unlock()
+				}
+				if len(hits) > 0 {
+					o.record(pid, hits)
+				}
+			}
+		}()
+	}
+	for _, pid := range pids {
+		if o.stop() {
+			break
+		}
+		jobs <- pid
+	}
+	close(jobs)
+	wg.Wait()
+	return more
+}
+
+func (o *ownerScan) record(pid string, hits []uint64) {
+	p, _ := strconv.Atoi(pid)
+	proc := Process{PID: p}
+	if b, err := os.ReadFile(filepath.Join(o.root, pid, "comm")); err == nil {
+		proc.Name = string(bytes.TrimSpace(b))
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, ino := range hits {
+		if _, ok := o.found[ino]; !ok {
+			o.found[ino] = proc
+			o.left.Add(-1)
+		}
+	}
+}
+
+// scanFDs returns the wanted socket inodes among a process's open files
+// [skip, skip+limit), and whether the table goes on past them.
+func (o *ownerScan) scanFDs(dir string, skip, limit int, buf []byte) (hits []uint64, truncated bool, err error) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, false, &os.PathError{Op: "open", Path: dir, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), dir)
+	defer f.Close()
+	if skip > 0 {
+		if _, err := f.Readdirnames(skip); err != nil {
+			return nil, false, nil // the table shrank or the process left
+		}
+	}
+	names, err := f.Readdirnames(limit)
+	if err != nil {
+		return nil, false, nil
+	}
+	truncated = limit > 0 && len(names) == limit
+	for i, n := range names {
+		if i%256 == 255 && o.stop() {
+			break
+		}
+		k, err := unix.Readlinkat(fd, n, buf)
+		if err != nil || k < 10 || k == len(buf) {
+			continue
+		}
+		rest, ok := bytes.CutPrefix(buf[:k], []byte("socket:["))
+		if !ok || rest[len(rest)-1] != ']' {
+			continue
+		}
+		ino, err := strconv.ParseUint(string(rest[:len(rest)-1]), 10, 64)
+		if err != nil {
+			continue
+		}
+		if _, ok := o.want[ino]; ok {
+			hits = append(hits, ino)
+		}
+	}
+	return hits, truncated, nil
+}
