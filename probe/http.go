@@ -138,10 +138,10 @@ type HTTPOptions struct {
 	// Timeout bounds each attempt, redirects included. If zero,
 	// DefaultHTTPTimeout. The context's deadline bounds everything.
 	Timeout time.Duration
-	// Dialer dials connections. If nil, a zero net.Dialer is used.
-	Dialer *net.Dialer
-	// Resolver resolves names, for the dialer and for EachAddress. If
-	// nil, the Dialer's resolver or net.DefaultResolver is used.
+	// Dialer dials connections. If nil, a net.Dialer using Resolver.
+	Dialer Dialer
+	// Resolver resolves names for EachAddress, and for dialing when
+	// Dialer is nil or a *net.Dialer. If nil, net.DefaultResolver.
 	Resolver *net.Resolver
 }
 
@@ -278,7 +278,7 @@ type httpPlan struct {
 	maxBody int64
 	maxHops int
 	timeout time.Duration
-	dialer  *net.Dialer
+	dialer  Dialer
 }
 
 func httpRun(ctx context.Context, opts HTTPOptions, r *HTTPResult) error {
@@ -292,6 +292,9 @@ func httpRun(ctx context.Context, opts HTTPOptions, r *HTTPResult) error {
 		r.Attempts = []HTTPAttempt{httpAttempt(ctx, p, netip.Addr{})}
 	} else {
 		addrs, took, err := httpAddrs(ctx, p)
+		if errors.Is(err, triage.ErrInvalid) {
+			return err
+		}
 		if err != nil {
 			class := classifyDialErr(err)
 			if class == ClassCanceled {
@@ -370,14 +373,19 @@ func httpPrepare(opts HTTPOptions) (*httpPlan, error) {
 			p.maxHops = 1 + opts.MaxRedirects
 		}
 	}
-	d := net.Dialer{}
-	if opts.Dialer != nil {
-		d = *opts.Dialer
+	switch d := opts.Dialer.(type) {
+	case nil:
+		p.dialer = &net.Dialer{Resolver: opts.Resolver}
+	case *net.Dialer:
+		if opts.Resolver != nil {
+			dc := *d
+			dc.Resolver = opts.Resolver
+			d = &dc
+		}
+		p.dialer = d
+	default:
+		p.dialer = d
 	}
-	if opts.Resolver != nil {
-		d.Resolver = opts.Resolver
-	}
-	p.dialer = &d
 	return p, nil
 }
 
@@ -426,8 +434,7 @@ func httpAddrs(ctx context.Context, p *httpPlan) ([]netip.Addr, time.Duration, e
 	if pinned, ok := p.pins[hostPortKey(p.u)]; ok {
 		return pinned, 0, nil
 	}
-	res := p.dialer.Resolver
-	return tcpResolve(ctx, res, "tcp", p.u.Hostname())
+	return tcpResolve(ctx, p.opts.Resolver, "tcp", p.u.Hostname())
 }
 
 // httpAttempt makes one request chain on a Transport of its own, so that
@@ -492,7 +499,7 @@ func isRedirect(code int) bool {
 
 // httpDialer dials pinned names to their addresses, in order, like curl;
 // anything else through d.
-func httpDialer(d *net.Dialer, pins map[string][]netip.Addr) func(ctx context.Context, network, addr string) (net.Conn, error) {
+func httpDialer(d Dialer, pins map[string][]netip.Addr) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil {

@@ -13,6 +13,7 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -60,6 +61,13 @@ const (
 	CodeTCPError triage.Code = "tcp.error"
 )
 
+// Dialer makes connections; *net.Dialer is one. A caller supplies its own
+// to dial from another network namespace, through a proxy, or from a
+// given source address.
+type Dialer interface {
+	DialContext(ctx context.Context, network, address string) (net.Conn, error)
+}
+
 // DefaultTCPTimeout bounds each connection attempt of [TCP] when
 // TCPOptions.Timeout is zero.
 const DefaultTCPTimeout = 5 * time.Second
@@ -76,9 +84,8 @@ type TCPOptions struct {
 	// same time. If zero, DefaultTCPTimeout. The context's deadline
 	// bounds everything as well.
 	Timeout time.Duration
-	// Dialer dials each address. If nil, a zero net.Dialer is used. Its
-	// Timeout and Deadline also apply.
-	Dialer *net.Dialer
+	// Dialer dials each address. If nil, a zero net.Dialer is used.
+	Dialer Dialer
 	// Resolver looks up the host (A and AAAA, /etc/hosts included). If
 	// nil, net.DefaultResolver is used.
 	Resolver *net.Resolver
@@ -164,6 +171,9 @@ func tcpRun(ctx context.Context, opts TCPOptions, r *TCPResult) error {
 
 	addrs, dnsTook, err := tcpResolve(ctx, opts.Resolver, network, host)
 	r.DNS = dnsTook
+	if errors.Is(err, triage.ErrInvalid) {
+		return err
+	}
 	if err != nil {
 		class := classifyDialErr(err)
 		if class == ClassCanceled {
@@ -258,7 +268,7 @@ func tcpResolve(ctx context.Context, res *net.Resolver, network, host string) ([
 	return addrs, took, nil
 }
 
-func tcpAttempt(ctx context.Context, d *net.Dialer, timeout time.Duration, ap netip.AddrPort) TCPAttempt {
+func tcpAttempt(ctx context.Context, d Dialer, timeout time.Duration, ap netip.AddrPort) TCPAttempt {
 	if d == nil {
 		d = &net.Dialer{}
 	}
