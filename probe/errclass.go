@@ -41,7 +41,8 @@ const (
 	// ClassPortsExhausted: no free local ephemeral port for the
 	// destination (EADDRNOTAVAIL).
 	ClassPortsExhausted ErrorClass = "ports_exhausted"
-	// ClassBlocked: a local firewall refused to send (EACCES, EPERM).
+	// ClassBlocked: local policy refused to connect (EACCES, EPERM): a
+	// prohibit route, a cgroup BPF hook, an LSM.
 	ClassBlocked ErrorClass = "blocked"
 	// ClassDNSNotFound: the name does not exist (NXDOMAIN or no address).
 	ClassDNSNotFound ErrorClass = "dns_not_found"

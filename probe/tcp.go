@@ -44,8 +44,10 @@ const (
 	// CodeTCPPortsExhausted (Fail): EADDRNOTAVAIL, no free local
 	// ephemeral port towards the destination.
 	CodeTCPPortsExhausted triage.Code = "tcp.ports_exhausted"
-	// CodeTCPBlocked (Fail): EACCES or EPERM, a local firewall (an
-	// OUTPUT rule) refused to send the SYN.
+	// CodeTCPBlocked (Fail): EACCES or EPERM, local policy refused the
+	// connection before a SYN left: a prohibit route, a cgroup BPF
+	// connect hook (systemd IPAddressDeny), an LSM. An iptables OUTPUT
+	// DROP shows as CodeTCPTimeout instead: TCP retransmits the dropped SYN.
 	CodeTCPBlocked triage.Code = "tcp.blocked"
 	// CodeTCPDNSNotFound (Fail): the host name does not exist or has no
 	// address. Evidence: host, port, elapsed.
