@@ -451,9 +451,10 @@ func httpAttempt(ctx context.Context, p *httpPlan, pinned netip.Addr) HTTPAttemp
 		}
 		pins[hostPortKey(p.u)] = []netip.Addr{pinned}
 	}
+	dial := httpDialer(p.dialer, pins)
 	tr := &http.Transport{
-		DialContext:         httpDialer(p.dialer, pins),
-		TLSClientConfig:     httpTLSConfig(p.opts.Insecure, p.opts.RootCAs),
+		DialContext:         dial,
+		DialTLSContext:      httpTLSDialer(dial, p.opts.Insecure, p.opts.RootCAs),
 		ForceAttemptHTTP2:   true,
 		MaxIdleConnsPerHost: 1,
 		// No proxy from the environment: the probe goes where it is told.
@@ -526,22 +527,58 @@ func httpDialer(d Dialer, pins map[string][]netip.Addr) func(ctx context.Context
 	}
 }
 
-// httpTLSConfig verifies certificates itself, after the handshake has
-// recorded them, so that the facts of a certificate that fails
-// verification are still reported.
-func httpTLSConfig(insecure bool, roots *x509.CertPool) *tls.Config {
-	return &tls.Config{
-		InsecureSkipVerify: true, // verified in VerifyConnection below
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			if insecure {
-				return nil
+// httpTLSDialer makes TLS connections itself rather than leaving it to
+// the Transport: the certificate is verified against the name the URL
+// asked for (an IP address included), after the handshake has recorded
+// it, so that the facts of a certificate that fails are still reported.
+func httpTLSDialer(dial func(context.Context, string, string) (net.Conn, error), insecure bool, roots *x509.CertPool) func(context.Context, string, string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		trace := httptrace.ContextClientTrace(ctx)
+		var state *tls.ConnectionState
+		cfg := &tls.Config{
+			ServerName:         host,
+			NextProtos:         []string{"h2", "http/1.1"},
+			InsecureSkipVerify: true, // verified in VerifyConnection below
+			VerifyConnection: func(cs tls.ConnectionState) error {
+				state = &cs
+				if insecure {
+					return nil
+				}
+				return verifyPeer(cs, host, roots)
+			},
+		}
+		if trace != nil && trace.TLSHandshakeStart != nil {
+			trace.TLSHandshakeStart()
+		}
+		tc := tls.Client(raw, cfg)
+		err = tc.HandshakeContext(ctx)
+		if trace != nil && trace.TLSHandshakeDone != nil {
+			cs := tc.ConnectionState()
+			if state != nil {
+				cs = *state
 			}
-			return verifyPeer(cs, roots)
-		},
+			// The client's state leaves ServerName empty for an IP
+			// address (no SNI is sent); keep the name checked.
+			cs.ServerName = host
+			trace.TLSHandshakeDone(cs, err)
+		}
+		if err != nil {
+			_ = raw.Close()
+			return nil, err
+		}
+		return tc, nil
 	}
 }
 
-func verifyPeer(cs tls.ConnectionState, roots *x509.CertPool) error {
+func verifyPeer(cs tls.ConnectionState, name string, roots *x509.CertPool) error {
 	if len(cs.PeerCertificates) == 0 {
 		return errors.New("tls: server sent no certificate")
 	}
@@ -550,7 +587,7 @@ func verifyPeer(cs tls.ConnectionState, roots *x509.CertPool) error {
 		inter.AddCert(c)
 	}
 	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
-		DNSName:       cs.ServerName,
+		DNSName:       name,
 		Roots:         roots,
 		Intermediates: inter,
 	})
@@ -658,7 +695,10 @@ func httpHop(ctx context.Context, tr *http.Transport, p *httpPlan, u *url.URL, m
 	h.Timings = ht.finish(time.Now())
 	ht.fill(&h, p.opts.Insecure, p.opts.RootCAs)
 	if h.TLS == nil && resp.TLS != nil {
-		h.TLS = tlsInfo(*resp.TLS, nil, p.opts.Insecure, p.opts.RootCAs)
+		// A reused connection: no handshake this time.
+		cs := *resp.TLS
+		cs.ServerName = u.Hostname()
+		h.TLS = tlsInfo(cs, nil, p.opts.Insecure, p.opts.RootCAs)
 	}
 	if readErr != nil {
 		fail(readErr, ph)
@@ -699,7 +739,7 @@ func tlsInfo(cs tls.ConnectionState, handshakeErr error, insecure bool, roots *x
 	if insecure && verr == nil {
 		// The handshake did not verify; say what verification would
 		// have said.
-		verr = verifyPeer(cs, roots)
+		verr = verifyPeer(cs, cs.ServerName, roots)
 	}
 	if verr == nil {
 		ti.Verified = !insecure

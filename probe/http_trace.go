@@ -112,7 +112,11 @@ func (h *httpHopTrace) clientTrace() *httptrace.ClientTrace {
 			if h.finished {
 				return
 			}
-			h.tlsState, h.tlsErr = &cs, err
+			// The Transport reports the handshake our TLS dialer already
+			// reported once more, with less in it; keep the first.
+			if h.tlsState == nil || len(h.tlsState.PeerCertificates) == 0 {
+				h.tlsState, h.tlsErr = &cs, err
+			}
 			if err == nil {
 				h.ends[phaseTLS] = time.Now()
 			}
