@@ -393,6 +393,20 @@ func TestHTTPTLS(t *testing.T) {
 		})
 	}
 
+	t.Run("http2", func(t *testing.T) {
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(okHandler))
+		srv.EnableHTTP2 = true
+		srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.leaf(t, now.Add(-time.Hour), now.Add(90*24*time.Hour), "127.0.0.1")}}
+		srv.StartTLS()
+		defer srv.Close()
+		r := HTTP(context.Background(), HTTPOptions{URL: srv.URL, RootCAs: ca.pool})
+		require.NoError(t, r.Err)
+		assert.True(t, r.Has(CodeHTTPOK), "findings: %v", r.Findings)
+		h := r.Attempts[0].Last()
+		assert.Equal(t, "HTTP/2.0", h.Proto)
+		assert.Equal(t, "h2", h.TLS.ALPN)
+		assertTimingsAddUp(t, h.Timings)
+	})
 	t.Run("system roots", func(t *testing.T) {
 		r := HTTP(context.Background(), HTTPOptions{URL: good.URL})
 		assert.True(t, r.Has(CodeHTTPTLSUnknownAuthority))
