@@ -253,6 +253,10 @@ type TLSInfo struct {
 // CodeHTTPNoFirstByte or CodeHTTPBodyStalled when the deadline hit while
 // waiting for the answer or its body.
 //
+// Each attempt uses a Transport of its own whose connections are closed
+// before HTTP returns. Proxies from the environment (HTTP_PROXY) are not
+// used: the probe goes where the URL and Resolve say.
+//
 // Err is set (status Unknown) for bad input (wrapping triage.ErrInvalid)
 // and when ctx was canceled. A deadline is a finding, not an error: it
 // says which phase the target did not finish.
@@ -459,6 +463,9 @@ func httpAttempt(ctx context.Context, p *httpPlan, pinned netip.Addr) HTTPAttemp
 		MaxIdleConnsPerHost: 1,
 		// No proxy from the environment: the probe goes where it is told.
 		Proxy: nil,
+		// Like curl: no Accept-Encoding unless the caller sets one, so
+		// BodyBytes counts what came over the wire.
+		DisableCompression: true,
 	}
 	defer tr.CloseIdleConnections()
 
