@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/probe"
+)
+
+func init() { register(planNet) }
+
+// planNet reproduces the request: -url like curl -v (or curl -I with
+// -head, curl --resolve with -resolve), or a TCP connect to -addr when
+// there is no URL. Each -dep is probed as a dependency: a URL with the
+// HTTP check (rate limiting and its own 5xx included), HOST:PORT with
+// the TCP check.
+func planNet(c *config) ([]planned, error) {
+	var out []planned
+	if c.head && c.url == "" {
+		return nil, usagef("-head needs -url")
+	}
+	if len(c.resolve) > 0 && c.url == "" {
+		return nil, usagef("-resolve needs -url")
+	}
+	for _, r := range c.resolve {
+		if !netValidResolve(r) {
+			return nil, usagef("-resolve %q: want HOST:PORT:ADDR, such as api.example.com:443:10.0.0.7", r)
+		}
+	}
+	switch {
+	case c.url != "":
+		if err := netValidURL(c.url); err != nil {
+			return nil, usagef("-url %q: %v", c.url, err)
+		}
+		opts := probe.HTTPOptions{URL: c.url, Resolve: append([]string(nil), c.resolve...)}
+		if c.head {
+			opts.Method = "HEAD"
+		}
+		out = append(out, planned{step: stepDNSHTTP, check: netHTTPCheck(opts)})
+	case c.addr != "":
+		if err := netValidHostPort(c.addr); err != nil {
+			return nil, usagef("-addr %q: %v", c.addr, err)
+		}
+		out = append(out, planned{step: stepDNSHTTP, check: netTCPCheck(c.addr)})
+	}
+	for _, d := range c.dep {
+		if strings.Contains(d, "://") {
+			if err := netValidURL(d); err != nil {
+				return nil, usagef("-dep %q: %v", d, err)
+			}
+			out = append(out, planned{step: stepDependencies, check: netHTTPCheck(probe.HTTPOptions{URL: d})})
+			continue
+		}
+		if err := netValidHostPort(d); err != nil {
+			return nil, usagef("-dep %q: want HOST:PORT or a URL: %v", d, err)
+		}
+		out = append(out, planned{step: stepDependencies, check: netTCPCheck(d)})
+	}
+	return out, nil
+}
+
+func netHTTPCheck(opts probe.HTTPOptions) triage.Check {
+	return triage.Func("probe.http "+opts.URL, func(ctx context.Context) probe.HTTPResult {
+		return probe.HTTP(ctx, opts)
+	})
+}
+
+func netTCPCheck(addr string) triage.Check {
+	return triage.Func("probe.tcp "+addr, func(ctx context.Context) probe.TCPResult {
+		return probe.TCP(ctx, probe.TCPOptions{Address: addr})
+	})
+}
+
+func netValidURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return usagef("want an http or https URL with a host")
+	}
+	return nil
+}
+
+func netValidHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); host == "" || err != nil || n == 0 {
+		return usagef("want HOST:PORT with a port number")
+	}
+	return nil
+}
+
+func netValidResolve(s string) bool {
+	host, rest, ok := strings.Cut(s, ":")
+	if !ok || host == "" {
+		return false
+	}
+	port, addrs, ok := strings.Cut(rest, ":")
+	if !ok || addrs == "" {
+		return false
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return false
+	}
+	for _, a := range strings.Split(addrs, ",") {
+		if net.ParseIP(strings.Trim(a, "[]")) == nil {
+			return false
+		}
+	}
+	return true
+}

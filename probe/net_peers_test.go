@@ -1,0 +1,187 @@
+package probe
+
+import (
+	"context"
+	"encoding/binary"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// closedPort returns a loopback address where nothing listens.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// silentServer accepts connections, reads what comes and never answers.
+// It closes everything when the test ends.
+func silentServer(t *testing.T, network, address string) string {
+	t.Helper()
+	ln, err := net.Listen(network, address)
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			go func() { _, _ = c.Read(make([]byte, 4096)) }()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		<-done
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+	})
+	return ln.Addr().String()
+}
+
+// rawServer accepts connections and hands each to handle on a goroutine
+// of its own; it waits for them when the test ends.
+func rawServer(t *testing.T, handle func(c *net.TCPConn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() { handle(c.(*net.TCPConn)) })
+		}
+	})
+	t.Cleanup(func() {
+		_ = ln.Close()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// dnsServer answers every query on loopback UDP with rcode, or never
+// answers when rcode is negative. It returns a resolver that asks only
+// it.
+func dnsServer(t *testing.T, rcode int) *net.Resolver {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if rcode < 0 || n < 12 {
+				continue
+			}
+			msg := append([]byte(nil), buf[:n]...)
+			flags := binary.BigEndian.Uint16(msg[2:4])
+			// QR, keep opcode and RD, RA, the rcode; no answers.
+			flags = 0x8000 | flags&0x7900 | 0x0080 | uint16(rcode)
+			binary.BigEndian.PutUint16(msg[2:4], flags)
+			binary.BigEndian.PutUint16(msg[6:8], 0)  // ANCOUNT
+			binary.BigEndian.PutUint16(msg[8:10], 0) // NSCOUNT
+			// Drop the additional section (EDNS) along with its count.
+			binary.BigEndian.PutUint16(msg[10:12], 0)
+			end := questionEnd(msg)
+			if end < 0 {
+				continue
+			}
+			_, _ = pc.WriteTo(msg[:end], from)
+		}
+	}()
+	// The resolver may leave a query goroutine reading until its
+	// deadline after the lookup returned; closing its sockets ends it.
+	var mu sync.Mutex
+	var clients []net.Conn
+	t.Cleanup(func() {
+		_ = pc.Close()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range clients {
+			_ = c.Close()
+		}
+	})
+	addr := pc.LocalAddr().String()
+	return &net.Resolver{
+		PreferGo: true,
+		Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "udp", addr)
+			if err == nil {
+				mu.Lock()
+				clients = append(clients, c)
+				mu.Unlock()
+			}
+			return c, err
+		},
+	}
+}
+
+// questionEnd returns the offset after the first question, -1 if the
+// message is malformed.
+func questionEnd(msg []byte) int {
+	i := 12
+	for i < len(msg) {
+		l := int(msg[i])
+		if l == 0 {
+			i++
+			if i+4 > len(msg) {
+				return -1
+			}
+			return i + 4
+		}
+		if l&0xc0 != 0 {
+			return -1
+		}
+		i += 1 + l
+	}
+	return -1
+}
+
+// ipv6Loopback skips the test when ::1 cannot be used.
+func ipv6Loopback(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	_ = ln.Close()
+}
+
+// within asserts fn returns before the deadline plus a generous slack.
+func within(t *testing.T, deadline time.Duration, fn func(ctx context.Context)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	start := time.Now()
+	fn(ctx)
+	took := time.Since(start)
+	if took > deadline+time.Second {
+		t.Errorf("returned after %s, deadline was %s", took, deadline)
+	}
+}
