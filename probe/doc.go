@@ -30,12 +30,21 @@
 //
 // # Network and dependencies
 //
-// The package also reproduces what a client sees: TCP connects with the
-// failure classified (refused, timeout, reset, unreachable, DNS), HTTP
-// requests like curl -v with phase timings, status, proxy hints and TLS
-// facts, and dependency probes such as database/sql pool statistics. Those
-// checks live in their own files and report codes under tcp., http. and
-// db.
+// [TCP] resolves a host (A and AAAA, /etc/hosts included) and connects to
+// each address at once, classifying every failure by errno into an
+// [ErrorClass]: refused, timeout (no answer to SYN), reset, unreachable,
+// ports exhausted, blocked by local policy, DNS not found, timeout or
+// error. [HTTP] reproduces a request like curl -v (curl -I with Method
+// HEAD, curl -L with FollowRedirects, curl --resolve with Resolve). Each
+// hop records phase timings that add up to the total, the address
+// connected, protocol, status, the headers that say who answered, and TLS
+// facts, including those of a certificate that failed verification.
+// Timeouts are named by phase; a 5xx from a proxy says the failing layer
+// is behind it. Every request carries a fresh W3C traceparent to find in
+// the service's logs. [DB] pings a *sql.DB between two samples of its pool
+// statistics, telling a slow or failing database (ping timeout, ping
+// error) from an application that has run out of connections (pool
+// exhausted). Their codes are under tcp., http. and db.
 //
 // # Units
 //
