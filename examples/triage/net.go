@@ -40,12 +40,12 @@ func planNet(c *config) ([]planned, error) {
 		if c.head {
 			opts.Method = "HEAD"
 		}
-		out = append(out, planned{step: stepDNSHTTP, check: netHTTPCheck(opts)})
+		out = append(out, planned{step: stepDNSHTTP, check: netHTTPCheck(opts), target: true})
 	case c.addr != "":
 		if err := netValidHostPort(c.addr); err != nil {
 			return nil, usagef("-addr %q: %v", c.addr, err)
 		}
-		out = append(out, planned{step: stepDNSHTTP, check: netTCPCheck(c.addr)})
+		out = append(out, planned{step: stepDNSHTTP, check: netTCPCheck(c.addr), target: true})
 	}
 	for _, d := range c.dep {
 		if strings.Contains(d, "://") {

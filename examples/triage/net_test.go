@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -51,7 +52,8 @@ func netCodes(t *testing.T, args ...string) map[string][]string {
 	codes := map[string][]string{}
 	for _, r := range rep.Results {
 		for _, f := range r.Findings {
-			codes[r.Check] = append(codes[r.Check], f.Code)
+			kind, _, _ := strings.Cut(r.Check, " ")
+			codes[kind] = append(codes[kind], f.Code)
 		}
 	}
 	return codes
