@@ -135,7 +135,7 @@ func TestIntegrationHTTPSYNDrop(t *testing.T) {
 	ln := nsListen(t, ns, "127.0.0.1:8080")
 	ns.Exec(t, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", "8080", "-j", "DROP")
 	within(t, 500*time.Millisecond, func(ctx context.Context) {
-		r := HTTP(ctx, HTTPOptions{URL: "http://" + ln.Addr().String() + "/", Dialer: &nsDialer{ns: ns}})
+		r := HTTP(ctx, HTTPOptions{URL: "http://" + ln.Addr().String() + "/", Dialer: ns})
 		require.NoError(t, r.Err)
 		h := r.Attempts[0].Last()
 		assert.Equal(t, ClassTimeout, h.Class, "error: %v", h.Err)

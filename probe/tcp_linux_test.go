@@ -15,33 +15,10 @@ import (
 	"github.com/triagekit/triage/internal/testnet"
 )
 
-// nsDialer creates its sockets inside a network namespace.
-type nsDialer struct {
-	ns *testnet.NS
-	d  net.Dialer
-}
-
-func (n *nsDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
-	var c net.Conn
-	err := n.ns.Do(func() error {
-		var err error
-		c, err = n.d.DialContext(ctx, network, address)
-		return err
-	})
-	return c, err
-}
-
 // nsListen listens inside the namespace.
 func nsListen(t *testing.T, ns *testnet.NS, address string) net.Listener {
 	t.Helper()
-	var ln net.Listener
-	require.NoError(t, ns.Do(func() error {
-		var err error
-		ln, err = net.Listen("tcp", address)
-		return err
-	}))
-	t.Cleanup(func() { _ = ln.Close() })
-	return ln
+	return ns.Listen(t, "tcp", address)
 }
 
 func TestIntegrationTCPNamespace(t *testing.T) {
@@ -109,8 +86,7 @@ func TestIntegrationTCPNamespace(t *testing.T) {
 			setup: func(t *testing.T, ns *testnet.NS) string {
 				ln := nsListen(t, ns, "127.0.0.1:8080")
 				ns.Exec(t, "sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=40000 40000")
-				d := &nsDialer{ns: ns}
-				c, err := d.DialContext(context.Background(), "tcp", ln.Addr().String())
+				c, err := ns.DialContext(context.Background(), "tcp", ln.Addr().String())
 				require.NoError(t, err)
 				t.Cleanup(func() { _ = c.Close() })
 				return ln.Addr().String()
@@ -123,7 +99,7 @@ func TestIntegrationTCPNamespace(t *testing.T) {
 			ns := testnet.New(t)
 			target := tt.setup(t, ns)
 			within(t, 2*time.Second, func(ctx context.Context) {
-				r := TCP(ctx, TCPOptions{Address: target, Timeout: 700 * time.Millisecond, Dialer: &nsDialer{ns: ns}})
+				r := TCP(ctx, TCPOptions{Address: target, Timeout: 700 * time.Millisecond, Dialer: ns})
 				require.NoError(t, r.Err)
 				require.Len(t, r.Attempts, 1)
 				a := r.Attempts[0]

@@ -6,7 +6,9 @@
 package testnet
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,4 +109,33 @@ func (n *NS) Do(fn func() error) error {
 		}
 	}()
 	return fn()
+}
+
+// DialContext dials from inside the namespace. It satisfies the Dialer
+// options of the probes, so a check can reach what only the namespace
+// sees.
+func (n *NS) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	var c net.Conn
+	err := n.Do(func() error {
+		var d net.Dialer
+		var err error
+		c, err = d.DialContext(ctx, network, address)
+		return err
+	})
+	return c, err
+}
+
+// Listen listens inside the namespace and closes the listener when the
+// test ends.
+func (n *NS) Listen(t testing.TB, network, address string) net.Listener {
+	t.Helper()
+	var ln net.Listener
+	if err := n.Do(func() (err error) {
+		ln, err = net.Listen(network, address)
+		return err
+	}); err != nil {
+		t.Fatalf("listen %s %s in %s: %v", network, address, n.Name, err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	return ln
 }
