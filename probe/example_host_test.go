@@ -31,7 +31,7 @@ func ExampleHost() {
 	// warn host.cgroup_cpu_throttled
 	// warn host.cgroup_memory_near_limit
 	// warn host.oom_kills
-	// warn host.oom_kills
+	// ok host.oom_kills
 }
 
 // The process check by pidfile, on a fixture tree. Against the live

@@ -66,8 +66,9 @@ const (
 	// max_bytes.
 	CodeCgroupMemoryNearLimit triage.Code = "host.cgroup_memory_near_limit"
 	// CodeOOMKills: the kernel OOM killer has killed processes: in the
-	// cgroup (memory.events oom_kill) or on the host (/proc/vmstat
-	// oom_kill, since boot). Warn; Fail when the count grew during the
+	// cgroup (memory.events oom_kill; Warn) or on the host (/proc/vmstat
+	// oom_kill, since boot; OK, for the record, because the counter never
+	// goes down). Fail in either scope when the count grew during the
 	// window. Evidence: scope ("host" or "cgroup"), oom_kills,
 	// oom_kills_in_window, and cgroup for the cgroup scope.
 	CodeOOMKills triage.Code = "host.oom_kills"

@@ -233,9 +233,16 @@ func hostJudge(r *HostResult, th HostThresholds, f hostFacts) {
 		}
 	}
 	if r.OOMKills != nil && *r.OOMKills > 0 {
+		// The host counter only ever grows: kills days ago would make every
+		// run look unhealthy. It is a problem only when it grows under our
+		// eyes; when they happened is the kernel log's to tell.
+		status := triage.OK
+		if f.oomInWindow > 0 {
+			status = triage.Fail
+		}
 		r.Add(triage.Finding{
 			Code:   CodeOOMKills,
-			Status: hostLevel(f.oomInWindow > 0),
+			Status: status,
 			Summary: fmt.Sprintf("the kernel OOM killer killed %d processes since boot (%d during the check)",
 				*r.OOMKills, f.oomInWindow),
 			Evidence: triage.Evidence{slog.String("scope", "host"), slog.Uint64("oom_kills", *r.OOMKills),
