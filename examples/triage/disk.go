@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+
+	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/diskcheck"
+)
+
+func init() { register(planDisk) }
+
+// planDisk checks every real filesystem plus those holding the -log files
+// or, with -path, the filesystems holding those directories: bytes, inodes,
+// read-only, deleted-but-open files, a writability probe, and the largest
+// consumers under each -path.
+func planDisk(c *config) ([]planned, error) {
+	for _, p := range c.path {
+		if p == "" {
+			return nil, usagef("-path needs a directory")
+		}
+	}
+	o := diskcheck.Options{DeletedOpen: true}
+	if len(c.path) > 0 {
+		// Paths the user named are the ones the service writes to: probe them.
+		o.Paths = append(append([]string{}, c.path...), c.log...)
+		o.Probe = true
+	} else {
+		o.Paths = append([]string{}, c.log...)
+		o.All = true
+	}
+	out := []planned{{step: stepDisk, check: triage.Func("diskcheck", func(ctx context.Context) diskcheck.Result {
+		return diskcheck.Check(ctx, o)
+	})}}
+	for _, p := range c.path {
+		out = append(out, planned{step: stepDisk, check: triage.Func("diskcheck.usage "+p, func(ctx context.Context) diskcheck.UsageResult {
+			return diskcheck.Usage(ctx, diskcheck.UsageOptions{Path: p, Top: 5})
+		})})
+	}
+	return out, nil
+}
