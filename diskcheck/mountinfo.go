@@ -73,7 +73,7 @@ func parseMountinfoLine(line string) (mount, error) {
 			break
 		}
 	}
-	if len(f) < 10 || sep < 0 || len(f) < sep+3 {
+	if sep < 0 || len(f) < sep+3 {
 		return m, fmt.Errorf("malformed: %q", line)
 	}
 	var err error
