@@ -149,3 +149,67 @@ var readOnlyTypes = map[string]bool{
 }
 
 func isPseudo(fstype string) bool { return pseudoTypes[fstype] }
+
+// visible returns the mounts not hidden by a later mount on the same point.
+func visible(mounts []mount) []mount {
+	last := make(map[string]int, len(mounts))
+	for i, m := range mounts {
+		last[m.point] = i
+	}
+	var out []mount
+	for i, m := range mounts {
+		if last[m.point] == i {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// realFilesystems is what df lists: no pseudo filesystems, each device once
+// (a bind mount shows the same numbers as the mount it copies), preferring
+// the mount of the filesystem's root at the shortest mount point.
+func realFilesystems(mounts []mount) []mount {
+	var out []mount
+	byDev := map[[2]uint32]int{}
+	for _, m := range visible(mounts) {
+		if isPseudo(m.fstype) {
+			continue
+		}
+		key := [2]uint32{m.major, m.minor}
+		if i, ok := byDev[key]; ok {
+			old := out[i]
+			better := (m.root == "/" && old.root != "/") ||
+				((m.root == "/") == (old.root == "/") && len(m.point) < len(old.point))
+			if better {
+				out[i] = m
+			}
+			continue
+		}
+		byDev[key] = len(out)
+		out = append(out, m)
+	}
+	return out
+}
+
+// holder returns the visible mount whose mount point is the longest prefix
+// of the absolute, clean path p.
+func holder(mounts []mount, p string) (mount, bool) {
+	best, found := mount{}, false
+	for _, m := range mounts {
+		if !under(p, m.point) {
+			continue
+		}
+		if !found || len(m.point) >= len(best.point) {
+			best, found = m, true
+		}
+	}
+	return best, found
+}
+
+// under reports whether p is dir or inside it.
+func under(p, dir string) bool {
+	if dir == "/" {
+		return strings.HasPrefix(p, "/")
+	}
+	return p == dir || strings.HasPrefix(p, dir+"/")
+}
