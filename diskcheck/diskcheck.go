@@ -45,7 +45,7 @@ const (
 	CodeDeletedOpen triage.Code = "disk.deleted_open"
 	// CodeStuckMount: statfs on the mount did not answer within
 	// Options.StatfsTimeout (Fail), or before the context ended (Unknown);
-	// its numbers are unknown. Evidence: waited.
+	// its numbers are unknown. Evidence: error.
 	CodeStuckMount triage.Code = "disk.stuck_mount"
 )
 

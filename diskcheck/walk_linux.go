@@ -99,6 +99,9 @@ func usage(ctx context.Context, o *UsageOptions, r *UsageResult) error {
 			}
 		}
 	}
+	if w.cross {
+		w.dirsSeen.add(st.Dev, st.Ino)
+	}
 	w.cond = sync.NewCond(&w.mu)
 	workers := o.Workers
 	if workers == 0 {
@@ -455,7 +458,8 @@ func (h *topHeap) Pop() any {
 }
 
 func (h topHeap) sorted() []Consumer {
-	out := append([]Consumer(nil), h...)
+	out := make([]Consumer, len(h))
+	copy(out, h)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Bytes != out[j].Bytes {
 			return out[i].Bytes > out[j].Bytes
