@@ -370,6 +370,18 @@ func TestIntegrationStuckMount(t *testing.T) {
 		assert.ErrorIs(t, r.Err, ErrStuckMount)
 		assert.ErrorIs(t, r.Err, context.DeadlineExceeded)
 		assert.Equal(t, triage.Unknown, findingOf(t, r, CodeStuckMount).Status, "cut by the caller's deadline, not known stuck")
+
+		// The walk waits for the same statfs, not a new one, until its own
+		// deadline.
+		ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		begin = time.Now()
+		u := Usage(ctx, UsageOptions{Path: other.dir, StatfsTimeout: time.Hour})
+		assert.Less(t, time.Since(begin), 300*time.Millisecond+time.Second)
+		assert.ErrorIs(t, u.Err, ErrStuckMount)
+		assert.ErrorIs(t, u.Err, context.DeadlineExceeded)
+		assert.Equal(t, triage.Unknown, u.Status)
+		assert.Equal(t, int32(1), other.statfses.Load())
 	})
 
 	t.Run("usage", func(t *testing.T) {
