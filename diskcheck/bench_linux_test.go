@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // benchTree makes a tree of n files (default 200,000; DISKCHECK_BENCH_FILES
@@ -87,4 +88,31 @@ func BenchmarkUsage(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkUsageVsDu alternates one walk and one du -s on the same tree in
+// every iteration, so that both see the same load on a shared machine, and
+// reports their times and the ratio:
+//
+//	go test -run '^$' -bench UsageVsDu -benchtime 20x ./diskcheck/
+func BenchmarkUsageVsDu(b *testing.B) {
+	root, _ := benchTree(b)
+	want := duBytes(b, root)
+	var walk, du time.Duration
+	for b.Loop() {
+		start := time.Now()
+		r := Usage(context.Background(), UsageOptions{Path: root, Top: 10})
+		walk += time.Since(start)
+		if r.Err != nil || r.Bytes != want {
+			b.Fatalf("walk: %v, %d bytes, du says %d", r.Err, r.Bytes, want)
+		}
+		start = time.Now()
+		if err := exec.Command("du", "-s", "-x", root).Run(); err != nil {
+			b.Fatal(err)
+		}
+		du += time.Since(start)
+	}
+	b.ReportMetric(float64(walk.Nanoseconds())/float64(b.N), "walk-ns/op")
+	b.ReportMetric(float64(du.Nanoseconds())/float64(b.N), "du-ns/op")
+	b.ReportMetric(float64(du)/float64(walk), "du/walk")
 }

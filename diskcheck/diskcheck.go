@@ -120,7 +120,8 @@ type Options struct {
 // Result is what Check found.
 type Result struct {
 	triage.Result
-	// Filesystems are the filesystems looked at, in mountinfo order.
+	// Filesystems are the filesystems looked at: those holding Paths in
+	// the order named, then the others in mount table order.
 	Filesystems []Filesystem `json:"filesystems"`
 	// DeletedOpenScanned reports whether the deleted-open scan ran.
 	DeletedOpenScanned bool `json:"deleted_open_scanned"`
