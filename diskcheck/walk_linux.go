@@ -169,6 +169,7 @@ type walker struct {
 	active  int
 	stopped bool
 	partial bool
+	cut     atomic.Bool // a directory was left half read
 
 	bytes, apparent, files, dirs, vanished atomic.Uint64
 
@@ -186,7 +187,7 @@ type walker struct {
 func (w *walker) run(workers int) {
 	stop := context.AfterFunc(w.ctx, func() {
 		w.mu.Lock()
-		w.stopped, w.partial = true, true
+		w.stopped = true
 		w.mu.Unlock()
 		w.cond.Broadcast()
 	})
@@ -200,10 +201,9 @@ func (w *walker) run(workers int) {
 	}
 	wg.Wait()
 	stop()
+	// A deadline that hits after the last directory was read cuts nothing.
 	w.mu.Lock()
-	if len(w.stack) > 0 {
-		w.partial = true
-	}
+	w.partial = len(w.stack) > 0 || w.cut.Load()
 	w.mu.Unlock()
 }
 
@@ -266,6 +266,7 @@ func (w *walker) readDir(t task, buf []byte, children []task) []task {
 	hooked := false
 	for {
 		if w.ctx.Err() != nil {
+			w.cut.Store(true)
 			break
 		}
 		n, err := unix.Getdents(fd, buf)
