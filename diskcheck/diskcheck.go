@@ -179,12 +179,12 @@ type Filesystem struct {
 
 // Growth is the change between two samples of a filesystem.
 type Growth struct {
-	Interval    time.Duration `json:"interval"`
+	Interval    time.Duration `json:"interval_ns"`
 	UsedDelta   int64         `json:"used_delta_bytes"`
 	BytesPerSec float64       `json:"bytes_per_sec"`
 	// TimeToFull is how long Avail lasts at this rate; nil when the
 	// filesystem is not growing.
-	TimeToFull *time.Duration `json:"time_to_full,omitempty"`
+	TimeToFull *time.Duration `json:"time_to_full_ns,omitempty"`
 }
 
 // Probe is the outcome of the writability probe.
