@@ -143,6 +143,16 @@ func TestIntegrationUsageUnreadable(t *testing.T) {
 	// the copy of the test binary.
 	require.NoError(t, os.Chmod(filepath.Dir(base), 0o755))
 	require.NoError(t, os.Chmod(base, 0o755))
+	for d := filepath.Dir(filepath.Dir(base)); ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		require.NoError(t, err)
+		if st.Mode().Perm()&0o001 == 0 {
+			t.Skipf("nobody cannot reach the temporary directory: %s is %v", d, st.Mode().Perm())
+		}
+		if d == "/" {
+			break
+		}
+	}
 	root := filepath.Join(base, "tree")
 	require.NoError(t, os.Mkdir(root, 0o755))
 	require.NoError(t, unix.Mount("triage-test", root, "tmpfs", 0, "size=8m,mode=755"))
