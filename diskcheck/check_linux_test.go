@@ -432,6 +432,16 @@ func TestCheckHost(t *testing.T) {
 	// Others write to the disk meanwhile: Use% may move by a point.
 	assert.InDelta(t, float64(df[3]), got.UsedPct, 1)
 
+	// A mount table from elsewhere, through ProcRoot.
+	proc := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(proc, "self"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(proc, "self", "mountinfo"), []byte(
+		"1 0 0:1 / / rw - rootfs rootfs rw\n"+
+			"2 1 0:2 / /proc rw - proc proc rw\n"), 0o644))
+	r = Check(ctx, Options{ProcRoot: proc})
+	require.NoError(t, r.Err)
+	assert.Equal(t, "rootfs", only(t, r).Type)
+
 	cancelled, stop := context.WithCancel(context.Background())
 	stop()
 	r = Check(cancelled, Options{})
