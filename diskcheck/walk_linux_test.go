@@ -238,13 +238,14 @@ func TestUsageDeadline(t *testing.T) {
 			writeFile(t, fmt.Sprintf("%s/d%02d/s%d/f", root, i, j), 10)
 		}
 	}
-	// A slow disk: every directory takes 20ms to read.
-	o := UsageOptions{Path: root, Workers: 2, Top: -1, afterReadDir: func(string) { time.Sleep(20 * time.Millisecond) }}
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	// A slow disk: every directory takes 30ms to read, so the whole walk
+	// would take over 6s on two workers.
+	o := UsageOptions{Path: root, Workers: 2, Top: -1, afterReadDir: func(string) { time.Sleep(30 * time.Millisecond) }}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	begin := time.Now()
 	r := Usage(ctx, o)
-	assert.Less(t, time.Since(begin), 150*time.Millisecond+time.Second)
+	assert.Less(t, time.Since(begin), 300*time.Millisecond+time.Second)
 	assert.True(t, r.Partial)
 	assert.ErrorIs(t, r.Err, context.DeadlineExceeded)
 	assert.Equal(t, triage.Unknown, r.Status)
