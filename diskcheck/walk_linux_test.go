@@ -138,6 +138,10 @@ func TestIntegrationUsageUnreadable(t *testing.T) {
 		// scan says it could not tell, and still reports the filesystem.
 		c := Check(context.Background(), Options{Paths: []string{dir}, DeletedOpen: true})
 		fmt.Printf("PERMISSION %v %d\n", errors.Is(c.Err, os.ErrPermission), len(c.Filesystems))
+		// The tree's root belongs to root: nobody cannot create files there.
+		c = Check(context.Background(), Options{Paths: []string{dir}, Probe: true})
+		f, _ := c.Find(CodeNotWritable)
+		fmt.Printf("PROBE %s %s %v\n", f.Evidence.String("errno"), f.Evidence.String("op"), errors.Is(c.Filesystems[0].Probe.Err, os.ErrPermission))
 		return
 	}
 	if !inMountNamespace(t) {
@@ -193,6 +197,7 @@ func TestIntegrationUsageUnreadable(t *testing.T) {
 	assert.Less(t, r.Bytes, uint64(64<<10), "unreadable parts are not counted")
 	assert.False(t, r.Partial)
 	assert.Contains(t, string(out), "PERMISSION true 1")
+	assert.Contains(t, string(out), "PROBE EACCES create true")
 }
 
 func copyFile(t *testing.T, from, to string) {
