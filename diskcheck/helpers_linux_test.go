@@ -84,6 +84,7 @@ const (
 	fuseGetattr   = 3
 	fuseStatfs    = 17
 	fuseInit      = 26
+	fuseCreate    = 35
 	fuseInterrupt = 36
 	fuseDestroy   = 38
 	fuseBatchFgt  = 42
@@ -95,11 +96,15 @@ const (
 // stuckFUSE is a FUSE filesystem served over /dev/fuse by the raw protocol
 // that answers INIT and GETATTR but holds every STATFS until released: a
 // real mount whose statfs blocks in the kernel, like a dead NFS server's.
+// Creating a file in it fails with createErrno, like a failing disk or a
+// quota.
 type stuckFUSE struct {
 	dir      string
 	dev      *os.File
 	statfses atomic.Int32
 	served   chan struct{}
+	// createErrno is what creating a file fails with (EIO unless set).
+	createErrno atomic.Int32
 
 	mu       sync.Mutex
 	held     [][]byte // the headers of STATFS requests not answered
@@ -176,6 +181,12 @@ func (s *stuckFUSE) serve() {
 			return
 		case fuseLookup:
 			s.reply(req, -int32(syscall.ENOENT), nil)
+		case fuseCreate:
+			errno := s.createErrno.Load()
+			if errno == 0 {
+				errno = int32(syscall.EIO)
+			}
+			s.reply(req, -errno, nil)
 		default:
 			s.reply(req, -int32(syscall.ENOSYS), nil)
 		}

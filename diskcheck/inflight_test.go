@@ -36,7 +36,7 @@ func TestInflightGuard(t *testing.T) {
 	_, stuck, err := g.do(ctx, "statfs /dead", 100*time.Millisecond, blocking)
 	assert.ErrorIs(t, err, ErrStuckMount)
 	assert.True(t, stuck)
-	assert.Less(t, time.Since(begin), 100*time.Millisecond+time.Second)
+	assert.Less(t, time.Since(begin), 100*time.Millisecond+slack)
 
 	// The call has been in flight past its timeout: a second caller learns
 	// that at once, without starting another call.
@@ -44,7 +44,7 @@ func TestInflightGuard(t *testing.T) {
 	_, stuck, err = g.do(ctx, "statfs /dead", 100*time.Millisecond, blocking)
 	assert.ErrorIs(t, err, ErrStuckMount)
 	assert.True(t, stuck)
-	assert.Less(t, time.Since(begin), time.Second)
+	assert.Less(t, time.Since(begin), slack)
 
 	// A caller whose context ends first gets the context's error too, and
 	// the mount is not called stuck on its account.
@@ -73,3 +73,7 @@ func TestInflightGuard(t *testing.T) {
 	assert.Error(t, err)
 	assert.NotErrorIs(t, err, ErrStuckMount)
 }
+
+// slack is how much later than its deadline a check may return in a test:
+// generous, because the machine is shared and a VM can stall for a second.
+const slack = 2 * time.Second
