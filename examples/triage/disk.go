@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/diskcheck"
@@ -19,13 +20,19 @@ func planDisk(c *config) ([]planned, error) {
 			return nil, usagef("-path needs a directory")
 		}
 	}
+	// A log's directory is on the log's filesystem and is still there when
+	// the log was rotated away.
+	var logDirs []string
+	for _, l := range c.log {
+		logDirs = append(logDirs, filepath.Dir(l))
+	}
 	o := diskcheck.Options{DeletedOpen: true}
 	if len(c.path) > 0 {
 		// Paths the user named are the ones the service writes to: probe them.
-		o.Paths = append(append([]string{}, c.path...), c.log...)
+		o.Paths = append(append([]string{}, c.path...), logDirs...)
 		o.Probe = true
 	} else {
-		o.Paths = append([]string{}, c.log...)
+		o.Paths = logDirs
 		o.All = true
 	}
 	out := []planned{{step: stepDisk, check: triage.Func("diskcheck", func(ctx context.Context) diskcheck.Result {
