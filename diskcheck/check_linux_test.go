@@ -459,3 +459,21 @@ func TestCheckHost(t *testing.T) {
 	assert.True(t, errors.Is(r.Err, context.Canceled))
 	assert.Equal(t, triage.Unknown, r.Status)
 }
+
+func TestFdinfoMountID(t *testing.T) {
+	tests := []struct {
+		in   string
+		id   int
+		okay bool
+	}{
+		{"pos:\t0\nflags:\t0100000\nmnt_id:\t27\nino:\t1234\n", 27, true},
+		{"pos:\t0\nflags:\t0100000\n", 0, false},
+		{"mnt_id:\tx\n", 0, false},
+		{"", 0, false},
+	}
+	for _, tt := range tests {
+		id, ok := fdinfoMountID([]byte(tt.in))
+		assert.Equal(t, tt.okay, ok, "%q", tt.in)
+		assert.Equal(t, tt.id, id, "%q", tt.in)
+	}
+}

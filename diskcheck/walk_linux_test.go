@@ -305,3 +305,22 @@ func TestUsageMatchesDu(t *testing.T) {
 	// is not counted, wherever the walk met it first.
 	assert.NotContains(t, consumerPaths(r.Consumers), root+"/d01")
 }
+
+// TestUsageMemoryPerDirectory checks that the walk allocates per directory,
+// never per file, so memory stays flat on trees with millions of files:
+// only the top consumers, the directories waiting to be read and files
+// with several links are kept.
+func TestUsageMemoryPerDirectory(t *testing.T) {
+	root := t.TempDir()
+	for d := range 10 {
+		for f := range 1000 {
+			writeFile(t, fmt.Sprintf("%s/d%d/f%04d", root, d, f), 1)
+		}
+	}
+	allocs := testing.AllocsPerRun(3, func() {
+		r := Usage(context.Background(), UsageOptions{Path: root, Top: 5, Workers: 2})
+		require.NoError(t, r.Err)
+		require.Equal(t, uint64(10000), r.Files)
+	})
+	assert.Less(t, allocs, 500.0, "allocations grow with the number of files")
+}
