@@ -1,0 +1,297 @@
+package diskcheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func check(ctx context.Context, o *Options, r *Result) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	procRoot := o.ProcRoot
+	if procRoot == "" {
+		procRoot = "/proc"
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	timeout := o.StatfsTimeout
+	if timeout == 0 {
+		timeout = DefaultStatfsTimeout
+	}
+	mounts, err := readMountinfo(filepath.Join(procRoot, "self", "mountinfo"))
+	if err != nil {
+		return err
+	}
+
+	fss, errs := selectFilesystems(ctx, o, mounts, timeout)
+	sample(ctx, fss, timeout, now)
+
+	switch {
+	case o.GrowthInterval > 0:
+		first := make([]Filesystem, len(fss))
+		for i := range fss {
+			first[i] = *fss[i]
+		}
+		t := time.NewTimer(o.GrowthInterval)
+		select {
+		case <-t.C:
+			sample(ctx, fss, timeout, now)
+			for i := range fss {
+				if first[i].measured() && fss[i].measured() {
+					fss[i].Growth = growth(&first[i], fss[i])
+				}
+			}
+		case <-ctx.Done():
+			t.Stop()
+			errs = append(errs, fmt.Errorf("growth sample: %w", ctx.Err()))
+		}
+	case o.Previous != nil:
+		for _, fs := range fss {
+			for i := range o.Previous.Filesystems {
+				prev := &o.Previous.Filesystems[i]
+				if prev.MountID == fs.MountID && prev.MountPoint == fs.MountPoint && prev.measured() && fs.measured() {
+					fs.Growth = growth(prev, fs)
+				}
+			}
+		}
+	}
+
+	if o.Probe {
+		probeAll(ctx, fss, timeout)
+	}
+	if o.DeletedOpen {
+		if err := attachDeleted(ctx, procRoot, mounts, fss); err != nil {
+			errs = append(errs, err)
+		}
+		r.DeletedOpenScanned = true
+	}
+
+	t := o.thresholds()
+	for _, fs := range fss {
+		r.Filesystems = append(r.Filesystems, *fs)
+		r.Add(fs.findings(t)...)
+		if fs.Err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", fs.MountPoint, fs.Err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func readMountinfo(path string) ([]mount, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading mounts: %w", err)
+	}
+	defer f.Close()
+	return parseMountinfo(f)
+}
+
+func newFilesystem(m mount) *Filesystem {
+	return &Filesystem{
+		MountID:    m.id,
+		Device:     m.source,
+		Dev:        fmt.Sprintf("%d:%d", m.major, m.minor),
+		MountPoint: m.point,
+		Root:       m.root,
+		Type:       m.fstype,
+		Options:    m.options,
+		ReadOnly:   m.readOnly(),
+	}
+}
+
+func selectFilesystems(ctx context.Context, o *Options, mounts []mount, timeout time.Duration) ([]*Filesystem, []error) {
+	var fss []*Filesystem
+	var errs []error
+	byID := map[int]*Filesystem{}
+	add := func(m mount) *Filesystem {
+		if fs, ok := byID[m.id]; ok {
+			return fs
+		}
+		fs := newFilesystem(m)
+		byID[m.id] = fs
+		fss = append(fss, fs)
+		return fs
+	}
+	vis := visible(mounts)
+	for _, p := range o.Paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p, err))
+			continue
+		}
+		lexical, ok := holder(vis, abs)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: no mount holds it", p))
+			continue
+		}
+		// Resolving symlinks touches every component, which blocks on a
+		// stuck mount like statfs does, so it goes through the same guard.
+		v, stuck, err := calls.do(ctx, "resolve "+abs, timeout, func() (any, error) { return filepath.EvalSymlinks(abs) })
+		if errors.Is(err, ErrStuckMount) {
+			fs := add(lexical)
+			fs.Paths = append(fs.Paths, p)
+			fs.Stuck = fs.Stuck || stuck
+			fs.Err = err
+			fs.Error = err.Error()
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p, err))
+			continue
+		}
+		m, ok := holder(vis, v.(string))
+		if !ok {
+			m = lexical
+		}
+		fs := add(m)
+		fs.Paths = append(fs.Paths, p)
+	}
+	if len(o.Paths) == 0 || o.All {
+		have := map[string]bool{}
+		for _, fs := range fss {
+			have[fs.Dev] = true
+		}
+		for _, m := range realFilesystems(mounts) {
+			if !have[fmt.Sprintf("%d:%d", m.major, m.minor)] {
+				add(m)
+			}
+		}
+	}
+	return fss, errs
+}
+
+// sample takes statfs of every filesystem not already known to be stuck,
+// all at once, each through the in-flight guard.
+func sample(ctx context.Context, fss []*Filesystem, timeout time.Duration, now func() time.Time) {
+	var wg sync.WaitGroup
+	for _, fs := range fss {
+		if fs.Err != nil {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			fs.Err, fs.Error = err, err.Error()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			point := fs.MountPoint
+			v, stuck, err := calls.do(ctx, "statfs "+point, timeout, func() (any, error) {
+				var st unix.Statfs_t
+				if err := unix.Statfs(point, &st); err != nil {
+					return nil, &os.PathError{Op: "statfs", Path: point, Err: err}
+				}
+				return st, nil
+			})
+			if err != nil {
+				fs.Stuck, fs.Err, fs.Error = stuck, err, err.Error()
+				return
+			}
+			st := v.(unix.Statfs_t)
+			frsize := uint64(st.Frsize)
+			if frsize == 0 {
+				frsize = uint64(st.Bsize)
+			}
+			fs.fill(statfsValues{
+				frsize: frsize,
+				blocks: st.Blocks, bfree: st.Bfree, bavail: st.Bavail,
+				files: st.Files, ffree: st.Ffree,
+			}, now())
+			fs.ReadOnly = fs.ReadOnly || st.Flags&unix.ST_RDONLY != 0
+		}()
+	}
+	wg.Wait()
+}
+
+func probeAll(ctx context.Context, fss []*Filesystem, timeout time.Duration) {
+	var wg sync.WaitGroup
+	for _, fs := range fss {
+		if !fs.measured() || readOnlyTypes[fs.Type] {
+			continue
+		}
+		dirs := []string{}
+		for _, p := range fs.Paths {
+			dirs = append(dirs, probeDirFor(p))
+		}
+		if len(dirs) == 0 {
+			dirs = append(dirs, fs.MountPoint)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, dir := range dirs {
+				v, stuck, err := calls.do(ctx, "probe "+dir, timeout, func() (any, error) { return probe(dir), nil })
+				if err != nil {
+					fs.Stuck = fs.Stuck || stuck
+					fs.Err, fs.Error = err, err.Error()
+					return
+				}
+				fs.Probe = v.(*Probe)
+				if !fs.Probe.OK {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func probeDirFor(p string) string {
+	if st, err := os.Stat(p); err == nil && !st.IsDir() {
+		return filepath.Dir(p)
+	}
+	return p
+}
+
+// probe creates, writes, fsyncs and removes a temporary file in dir.
+func probe(dir string) *Probe {
+	p := &Probe{Dir: dir}
+	fail := func(op string, err error) *Probe {
+		p.Op, p.Err, p.Error = op, err, err.Error()
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			p.Errno = unix.ErrnoName(errno)
+		}
+		if p.Errno == "" {
+			p.Errno = "unknown"
+		}
+		return p
+	}
+	f, err := os.CreateTemp(dir, ".triage-probe-*")
+	if err != nil {
+		return fail("create", err)
+	}
+	name := f.Name()
+	defer os.Remove(name)
+	// A whole block, so a filesystem with inodes but no bytes left fails.
+	if _, err := f.Write(make([]byte, 4096)); err != nil {
+		f.Close()
+		return fail("write", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fail("fsync", err)
+	}
+	if err := f.Close(); err != nil {
+		return fail("write", err)
+	}
+	if err := os.Remove(name); err != nil {
+		return fail("remove", err)
+	}
+	p.OK = true
+	return p
+}

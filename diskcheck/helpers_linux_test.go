@@ -1,0 +1,252 @@
+package diskcheck
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+const nsEnv = "DISKCHECK_TEST_MOUNT_NS"
+
+// inMountNamespace runs the calling top-level test in a child test process
+// with a mount namespace of its own, so that the tmpfs and FUSE mounts it
+// makes (full, read-only, stuck) are never seen by anything else on the
+// machine, such as another package's tests listing every filesystem. It
+// returns true in the child, where the test goes on; in the parent it
+// reports the child's outcome and returns false.
+func inMountNamespace(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(nsEnv) == t.Name() {
+		return true
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make mounts")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.v", "-test.count=1", "-test.timeout=3m")
+	cmd.Env = append(os.Environ(), nsEnv+"="+t.Name())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+	out, err := cmd.CombinedOutput()
+	t.Logf("child in its own mount namespace:\n%s", out)
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Skipf("cannot start a child in a new mount namespace: %v", err)
+		}
+		t.Fatalf("child failed: %v", err)
+	}
+	if bytes.Contains(out, []byte("--- SKIP: "+t.Name())) {
+		t.Skip("skipped in the child, see the log")
+	}
+	return false
+}
+
+// mountTmpfs mounts a tmpfs with opts (such as "size=1m") on a new
+// temporary directory and unmounts it when the test ends.
+func mountTmpfs(t *testing.T, opts string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := unix.Mount("triage-test", dir, "tmpfs", 0, opts); err != nil {
+		t.Skipf("cannot mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { unmount(t, dir) })
+	return dir
+}
+
+func unmount(t *testing.T, dir string) {
+	if err := unix.Unmount(dir, 0); err != nil {
+		// Something still holds it; detach it so the directory can go.
+		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	}
+}
+
+// FUSE opcodes and sizes from include/uapi/linux/fuse.h.
+const (
+	fuseLookup    = 1
+	fuseForget    = 2
+	fuseGetattr   = 3
+	fuseStatfs    = 17
+	fuseInit      = 26
+	fuseCreate    = 35
+	fuseInterrupt = 36
+	fuseDestroy   = 38
+	fuseBatchFgt  = 42
+
+	fuseInHeader  = 40
+	fuseOutHeader = 16
+)
+
+// stuckFUSE is a FUSE filesystem served over /dev/fuse by the raw protocol
+// that answers INIT and GETATTR but holds every STATFS until released: a
+// real mount whose statfs blocks in the kernel, like a dead NFS server's.
+// Creating a file in it fails with createErrno, like a failing disk or a
+// quota.
+type stuckFUSE struct {
+	dir      string
+	dev      *os.File
+	statfses atomic.Int32
+	served   chan struct{}
+	// createErrno is what creating a file fails with (EIO unless set).
+	createErrno atomic.Int32
+
+	mu       sync.Mutex
+	held     [][]byte // the headers of STATFS requests not answered
+	released bool
+}
+
+func mountStuckFUSE(t *testing.T) *stuckFUSE {
+	t.Helper()
+	dir := t.TempDir()
+	fd, err := unix.Open("/dev/fuse", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Skipf("no FUSE: %v", err)
+	}
+	opts := fmt.Sprintf("fd=%d,rootmode=40000,user_id=0,group_id=0", fd)
+	if err := unix.Mount("triage-stuck", dir, "fuse", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+		unix.Close(fd)
+		t.Skipf("cannot mount FUSE: %v", err)
+	}
+	s := &stuckFUSE{dir: dir, dev: os.NewFile(uintptr(fd), "/dev/fuse"), served: make(chan struct{})}
+	go s.serve()
+	t.Cleanup(func() { s.close(t) })
+	return s
+}
+
+func (s *stuckFUSE) serve() {
+	defer close(s.served)
+	buf := make([]byte, 256<<10)
+	for {
+		n, err := s.dev.Read(buf)
+		if err != nil {
+			if errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.ENOENT) {
+				continue // ENOENT: a request was interrupted before we read it
+			}
+			return // ENODEV once unmounted
+		}
+		if n < fuseInHeader {
+			continue
+		}
+		req := buf[:n]
+		op := binary.NativeEndian.Uint32(req[4:])
+		switch op {
+		case fuseInit:
+			out := make([]byte, 64)
+			binary.NativeEndian.PutUint32(out[0:], 7)                                    // major
+			binary.NativeEndian.PutUint32(out[4:], 31)                                   // minor
+			binary.NativeEndian.PutUint32(out[8:], binary.NativeEndian.Uint32(req[48:])) // max_readahead
+			binary.NativeEndian.PutUint16(out[16:], 16)                                  // max_background
+			binary.NativeEndian.PutUint16(out[18:], 12)                                  // congestion_threshold
+			binary.NativeEndian.PutUint32(out[20:], 128<<10)                             // max_write
+			binary.NativeEndian.PutUint32(out[24:], 1)                                   // time_gran
+			s.reply(req, 0, out)
+		case fuseGetattr:
+			out := make([]byte, 104)
+			a := out[16:]
+			binary.NativeEndian.PutUint64(a[0:], 1)                      // ino
+			binary.NativeEndian.PutUint32(a[60:], syscall.S_IFDIR|0o755) // mode
+			binary.NativeEndian.PutUint32(a[64:], 2)                     // nlink
+			binary.NativeEndian.PutUint32(a[80:], 4096)                  // blksize
+			s.reply(req, 0, out)
+		case fuseStatfs:
+			s.statfses.Add(1)
+			s.mu.Lock()
+			if !s.released {
+				s.held = append(s.held, append([]byte(nil), req[:fuseInHeader]...))
+				s.mu.Unlock()
+				continue
+			}
+			s.mu.Unlock()
+			s.reply(req, 0, statfsOut())
+		case fuseForget, fuseBatchFgt, fuseInterrupt:
+			// No reply.
+		case fuseDestroy:
+			s.reply(req, 0, nil)
+			return
+		case fuseLookup:
+			s.reply(req, -int32(syscall.ENOENT), nil)
+		case fuseCreate:
+			errno := s.createErrno.Load()
+			if errno == 0 {
+				errno = int32(syscall.EIO)
+			}
+			s.reply(req, -errno, nil)
+		default:
+			s.reply(req, -int32(syscall.ENOSYS), nil)
+		}
+	}
+}
+
+func statfsOut() []byte {
+	out := make([]byte, 80)
+	binary.NativeEndian.PutUint64(out[0:], 1000)  // blocks
+	binary.NativeEndian.PutUint64(out[8:], 500)   // bfree
+	binary.NativeEndian.PutUint64(out[16:], 500)  // bavail
+	binary.NativeEndian.PutUint64(out[24:], 100)  // files
+	binary.NativeEndian.PutUint64(out[32:], 50)   // ffree
+	binary.NativeEndian.PutUint32(out[40:], 4096) // bsize
+	binary.NativeEndian.PutUint32(out[44:], 255)  // namelen
+	binary.NativeEndian.PutUint32(out[48:], 4096) // frsize
+	return out
+}
+
+func (s *stuckFUSE) reply(req []byte, errno int32, body []byte) {
+	out := make([]byte, fuseOutHeader+len(body))
+	binary.NativeEndian.PutUint32(out[0:], uint32(len(out)))
+	binary.NativeEndian.PutUint32(out[4:], uint32(errno))
+	copy(out[8:16], req[8:16]) // unique
+	copy(out[16:], body)
+	s.dev.Write(out) // fails only for a request the kernel gave up on
+}
+
+// release answers the STATFS calls held so far and every later one.
+func (s *stuckFUSE) release() {
+	s.mu.Lock()
+	s.released = true
+	held := s.held
+	s.held = nil
+	s.mu.Unlock()
+	for _, h := range held {
+		s.reply(h, 0, statfsOut())
+	}
+}
+
+// close answers what it held, so the goroutines blocked in statfs return,
+// then unmounts, which ends the connection and the server.
+func (s *stuckFUSE) close(t *testing.T) {
+	s.release()
+	unmount(t, s.dir)
+	select {
+	case <-s.served:
+	case <-time.After(10 * time.Second):
+		t.Errorf("FUSE server did not stop after unmount")
+	}
+	s.dev.Close()
+	// The guard's goroutines end once their statfs returned.
+	require.Eventually(t, func() bool {
+		calls.mu.Lock()
+		defer calls.mu.Unlock()
+		for k := range calls.calls {
+			if strings.Contains(k, s.dir) {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 10*time.Millisecond, "statfs still in flight on %s", s.dir)
+}
