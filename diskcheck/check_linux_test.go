@@ -175,17 +175,23 @@ func TestIntegrationReadOnly(t *testing.T) {
 	assert.Equal(t, "EROFS", nw.Evidence.String("errno"))
 	assert.ErrorIs(t, got.Probe.Err, syscall.EROFS)
 
-	// Among all filesystems, one nobody named is a warning.
-	// Other filesystems of the host may fail to answer; this one must not.
+	// Among all filesystems, a read-only tmpfs nobody named is so by
+	// intent: no finding. Other filesystems of the host may fail to
+	// answer; this one must not.
 	all := Check(context.Background(), Options{StatfsTimeout: 2 * time.Second})
-	found := false
-	for _, f := range all.Findings {
-		if f.Code == CodeReadOnly && f.Evidence.String("mount_point") == dir {
-			found = true
-			assert.Equal(t, triage.Warn, f.Status)
+	seen := false
+	for _, fs := range all.Filesystems {
+		if fs.MountPoint == dir {
+			seen = true
+			assert.True(t, fs.ReadOnly)
 		}
 	}
-	assert.True(t, found, "read-only tmpfs not reported among all filesystems: %v", all.Findings)
+	assert.True(t, seen, "read-only tmpfs not listed among all filesystems")
+	for _, f := range all.Findings {
+		if f.Code == CodeReadOnly {
+			assert.NotEqual(t, dir, f.Evidence.String("mount_point"), "unnamed read-only tmpfs reported")
+		}
+	}
 }
 
 func TestIntegrationAllFilesystems(t *testing.T) {

@@ -24,9 +24,11 @@ const (
 	// free. Evidence as CodeInodesLow.
 	CodeInodesExhausted triage.Code = "disk.inodes_exhausted"
 	// CodeReadOnly: the filesystem is mounted read-only. Fail when it holds
-	// a path the caller named, Warn otherwise; never for filesystems that
-	// are read-only by design (squashfs, iso9660, erofs ...). Evidence:
-	// options.
+	// a path the caller named; Warn for a block device nobody named (a
+	// disk remounted read-only on errors); nothing for other unnamed
+	// mounts (tmpfs, bind, network), which are read-only by intent, nor
+	// for filesystems read-only by design (squashfs, iso9660, erofs ...).
+	// Evidence: options.
 	CodeReadOnly triage.Code = "disk.readonly"
 	// CodeNotWritable (Fail): the writability probe (create, write, fsync,
 	// remove a temporary file) failed. Evidence: errno (ENOSPC, EDQUOT,

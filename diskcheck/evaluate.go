@@ -157,9 +157,13 @@ func (fs *Filesystem) findings(t thresholds) []triage.Finding {
 	if !fs.measured() {
 		return nil
 	}
-	if fs.ReadOnly && !readOnlyTypes[fs.Type] {
+	// A read-only disk nobody named is worth a warning: ext4 and friends
+	// remount read-only on errors. Read-only tmpfs, bind and network
+	// mounts are almost always so by intent (config, secrets, images).
+	named := len(fs.Paths) > 0
+	if fs.ReadOnly && !readOnlyTypes[fs.Type] && (named || strings.HasPrefix(fs.Device, "/dev/")) {
 		st := triage.Warn
-		if len(fs.Paths) > 0 {
+		if named {
 			st = triage.Fail
 		}
 		out = append(out, triage.Finding{
