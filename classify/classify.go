@@ -54,6 +54,11 @@ type Sign struct {
 	// When, if not nil, must accept the finding for it to count, such as
 	// an HTTP 5xx finding whose status is 502.
 	When func(triage.Finding) bool
+	// OK makes a finding whose status is OK count as support, for signs
+	// that are healthy on their own but telling under a symptom (a
+	// listener present while connections are refused). Otherwise OK
+	// findings support nothing; against a hypothesis they always count.
+	OK bool
 }
 
 // Rule turns findings into one hypothesis.
@@ -266,10 +271,19 @@ func applies(r Rule, s Symptom) bool {
 	return len(r.Symptoms) == 0 || slices.Contains(r.Symptoms, s)
 }
 
-func statusFactor(s triage.Status) float64 {
+// statusFactor says how much a finding of status s counts: fully when
+// failing, less when a warning or when the check could not tell. An OK
+// finding counts fully against a hypothesis, and for one only when its
+// sign says so.
+func statusFactor(s triage.Status, sign Sign, support bool) float64 {
 	switch s {
-	case triage.Fail, triage.OK:
+	case triage.Fail:
 		return 1
+	case triage.OK:
+		if !support || sign.OK {
+			return 1
+		}
+		return 0
 	case triage.Warn:
 		return 0.7
 	}
@@ -289,8 +303,8 @@ func evaluate(rule Rule, obs []observed, symptom Symptom, target map[string]stri
 	var support []observed
 	for _, s := range rule.Support {
 		for _, o := range obs {
-			if matches(s, o) {
-				miss *= 1 - clamp(s.Weight*statusFactor(o.f.Status))
+			if matches(s, o) && statusFactor(o.f.Status, s, true) > 0 {
+				miss *= 1 - clamp(s.Weight*statusFactor(o.f.Status, s, true))
 				support = append(support, o)
 				h.Evidence = append(h.Evidence, ref(o))
 			}
@@ -303,7 +317,7 @@ func evaluate(rule Rule, obs []observed, symptom Symptom, target map[string]stri
 	for _, s := range rule.Against {
 		for _, o := range obs {
 			if matches(s, o) {
-				score *= 1 - clamp(s.Weight*statusFactor(o.f.Status))/2
+				score *= 1 - clamp(s.Weight*statusFactor(o.f.Status, s, false))/2
 				h.Against = append(h.Against, ref(o))
 			}
 		}

@@ -291,3 +291,19 @@ func TestDefaultRulesAreWellFormed(t *testing.T) {
 		assert.True(t, seen[id], "missing rule for %s", id)
 	}
 }
+
+func TestClassifyOKFindingsSupportOnlyWhereTheSignSaysSo(t *testing.T) {
+	// On record but healthy: kills since boot, none during the check.
+	rep := classify.Classify([]triage.Outcome{
+		result("probe.host", finding("host.oom_kills", triage.OK, slog.Int("oom_kills", 2))),
+	}, classify.Options{})
+	assert.Empty(t, rep.Hypotheses)
+
+	// A listener present is healthy alone, telling under "refused".
+	rep = classify.Classify([]triage.Outcome{
+		result("sockstat", finding("sockstat.listening", triage.OK)),
+	}, classify.Options{Symptom: classify.Refused})
+	top, ok := rep.Top()
+	require.True(t, ok)
+	assert.Equal(t, classify.RefusedFirewall, top.ID)
+}

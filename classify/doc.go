@@ -22,8 +22,9 @@
 //
 // A rule is raised when at least one of its supporting findings is present.
 // Each supporting finding contributes its sign's weight times a factor for
-// its status (fail 1, warn 0.7, ok 1 where an ok finding is the sign,
-// unknown 0.3); contributions combine as independent evidence,
+// its status (fail 1, warn 0.7, unknown 0.3; an ok finding counts 1
+// where the sign says it counts, and 0 otherwise); contributions combine
+// as independent evidence,
 // 1 - Π(1 - w). The rule's weight scales the result. Each contradicting
 // finding multiplies the score by (1 - w/2); each raised hypothesis that
 // explains this one away multiplies it by (1 - 0.7 s), s being the

@@ -167,7 +167,7 @@ func DefaultRules() []Rule {
 		{
 			ID: RefusedFirewall, Symptoms: refused, Layer: LayerNetwork, Weight: 0.8,
 			Title:   "a firewall rejects the connection",
-			Support: []Sign{sign(tcpBlocked, 1), sign(sockListening, 0.85), sign(tcpRefused, 0.2)},
+			Support: []Sign{sign(tcpBlocked, 1), {Code: sockListening, Weight: 0.85, OK: true}, sign(tcpRefused, 0.2)},
 			Against: []Sign{sign(sockNoListener, 0.9), sign(sockWrongAddress, 0.9)},
 			Next:    []string{"iptables -S", "nft list ruleset", "curl -v telnet://{host}:{port}"},
 		},

@@ -94,7 +94,7 @@ func check(ctx context.Context, o *Options, r *Result) error {
 		if o.Sample >= 0 {
 			window := o.Sample
 			if window == 0 {
-				window = time.Second
+				window = DefaultSample
 			}
 			if dl, ok := ctx.Deadline(); ok {
 				// End the window with a quarter of what is left to spare.

@@ -61,6 +61,11 @@ var (
 	ErrDumpInterrupted = errors.New("sockstat: socket dump interrupted")
 )
 
+// DefaultSample is how long [Check] watches the kernel counters when
+// Options.Sample is zero: as long as the host probe's window, so that the
+// whole routine stays well under a second.
+const DefaultSample = 250 * time.Millisecond
+
 // Options selects what to look at. The zero value looks at the whole
 // host's TCP sockets in the caller's network namespace.
 type Options struct {
@@ -98,8 +103,8 @@ type Options struct {
 	// and NetNS is not used.
 	ProcRoot string
 	// Sample is how long Check watches the kernel counters grow
-	// (ListenOverflows, retransmissions). Zero: one second, shortened to
-	// fit the context deadline. Negative: no sample, one reading.
+	// (ListenOverflows, retransmissions). Zero: DefaultSample, shortened
+	// to fit the context deadline. Negative: no sample, one reading.
 	Sample time.Duration
 	// Thresholds tune when findings are raised. Zero fields take defaults.
 	Thresholds Thresholds
