@@ -22,72 +22,6 @@ import (
 	"github.com/triagekit/triage/internal/testnet"
 )
 
-// listen opens a TCP listener inside the namespace with the given backlog
-// and IPV6_V6ONLY setting (-1 leaves the default).
-func listen(t *testing.T, ns *testnet.NS, addr string, backlog, v6only int) (int, netip.AddrPort) {
-	t.Helper()
-	ap := netip.MustParseAddrPort(addr)
-	var fd int
-	require.NoError(t, ns.Do(func() error {
-		fam := unix.AF_INET
-		if ap.Addr().Is6() {
-			fam = unix.AF_INET6
-		}
-		var err error
-		fd, err = unix.Socket(fam, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		if v6only >= 0 {
-			if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only); err != nil {
-				return err
-			}
-		}
-		var sa unix.Sockaddr
-		if ap.Addr().Is6() {
-			sa = &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
-		} else {
-			sa = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
-		}
-		if err := unix.Bind(fd, sa); err != nil {
-			return err
-		}
-		return unix.Listen(fd, backlog)
-	}))
-	t.Cleanup(func() { unix.Close(fd) })
-	sa, err := unix.Getsockname(fd)
-	require.NoError(t, err)
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return fd, netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
-	case *unix.SockaddrInet6:
-		return fd, netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port))
-	}
-	t.Fatal("unexpected sockaddr")
-	return 0, netip.AddrPort{}
-}
-
-// connect starts a non-blocking connect from inside the namespace and
-// returns the socket without waiting for the handshake.
-func connect(t *testing.T, ns *testnet.NS, to netip.AddrPort) int {
-	t.Helper()
-	var fd int
-	require.NoError(t, ns.Do(func() error {
-		var err error
-		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		err = unix.Connect(fd, &unix.SockaddrInet4{Port: int(to.Port()), Addr: to.Addr().As4()})
-		if err != nil && err != unix.EINPROGRESS {
-			return err
-		}
-		return nil
-	}))
-	t.Cleanup(func() { unix.Close(fd) })
-	return fd
-}
-
 func codes(r Result) []triage.Code {
 	var c []triage.Code
 	for _, f := range r.Findings {
@@ -98,11 +32,11 @@ func codes(r Result) []triage.Code {
 
 func TestIntegrationListenerAddresses(t *testing.T) {
 	ns := testnet.New(t)
-	_, any4 := listen(t, ns, "0.0.0.0:0", 16, -1)
-	_, lo4 := listen(t, ns, "127.0.0.1:0", 16, -1)
-	_, any6 := listen(t, ns, "[::]:0", 16, 0)
-	_, lo6 := listen(t, ns, "[::1]:0", 16, -1)
-	_, only6 := listen(t, ns, "[::]:0", 16, 1)
+	_, any4 := ns.ListenBacklog(t, "0.0.0.0:0", 16, -1)
+	_, lo4 := ns.ListenBacklog(t, "127.0.0.1:0", 16, -1)
+	_, any6 := ns.ListenBacklog(t, "[::]:0", 16, 0)
+	_, lo6 := ns.ListenBacklog(t, "[::1]:0", 16, -1)
+	_, only6 := ns.ListenBacklog(t, "[::]:0", 16, 1)
 
 	tests := []struct {
 		name     string
@@ -157,9 +91,9 @@ func TestIntegrationListenerAddresses(t *testing.T) {
 
 func TestIntegrationAcceptQueueFull(t *testing.T) {
 	ns := testnet.New(t)
-	_, ln := listen(t, ns, "127.0.0.1:0", 1, -1)
+	_, ln := ns.ListenBacklog(t, "127.0.0.1:0", 1, -1)
 	for range 4 {
-		connect(t, ns, ln)
+		ns.Connect(t, ln)
 	}
 	o := Options{Port: int(ln.Port()), NetNS: ns.Path, Sample: -1, Owners: true}
 	var r Result
@@ -190,10 +124,10 @@ func TestIntegrationAcceptQueueFull(t *testing.T) {
 func TestIntegrationSynSentBacklog(t *testing.T) {
 	ns := testnet.New(t)
 	testnet.RequireIPTables(t)
-	_, ln := listen(t, ns, "127.0.0.1:0", 16, -1)
+	_, ln := ns.ListenBacklog(t, "127.0.0.1:0", 16, -1)
 	ns.Exec(t, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", fmt.Sprint(ln.Port()), "--tcp-flags", "SYN,ACK", "SYN", "-j", "DROP")
 	for range 6 {
-		connect(t, ns, ln)
+		ns.Connect(t, ln)
 	}
 	r := Check(context.Background(), Options{NetNS: ns.Path, Sample: -1, Peer: ln.Addr(), PeerPort: int(ln.Port()), Details: true})
 	require.NoError(t, r.Err)
@@ -313,7 +247,7 @@ func TestIntegrationProcFallbackMatchesNetlink(t *testing.T) {
 	pairs(t, ns, ln, 4)
 	cl, _ := pairs(t, ns, ln6, 3)
 	cl[0].Close()
-	listen(t, ns, "127.0.0.1:0", 7, -1)
+	ns.ListenBacklog(t, "127.0.0.1:0", 7, -1)
 
 	o := Options{NetNS: ns.Path, ProcRoot: "/proc"}
 	require.NoError(t, o.validate())

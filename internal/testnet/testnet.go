@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -138,4 +139,80 @@ func (n *NS) Listen(t testing.TB, network, address string) net.Listener {
 	}
 	t.Cleanup(func() { _ = ln.Close() })
 	return ln
+}
+
+// ListenBacklog opens a TCP listener inside the namespace with the given
+// accept backlog, which net.Listen does not let a caller choose, and the
+// given IPV6_V6ONLY setting (-1 leaves the default). It returns the socket
+// and its bound address; the socket closes when the test ends.
+func (n *NS) ListenBacklog(t testing.TB, addr string, backlog, v6only int) (int, netip.AddrPort) {
+	t.Helper()
+	ap := netip.MustParseAddrPort(addr)
+	var fd int
+	err := n.Do(func() error {
+		fam := unix.AF_INET
+		if ap.Addr().Is6() {
+			fam = unix.AF_INET6
+		}
+		var err error
+		fd, err = unix.Socket(fam, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		if v6only >= 0 {
+			if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only); err != nil {
+				return err
+			}
+		}
+		var sa unix.Sockaddr = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+		if ap.Addr().Is6() {
+			sa = &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+		}
+		if err := unix.Bind(fd, sa); err != nil {
+			return err
+		}
+		return unix.Listen(fd, backlog)
+	})
+	if err != nil {
+		t.Fatalf("listen on %s in %s: %v", addr, n.Name, err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatalf("getsockname: %v", err)
+	}
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return fd, netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
+	case *unix.SockaddrInet6:
+		return fd, netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port))
+	}
+	t.Fatalf("unexpected socket address %T", sa)
+	return 0, netip.AddrPort{}
+}
+
+// Connect starts a non-blocking IPv4 connect from inside the namespace and
+// returns the socket without waiting for the handshake, so a test can
+// leave connections in SYN-SENT or fill an accept queue. The socket closes
+// when the test ends.
+func (n *NS) Connect(t testing.TB, to netip.AddrPort) int {
+	t.Helper()
+	var fd int
+	err := n.Do(func() error {
+		var err error
+		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		err = unix.Connect(fd, &unix.SockaddrInet4{Port: int(to.Port()), Addr: to.Addr().As4()})
+		if err != nil && err != unix.EINPROGRESS {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("connect to %s in %s: %v", to, n.Name, err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	return fd
 }
