@@ -164,9 +164,11 @@ func (n *NS) ListenBacklog(t testing.TB, addr string, backlog, v6only int) (int,
 				return err
 			}
 		}
-		var sa unix.Sockaddr = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+		var sa unix.Sockaddr
 		if ap.Addr().Is6() {
 			sa = &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+		} else {
+			sa = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
 		}
 		if err := unix.Bind(fd, sa); err != nil {
 			return err
