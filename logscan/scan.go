@@ -1,0 +1,504 @@
+package logscan
+
+import (
+	"bytes"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Literals a line must hold one of to be looked at closer. Every default
+// error pattern and every signal in signals.go contains one of them, so
+// lines without any are skipped by a plain substring search.
+var defaultLiterals = []string{
+	// levels and errors
+	"ERR", "rror", "FATAL", "atal", "CRIT", "crit]", "ALERT", "alert]", "EMERG", "emerg]", "SEVERE", "PANIC", "panic", "Exception", "Traceback",
+	// connections
+	"refused", "REFUSED", "timed out", "imeout", "TIMEDOUT", "deadline",
+	// resources
+	"space left", "ENOSPC", "open files", "EMFILE", "emory", "ENOMEM", "bad_alloc", "illed process",
+	// names
+	"no such host", "UnknownHost", "ENOTFOUND", "EAI_AGAIN", "resolve", "resolution", "not known", "misbehaving", "translate host",
+	// pools and proxies
+	"Pool", "pool", "not available", "too many clients", "connection slots", "upstream",
+	// kernel
+	"SYN flooding", "table full", "I/O error",
+}
+
+// matcher decides which lines are worth parsing.
+type matcher struct {
+	lits    [][]byte
+	callers []*regexp.Regexp // caller patterns, (?m) so ^ and $ work per line
+}
+
+func newMatcher(callers []*regexp.Regexp, traceID string) *matcher {
+	m := &matcher{callers: callers}
+	for _, l := range defaultLiterals {
+		m.lits = append(m.lits, []byte(l))
+	}
+	if traceID != "" {
+		m.lits = append(m.lits, []byte(traceID))
+	}
+	return m
+}
+
+// candidates appends to out the start offsets of the lines in block that
+// hold a literal or match a caller pattern, sorted and unique. block ends
+// with a newline or is the last line of its source.
+func (m *matcher) candidates(block []byte, out []int) []int {
+	out = out[:0]
+	mark := func(j int) int {
+		s := bytes.LastIndexByte(block[:j], '\n') + 1
+		out = append(out, s)
+		e := bytes.IndexByte(block[j:], '\n')
+		if e < 0 {
+			return len(block)
+		}
+		return j + e + 1
+	}
+	for _, lit := range m.lits {
+		for i := 0; i < len(block); {
+			j := bytes.Index(block[i:], lit)
+			if j < 0 {
+				break
+			}
+			i = mark(i + j)
+		}
+	}
+	for _, re := range m.callers {
+		for i := 0; i < len(block); {
+			loc := re.FindIndex(block[i:])
+			if loc == nil {
+				break
+			}
+			i = mark(i + loc[0])
+		}
+	}
+	if len(out) > 1 {
+		slices.Sort(out)
+		out = slices.Compact(out)
+	}
+	return out
+}
+
+// match reports whether one line is a candidate.
+func (m *matcher) match(line []byte) bool {
+	for _, lit := range m.lits {
+		if bytes.Contains(line, lit) {
+			return true
+		}
+	}
+	for _, re := range m.callers {
+		if re.Match(line) {
+			return true
+		}
+	}
+	return false
+}
+
+// Stack trace layouts a group can be in.
+const (
+	stackNone = iota
+	stackGo
+	stackPython
+)
+
+// group is a head line and the lines that continue it.
+type group struct {
+	head     []byte
+	meta     lineMeta
+	stack    [][]byte
+	dropped  int
+	mode     int
+	pyOpen   bool
+	hasStack bool
+}
+
+// agg gathers what the sources' lines say.
+type agg struct {
+	m       *matcher
+	callers []*regexp.Regexp
+	traceID string
+	now     time.Time
+	loc     *time.Location
+
+	source string
+	kernel bool
+	g      *group // the group being built, nil when none
+
+	lines         int
+	errorLines    int
+	stackTraces   int
+	timeouts      int
+	otherErrors   int
+	sigs          map[string]*Signature
+	signals       map[hitKey]*Signal
+	trace         []Line
+	traceCount    int
+	traceErrLines int
+	traceSources  map[string]bool
+}
+
+type hitKey struct {
+	code   string
+	target string
+}
+
+// maxTraceLines bounds the lines kept for a trace id.
+const maxTraceLines = 1000
+
+func newAgg(m *matcher, callers []*regexp.Regexp, traceID string, now time.Time, loc *time.Location) *agg {
+	return &agg{m: m, callers: callers, traceID: traceID, now: now, loc: loc,
+		sigs: map[string]*Signature{}, signals: map[hitKey]*Signal{}, traceSources: map[string]bool{}}
+}
+
+// setSource ends the current group and names the source of the lines
+// that follow.
+func (a *agg) setSource(name string, kernel bool) {
+	a.flush()
+	a.source, a.kernel = name, kernel
+}
+
+// feed handles one line of a source read line by line (journal, kernel).
+func (a *agg) feed(line []byte, meta lineMeta, candidate bool) {
+	a.lines++
+	if a.cont(line) {
+		return
+	}
+	if candidate || a.m.match(line) {
+		a.head(line, meta)
+	}
+}
+
+// block handles a block of whole lines from a file. Only candidate lines
+// and the lines continuing them are looked at.
+func (a *agg) block(b []byte, cands []int) []int {
+	a.lines += bytes.Count(b, []byte{'\n'})
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		a.lines++
+	}
+	pos := 0
+	if a.g != nil {
+		pos = a.contFrom(b, 0)
+	}
+	cands = a.m.candidates(b, cands)
+	for _, s := range cands {
+		if s < pos {
+			continue // already taken as part of a stack trace
+		}
+		e := bytes.IndexByte(b[s:], '\n')
+		if e < 0 {
+			e = len(b)
+		} else {
+			e += s
+		}
+		a.head(b[s:e], lineMeta{})
+		pos = a.contFrom(b, min(e+1, len(b)))
+	}
+	return cands
+}
+
+// contFrom adds the lines from b[p:] that continue the current group and
+// returns where the first line that does not starts.
+func (a *agg) contFrom(b []byte, p int) int {
+	for p < len(b) && a.g != nil {
+		e := bytes.IndexByte(b[p:], '\n')
+		next := len(b)
+		if e >= 0 {
+			next = p + e + 1
+			e += p
+		} else {
+			e = len(b)
+		}
+		if !a.cont(b[p:e]) {
+			return p
+		}
+		p = next
+	}
+	return p
+}
+
+// head starts a group with line.
+func (a *agg) head(line []byte, meta lineMeta) {
+	a.flush()
+	g := &group{head: bytes.Clone(line), meta: meta}
+	t := bytes.TrimSpace(line)
+	switch {
+	case bytes.Contains(t, []byte("panic:")) || bytes.Contains(t, []byte("fatal error:")):
+		g.mode = stackGo
+	case bytes.HasPrefix(t, []byte("Traceback (most recent call last)")):
+		g.mode, g.pyOpen, g.hasStack = stackPython, true, true
+	}
+	a.g = g
+}
+
+// cont adds line to the current group when it continues it, and ends the
+// group when it does not.
+func (a *agg) cont(line []byte) bool {
+	g := a.g
+	if g == nil {
+		return false
+	}
+	if !a.continues(g, bytes.TrimRight(line, "\r")) {
+		a.flush()
+		return false
+	}
+	if len(g.stack) < maxStackLines {
+		g.stack = append(g.stack, bytes.Clone(line))
+	} else {
+		g.dropped++
+	}
+	return true
+}
+
+var (
+	goroutineRe = regexp.MustCompile(`^goroutine \d+ \[`)
+	// A Java exception line printed after the message that logged it.
+	javaExceptionRe = regexp.MustCompile(`^(?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)(?::|$)`)
+)
+
+func (a *agg) continues(g *group, l []byte) bool {
+	if len(l) == 0 {
+		return g.mode == stackGo
+	}
+	switch {
+	case l[0] == '\t' || l[0] == ' ':
+		if bytes.HasPrefix(bytes.TrimLeft(l, " \t"), []byte("at ")) || bytes.HasPrefix(bytes.TrimLeft(l, " \t"), []byte("File \"")) {
+			g.hasStack = true
+		}
+		return true
+	case bytes.HasPrefix(l, []byte("Caused by:")), bytes.HasPrefix(l, []byte("Suppressed:")), bytes.HasPrefix(l, []byte("Wrapped by:")):
+		return true
+	case bytes.HasPrefix(l, []byte("Traceback (most recent call last)")):
+		g.mode, g.pyOpen, g.hasStack = stackPython, true, true
+		return true
+	case bytes.HasPrefix(l, []byte("During handling of the above exception")), bytes.HasPrefix(l, []byte("The above exception was the direct cause")):
+		return true
+	case g.mode == stackNone && javaExceptionRe.Match(l):
+		return true
+	case goroutineRe.Match(l):
+		g.mode, g.hasStack = stackGo, true
+		return true
+	}
+	switch g.mode {
+	case stackPython:
+		if g.pyOpen && pyExceptionLine(l) {
+			g.pyOpen = false
+			return true
+		}
+	case stackGo:
+		if bytes.HasPrefix(l, []byte("created by ")) || bytes.HasPrefix(l, []byte("[signal ")) ||
+			bytes.HasPrefix(l, []byte("exit status ")) || bytes.HasPrefix(l, []byte("panic:")) ||
+			bytes.HasPrefix(l, []byte("[recovered]")) || goFrame(l) {
+			return true
+		}
+	}
+	return false
+}
+
+// pyExceptionLine reports whether l looks like the last line of a Python
+// traceback: "ValueError: bad" or "KeyboardInterrupt".
+func pyExceptionLine(l []byte) bool {
+	i := 0
+	for i < len(l) && (isWordByte(l[i]) || l[i] == '.') {
+		i++
+	}
+	return i > 0 && isLetter(l[0]) && (i == len(l) || l[i] == ':')
+}
+
+// goFrame reports whether l looks like a frame of a goroutine dump:
+// "main.handler(0xc000012345, ...)" or "net/http.(*conn).serve(...)".
+func goFrame(l []byte) bool {
+	if bytes.IndexByte(l, ' ') >= 0 && !bytes.HasSuffix(l, []byte(")")) {
+		return false
+	}
+	i := bytes.IndexByte(l, '(')
+	return i > 0 && bytes.HasSuffix(l, []byte(")")) && bytes.IndexByte(l[:i], '.') > 0
+}
+
+// flush ends the current group and counts what it says.
+func (a *agg) flush() {
+	g := a.g
+	if g == nil {
+		return
+	}
+	a.g = nil
+	l := parseLine(g.head, g.meta, a.now, a.loc)
+	l.Source = a.source
+	for _, s := range g.stack {
+		t, trunc := safeString(s, maxLineBytes)
+		l.Stack = append(l.Stack, t)
+		l.Truncated = l.Truncated || trunc
+	}
+	if g.dropped > 0 {
+		l.Truncated = true
+	}
+	hasStack := g.hasStack || len(l.Stack) > 0 && g.mode == stackNone && strings.HasPrefix(strings.TrimSpace(l.Stack[0]), "at ")
+	texts := append([]string{l.Message}, l.Stack...)
+	if l.Message == "" {
+		texts[0] = l.Text
+	}
+
+	// Trace correlation: any line of the group carrying the id.
+	if a.traceID != "" && (l.TraceID == a.traceID || containsAny(l.Text, l.Stack, a.traceID)) {
+		a.traceCount++
+		a.traceSources[a.source] = true
+		if len(a.trace) < maxTraceLines {
+			a.trace = append(a.trace, l)
+		}
+	}
+
+	isErr := l.Level == "error" || l.Level == "fatal" ||
+		strings.Contains(l.Text, "Exception") || strings.Contains(l.Text, "Traceback (most recent call last)") ||
+		strings.HasPrefix(strings.TrimSpace(l.Text), "panic:") || strings.Contains(l.Text, "panic: ") ||
+		strings.Contains(l.Text, "fatal error:") || strings.Contains(l.Text, "http: panic serving") || hasStack
+	if a.kernel {
+		isErr = false // kernel lines count through their signals only
+	}
+	for _, re := range a.callers {
+		if re.MatchString(l.Text) {
+			isErr = true
+			break
+		}
+	}
+	timeout := false
+	for _, t := range texts {
+		if isTimeout(t) {
+			timeout = true
+			break
+		}
+	}
+	if timeout {
+		a.timeouts++
+	}
+	if isErr {
+		a.errorLines++
+		if hasStack {
+			a.stackTraces++
+		}
+		if !timeout {
+			a.otherErrors++
+		}
+		if l.TraceID != "" && l.TraceID == a.traceID {
+			a.traceErrLines++
+		}
+		a.addSignature(l, g)
+	}
+	a.addSignals(l, texts)
+}
+
+func containsAny(text string, more []string, s string) bool {
+	if strings.Contains(text, s) {
+		return true
+	}
+	for _, m := range more {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *agg) addSignature(l Line, g *group) {
+	msg := l.Message
+	if msg == "" {
+		msg = l.Text
+	}
+	// An uncaught Python exception: the traceback's last line names it.
+	if g.mode == stackPython && strings.HasPrefix(strings.TrimSpace(l.Text), "Traceback") && len(l.Stack) > 0 {
+		msg = l.Stack[len(l.Stack)-1]
+	}
+	if l.TraceID != "" {
+		msg = strings.ReplaceAll(msg, l.TraceID, "<trace>")
+	}
+	key := normalize(msg)
+	s := a.sigs[key]
+	if s == nil {
+		s = &Signature{Pattern: key}
+		a.sigs[key] = s
+	}
+	s.Count++
+	s.First, s.Last = widen(s.First, s.Last, l.Time)
+	if s.Example.Time.IsZero() || !l.Time.Before(s.Example.Time) {
+		s.Example = l
+	}
+}
+
+func widen(first, last, t time.Time) (time.Time, time.Time) {
+	if t.IsZero() {
+		return first, last
+	}
+	if first.IsZero() || t.Before(first) {
+		first = t
+	}
+	if last.IsZero() || t.After(last) {
+		last = t
+	}
+	return first, last
+}
+
+// addSignals counts the signals of one group, once per code and target.
+func (a *agg) addSignals(l Line, texts []string) {
+	var hits []hit
+	for _, t := range texts {
+		hits = append(hits, detect(t, a.kernel)...)
+	}
+	if len(hits) == 0 {
+		return
+	}
+	// A stack trace often names the target on another line than the
+	// error ("Failed to call payments:8443" ... "Caused by: ...
+	// ConnectException: Connection refused").
+	fallback := ""
+	for _, t := range texts {
+		if fallback = hostTarget(t); fallback != "" {
+			break
+		}
+	}
+	seen := map[hitKey]bool{}
+	for _, h := range hits {
+		if h.target == "" {
+			switch h.code {
+			case CodeDependencyRefused, CodeDependencyTimeout, CodeUpstreamRefused, CodeUpstreamTimeout, CodeDNSFailure:
+				h.target = fallback
+			}
+		}
+		if h.target == "" {
+			h.target = "unknown"
+		}
+		k := hitKey{string(h.code), h.target}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		s := a.signals[k]
+		if s == nil {
+			s = &Signal{Code: h.code, Target: h.target}
+			a.signals[k] = s
+		}
+		s.Count++
+		if h.pid != 0 {
+			s.PID = h.pid
+		}
+		if h.noLive {
+			s.NoLiveUpstreams++
+		}
+		s.First, s.Last = widen(s.First, s.Last, l.Time)
+		if s.Example == "" || l.Time.IsZero() || !l.Time.Before(s.Last) {
+			s.Example = l.Text
+		}
+	}
+}
+
+// longLine handles a line too long for the read buffer: its first bytes
+// and how many more there were.
+func (a *agg) longLine(head []byte, cut int) {
+	a.lines++
+	if a.cont(head) {
+		return
+	}
+	if a.m.match(head) {
+		a.head(head, lineMeta{cut: cut})
+	}
+}
