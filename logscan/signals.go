@@ -45,14 +45,14 @@ type hit struct {
 }
 
 var (
-	rePool = regexp.MustCompile(`(?i)connection is not available, request timed out|queuepool limit|timeout waiting for idle object|pool (?:is )?exhausted|pool exhausted|connection pool timeout|pool timeout|pool timed out|too many clients already|remaining connection slots are reserved|unable to acquire jdbc connection|could not acquire a connection|no available connections? in (?:the )?pool|acquire connection from pool`)
+	rePool     = regexp.MustCompile(`(?i)connection is not available, request timed out|queuepool limit|timeout waiting for idle object|pool (?:is )?exhausted|pool exhausted|connection pool timeout|pool timeout|pool timed out|too many clients already|remaining connection slots are reserved|unable to acquire jdbc connection|could not acquire a connection|no available connections? in (?:the )?pool|acquire connection from pool`)
 	rePoolName = regexp.MustCompile(`\b([A-Za-z][\w.]*Pool(?:-\d+)?)\b|\bpool[ =:]+"?([\w.-]+)`)
 
 	reUpstreamTimeout = regexp.MustCompile(`(?i)upstream timed out|\(110: [^)]*\) while connecting to upstream|upstream request timeout`)
 	reUpstreamRefused = regexp.MustCompile(`(?i)connect\(\) (?:to \S+ )?failed \([^)]*\) while connecting to upstream|no live upstreams|upstream connect error`)
 	reUpstreamURL     = regexp.MustCompile(`upstream: "([^"]*)"`)
 
-	reDNS = regexp.MustCompile(`(?i)no such host|UnknownHostException|name or service not known|temporary failure in name resolution|getaddrinfo (?:ENOTFOUND|EAI_AGAIN)|could not resolve host|nodename nor servname|failed to resolve|name resolution failed|server misbehaving|could not translate host name`)
+	reDNS     = regexp.MustCompile(`(?i)no such host|UnknownHostException|name or service not known|temporary failure in name resolution|getaddrinfo (?:ENOTFOUND|EAI_AGAIN)|could not resolve host|nodename nor servname|failed to resolve|name resolution failed|server misbehaving|could not translate host name`)
 	reDNSName = regexp.MustCompile(`lookup ([^\s:]+)(?: on|:)|UnknownHostException: ([^\s:;,]+)|(?:ENOTFOUND|EAI_AGAIN) ([^\s:;,]+)|Could not resolve host: ([^\s;,]+)|[Ff]ailed to resolve '([^']+)'|host name "([^"]+)"`)
 
 	reRefused = regexp.MustCompile(`(?i)connection refused|ECONNREFUSED`)
