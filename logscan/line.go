@@ -147,7 +147,7 @@ func parseLine(b []byte, meta lineMeta, now time.Time, loc *time.Location) Line 
 	if l.Level == "" {
 		l.Level = meta.level
 	}
-	l.Message, _ = safeString(bytes.TrimSpace(msg), maxLineBytes)
+	l.Message, _ = safeString(bytes.TrimSpace(bytes.TrimLeft(msg, " \t-|:")), maxLineBytes)
 	l.TraceID = findTraceID(s)
 	return l
 }

@@ -66,7 +66,7 @@ func parseTime(b []byte, now time.Time, loc *time.Location) (t time.Time, end in
 		if len(lim) > 96 {
 			lim = lim[:96]
 		}
-		if k := bytes.IndexByte(lim, '['); k > 0 && len(b) >= k+27 && b[k+27] == ']' {
+		if k := bytes.IndexByte(lim, '['); k > 0 && len(b) > k+27 && b[k+27] == ']' {
 			if t, err := time.Parse("02/Jan/2006:15:04:05 -0700", string(b[k+1:k+27])); err == nil {
 				return t, k + 28, true
 			}
