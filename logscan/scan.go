@@ -314,7 +314,7 @@ func goFrame(l []byte) bool {
 		return false
 	}
 	i := bytes.IndexByte(l, '(')
-	return i > 0 && bytes.HasSuffix(l, []byte(")")) && bytes.IndexByte(l[:i], '.') > 0
+	return i > 0 && bytes.HasSuffix(l, []byte(")")) && (bytes.IndexByte(l[:i], '.') > 0 || string(l[:i]) == "panic")
 }
 
 // flush ends the current group and counts what it says.

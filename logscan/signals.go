@@ -46,7 +46,7 @@ type hit struct {
 
 var (
 	rePool     = regexp.MustCompile(`(?i)connection is not available, request timed out|queuepool limit|timeout waiting for idle object|pool (?:is )?exhausted|pool exhausted|connection pool timeout|pool timeout|pool timed out|too many clients already|remaining connection slots are reserved|unable to acquire jdbc connection|could not acquire a connection|no available connections? in (?:the )?pool|acquire connection from pool`)
-	rePoolName = regexp.MustCompile(`\b([A-Za-z][\w.]*Pool(?:-\d+)?)\b|\bpool[ =:]+"?([\w.-]+)`)
+	rePoolName = regexp.MustCompile(`\b([A-Za-z][\w.]*Pool(?:-\d+)?)\b|\bpool(?:[ _]?name)?[=:]\s*"?([\w.-]+)`)
 
 	reUpstreamTimeout = regexp.MustCompile(`(?i)upstream timed out|\(110: [^)]*\) while connecting to upstream|upstream request timeout`)
 	reUpstreamRefused = regexp.MustCompile(`(?i)connect\(\) (?:to \S+ )?failed \([^)]*\) while connecting to upstream|no live upstreams|upstream connect error`)
@@ -88,7 +88,7 @@ func detect(s string, kernel bool) []hit {
 		pid, _ := strconv.Atoi(m[1])
 		hits = append(hits, hit{code: CodeKernelOOMKill, target: m[2], pid: pid})
 	} else if reOOM.MatchString(s) && !kernel {
-		add(CodeOutOfMemory, "unknown")
+		add(CodeOutOfMemory, "")
 	}
 	if m := reKernelSYN.FindStringSubmatch(s); m != nil {
 		add(CodeKernelSYNFlood, strings.TrimRight(m[1], "."))
@@ -109,7 +109,7 @@ func detect(s string, kernel bool) []hit {
 	// Connection failures: the most specific reading wins.
 	switch {
 	case rePool.MatchString(s) && !reRefused.MatchString(s):
-		target := "unknown"
+		target := ""
 		if m := rePoolName.FindStringSubmatch(s); m != nil {
 			target = firstGroup(m)
 		}
