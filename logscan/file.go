@@ -93,6 +93,13 @@ func tailStart(r io.ReaderAt, end, floor int64, n int, buf []byte) (start int64,
 				b = b[:len(b)-1]
 			}
 		}
+		// bytes.Count is vectorised, LastIndexByte is not: count whole
+		// blocks and walk back line by line only in the last one.
+		if c := bytes.Count(b, []byte{'\n'}); got+c < n {
+			got += c
+			pos -= k
+			continue
+		}
 		for {
 			i := bytes.LastIndexByte(b, '\n')
 			if i < 0 {

@@ -29,6 +29,7 @@ var defaultLiterals = []string{
 // matcher decides which lines are worth parsing.
 type matcher struct {
 	lits    [][]byte
+	trace   []byte           // the trace id, nil when none
 	callers []*regexp.Regexp // caller patterns, (?m) so ^ and $ work per line
 }
 
@@ -38,15 +39,14 @@ func newMatcher(callers []*regexp.Regexp, traceID string) *matcher {
 		m.lits = append(m.lits, []byte(l))
 	}
 	if traceID != "" {
-		m.lits = append(m.lits, []byte(traceID))
+		m.trace = []byte(traceID)
 	}
 	return m
 }
 
-// candidates appends to out the start offsets of the lines in block that
-// hold a literal or match a caller pattern, sorted and unique. block ends
-// with a newline or is the last line of its source.
-func (m *matcher) candidates(block []byte, out []int) []int {
+// forced appends to out the start offsets of the lines in block that
+// carry the trace id or match a caller pattern, sorted and unique.
+func (m *matcher) forced(block []byte, out []int) []int {
 	out = out[:0]
 	mark := func(j int) int {
 		s := bytes.LastIndexByte(block[:j], '\n') + 1
@@ -57,9 +57,9 @@ func (m *matcher) candidates(block []byte, out []int) []int {
 		}
 		return j + e + 1
 	}
-	for _, lit := range m.lits {
+	if m.trace != nil {
 		for i := 0; i < len(block); {
-			j := bytes.Index(block[i:], lit)
+			j := bytes.Index(block[i:], m.trace)
 			if j < 0 {
 				break
 			}
@@ -82,12 +82,21 @@ func (m *matcher) candidates(block []byte, out []int) []int {
 	return out
 }
 
-// match reports whether one line is a candidate.
-func (m *matcher) match(line []byte) bool {
+// matchLits reports whether line holds one of the literals.
+func (m *matcher) matchLits(line []byte) bool {
 	for _, lit := range m.lits {
 		if bytes.Contains(line, lit) {
 			return true
 		}
+	}
+	return false
+}
+
+// match reports whether one line is a candidate: a literal, the trace id
+// or a caller pattern.
+func (m *matcher) match(line []byte) bool {
+	if m.matchLits(line) || m.trace != nil && bytes.Contains(line, m.trace) {
+		return true
 	}
 	for _, re := range m.callers {
 		if re.Match(line) {
@@ -126,6 +135,7 @@ type agg struct {
 	source string
 	kernel bool
 	g      *group // the group being built, nil when none
+	lvlOff int    // where the level sat in the last quiet line
 
 	lines         int
 	errorLines    int
@@ -158,6 +168,7 @@ func newAgg(m *matcher, callers []*regexp.Regexp, traceID string, now time.Time,
 func (a *agg) setSource(name string, kernel bool) {
 	a.flush()
 	a.source, a.kernel = name, kernel
+	a.lvlOff = 0
 }
 
 // feed handles one line of a source read line by line (journal, kernel).
@@ -171,32 +182,111 @@ func (a *agg) feed(line []byte, meta lineMeta, candidate bool) {
 	}
 }
 
-// block handles a block of whole lines from a file. Only candidate lines
-// and the lines continuing them are looked at.
-func (a *agg) block(b []byte, cands []int) []int {
-	a.lines += bytes.Count(b, []byte{'\n'})
-	if len(b) > 0 && b[len(b)-1] != '\n' {
-		a.lines++
-	}
-	pos := 0
-	if a.g != nil {
-		pos = a.contFrom(b, 0)
-	}
-	cands = a.m.candidates(b, cands)
-	for _, s := range cands {
-		if s < pos {
-			continue // already taken as part of a stack trace
-		}
-		e := bytes.IndexByte(b[s:], '\n')
-		if e < 0 {
-			e = len(b)
+// block handles a block of whole lines from a file. Lines at a quiet
+// level (info, debug, trace) are skipped after a glance at where the
+// level sits; the others are searched for the literals. Lines carrying the
+// trace id or matching a caller pattern are found by a search over the
+// whole block, so they are never skipped.
+func (a *agg) block(b []byte, forced []int) []int {
+	forced = a.m.forced(b, forced)
+	fi := 0
+	for p := 0; p < len(b); {
+		e := bytes.IndexByte(b[p:], '\n')
+		next := len(b)
+		if e >= 0 {
+			e += p
+			next = e + 1
 		} else {
-			e += s
+			e = len(b)
 		}
-		a.head(b[s:e], lineMeta{})
-		pos = a.contFrom(b, min(e+1, len(b)))
+		line := b[p:e]
+		a.lines++
+		isForced := false
+		for fi < len(forced) && forced[fi] < p {
+			fi++
+		}
+		if fi < len(forced) && forced[fi] == p {
+			isForced = true
+		}
+		if a.g != nil && a.cont(line) {
+			p = next
+			continue
+		}
+		if isForced || !a.quiet(line) && a.m.matchLits(line) {
+			a.head(line, lineMeta{})
+		}
+		p = next
 	}
-	return cands
+	return forced
+}
+
+// quiet reports whether a line's level is info, debug, trace or notice.
+// The level's offset in the line is learnt from the first quiet line of
+// a source and tried first on the next ones, so that most lines cost a
+// few byte comparisons.
+func (a *agg) quiet(l []byte) bool {
+	if len(l) == 0 {
+		return true
+	}
+	if k := a.lvlOff; k > 0 && k < len(l) && quietWordAt(l, k) {
+		return true
+	}
+	switch {
+	case l[0] == '{':
+		return quietAfterKey(l, []byte(`"level"`)) || quietAfterKey(l, []byte(`"severity"`))
+	case len(l) > 1 && l[0] == 'I' && isDigit(l[1]): // glog
+		return true
+	}
+	if _, end, ok := parseTime(l, a.now, a.loc); ok {
+		k := end
+		for k < len(l) && (l[k] == ' ' || l[k] == '[' || l[k] == '<' || l[k] == '\t') {
+			k++
+		}
+		if k < len(l) && quietWordAt(l, k) {
+			a.lvlOff = k
+			return true
+		}
+		return false
+	}
+	return quietAfterKey(l, []byte("level="))
+}
+
+// quietAfterKey finds key near the start of l and looks at the word after
+// it: level=info, "level":"debug".
+func quietAfterKey(l, key []byte) bool {
+	h := l[:min(len(l), 512)]
+	i := bytes.Index(h, key)
+	if i < 0 {
+		return false
+	}
+	k := i + len(key)
+	for k < len(l) && (l[k] == ':' || l[k] == ' ' || l[k] == '"' || l[k] == '=') {
+		k++
+	}
+	return k < len(l) && quietWordAt(l, k)
+}
+
+func quietWordAt(l []byte, k int) bool {
+	w := l[k:]
+	switch w[0] {
+	case 'I':
+		return bytes.HasPrefix(w, []byte("INFO"))
+	case 'i':
+		return bytes.HasPrefix(w, []byte("info"))
+	case 'D':
+		return bytes.HasPrefix(w, []byte("DEBUG"))
+	case 'd':
+		return bytes.HasPrefix(w, []byte("debug"))
+	case 'T':
+		return bytes.HasPrefix(w, []byte("TRACE"))
+	case 't':
+		return bytes.HasPrefix(w, []byte("trace"))
+	case 'N':
+		return bytes.HasPrefix(w, []byte("NOTICE"))
+	case 'n':
+		return bytes.HasPrefix(w, []byte("notice"))
+	}
+	return false
 }
 
 // contFrom adds the lines from b[p:] that continue the current group and
@@ -450,17 +540,20 @@ func (a *agg) addSignals(l Line, texts []string) {
 	// A stack trace often names the target on another line than the
 	// error ("Failed to call payments:8443" ... "Caused by: ...
 	// ConnectException: Connection refused").
-	fallback := ""
-	for _, t := range texts {
-		if fallback = hostTarget(t); fallback != "" {
-			break
-		}
-	}
+	fallback, looked := "", false
 	seen := map[hitKey]bool{}
 	for _, h := range hits {
 		if h.target == "" {
 			switch h.code {
 			case CodeDependencyRefused, CodeDependencyTimeout, CodeUpstreamRefused, CodeUpstreamTimeout, CodeDNSFailure:
+				if !looked {
+					looked = true
+					for _, t := range texts {
+						if fallback = hostTarget(t); fallback != "" {
+							break
+						}
+					}
+				}
 				h.target = fallback
 			}
 		}

@@ -55,13 +55,8 @@ var (
 	reDNS     = regexp.MustCompile(`(?i)no such host|UnknownHostException|name or service not known|temporary failure in name resolution|getaddrinfo (?:ENOTFOUND|EAI_AGAIN)|could not resolve host|nodename nor servname|failed to resolve|name resolution failed|server misbehaving|could not translate host name`)
 	reDNSName = regexp.MustCompile(`lookup ([^\s:]+)(?: on|:)|UnknownHostException: ([^\s:;,]+)|(?:ENOTFOUND|EAI_AGAIN) ([^\s:;,]+)|Could not resolve host: ([^\s;,]+)|[Ff]ailed to resolve '([^']+)'|host name "([^"]+)"`)
 
-	reRefused = regexp.MustCompile(`(?i)connection refused|ECONNREFUSED`)
-	reTimeout = regexp.MustCompile(`(?i)i/o timeout|timed out|ETIMEDOUT|deadline exceeded|TimeoutException|SocketTimeoutException|timeout exceeded|request timeout|gateway timeout|\btimeout\b while|read timeout|connect timeout`)
-
-	reDiskFull = regexp.MustCompile(`(?i)no space left on device|ENOSPC`)
-	reFDs      = regexp.MustCompile(`(?i)too many open files|EMFILE`)
-	reOOM      = regexp.MustCompile(`OutOfMemoryError|(?i:out of memory)|\bMemoryError\b|(?i:cannot allocate memory)|ENOMEM|std::bad_alloc|(?i:killed process)`)
-	rePath     = regexp.MustCompile(`(?:^|[\s"'(=])(/[\w.@+-]+(?:/[\w.@+-]+)*)`)
+	reOOM  = regexp.MustCompile(`OutOfMemoryError|(?i:out of memory)|\bMemoryError\b|(?i:cannot allocate memory)|ENOMEM|std::bad_alloc|(?i:killed process)`)
+	rePath = regexp.MustCompile(`(?:^|[\s"'(=])(/[\w.@+-]+(?:/[\w.@+-]+)*)`)
 
 	reKernelOOM      = regexp.MustCompile(`[Kk]illed process (\d+) \(([^)]*)\)`)
 	reKernelSYN      = regexp.MustCompile(`Possible SYN flooding on port (\S+?)\.? `)
@@ -69,7 +64,6 @@ var (
 	reKernelIO       = regexp.MustCompile(`I/O error,? (?:on )?dev(?:ice)? ([\w-]+)|Buffer I/O error on dev(?:ice)? ([\w-]+)|EXT[234]-fs error \(device ([\w-]+)\)|XFS \(([\w-]+)\):.*I/O error|critical (?:medium|target) error, dev ([\w-]+)|blk_update_request: I/O error, dev ([\w-]+)`)
 
 	// Where the target of a failed connection is spelled out.
-	reDial      = regexp.MustCompile(`dial (?:tcp|tcp4|tcp6|udp|unix) ([^\s]+?):? (?:connect|i/o|read|write|lookup|operation)`)
 	rePyHost    = regexp.MustCompile(`host='([^']+)', port=(\d+)`)
 	rePGServer  = regexp.MustCompile(`server at "([^"]+)"(?: \([^)]*\))?, port (\d+)|on host "([^"]+)"(?: \([^)]*\))? and accepting\s+TCP/IP connections on port (\d+)`)
 	reURL       = regexp.MustCompile(`\b(https?|postgres(?:ql)?|mysql|redis|amqp|mongodb|grpc)://(?:[^@/\s"]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d+))?`)
@@ -82,45 +76,62 @@ var (
 func detect(s string, kernel bool) []hit {
 	var hits []hit
 	add := func(code triage.Code, target string) { hits = append(hits, hit{code: code, target: target}) }
+	// Cheap gates first: most lines name none of these, and the
+	// regular expressions below are slow next to a substring search.
+	lower := strings.ToLower(s)
+	has := func(subs ...string) bool {
+		for _, x := range subs {
+			if strings.Contains(lower, x) {
+				return true
+			}
+		}
+		return false
+	}
 
 	// Kernel signals, from the kernel log or a syslog file holding it.
-	if m := reKernelOOM.FindStringSubmatch(s); m != nil && (kernel || strings.Contains(s, "kernel:") || strings.Contains(s, "Out of memory") || strings.Contains(s, "out of memory")) {
+	killed := has("killed process")
+	if m := reKernelOOM.FindStringSubmatch(s); killed && m != nil && (kernel || strings.Contains(s, "kernel:") || strings.Contains(lower, "out of memory")) {
 		pid, _ := strconv.Atoi(m[1])
 		hits = append(hits, hit{code: CodeKernelOOMKill, target: m[2], pid: pid})
-	} else if reOOM.MatchString(s) && !kernel {
+	} else if !kernel && has("memory", "enomem", "bad_alloc", "killed process") && reOOM.MatchString(s) {
 		add(CodeOutOfMemory, "")
 	}
-	if m := reKernelSYN.FindStringSubmatch(s); m != nil {
-		add(CodeKernelSYNFlood, strings.TrimRight(m[1], "."))
+	if has("syn flooding") {
+		if m := reKernelSYN.FindStringSubmatch(s); m != nil {
+			add(CodeKernelSYNFlood, strings.TrimRight(m[1], "."))
+		}
 	}
-	if reKernelConntrak.MatchString(s) {
+	if has("table full") && reKernelConntrak.MatchString(s) {
 		add(CodeKernelConntrackFull, "nf_conntrack")
 	}
-	if m := reKernelIO.FindStringSubmatch(s); m != nil {
-		add(CodeKernelIOError, firstGroup(m))
+	if has("i/o error", "-fs error", "medium error", "target error") {
+		if m := reKernelIO.FindStringSubmatch(s); m != nil {
+			add(CodeKernelIOError, firstGroup(m))
+		}
 	}
-	if reDiskFull.MatchString(s) {
+	if has("no space left on device", "enospc") {
 		add(CodeDiskFull, pathTarget(s))
 	}
-	if reFDs.MatchString(s) {
+	if has("too many open files", "emfile") {
 		add(CodeTooManyOpenFiles, fdTarget(s))
 	}
 
 	// Connection failures: the most specific reading wins.
+	refused := has("refused")
 	switch {
-	case rePool.MatchString(s) && !reRefused.MatchString(s):
+	case has("pool", "not available", "idle object", "too many clients", "connection slots", "jdbc connection", "acquire a connection") && !refused && rePool.MatchString(s):
 		target := ""
 		if m := rePoolName.FindStringSubmatch(s); m != nil {
 			target = firstGroup(m)
 		}
 		add(CodePoolExhausted, target)
-	case reUpstreamTimeout.MatchString(s):
+	case has("upstream") && reUpstreamTimeout.MatchString(s):
 		add(CodeUpstreamTimeout, upstreamTarget(s))
-	case reUpstreamRefused.MatchString(s):
+	case has("upstream") && reUpstreamRefused.MatchString(s):
 		h := hit{code: CodeUpstreamRefused, target: upstreamTarget(s)}
 		h.noLive = strings.Contains(s, "no live upstreams")
 		hits = append(hits, h)
-	case reDNS.MatchString(s):
+	case has("host", "name", "resol", "enotfound", "eai_again", "misbehaving") && reDNS.MatchString(s):
 		target := ""
 		if m := reDNSName.FindStringSubmatch(s); m != nil {
 			target = firstGroup(m)
@@ -132,17 +143,30 @@ func detect(s string, kernel bool) []hit {
 			}
 		}
 		add(CodeDNSFailure, target)
-	case reRefused.MatchString(s):
+	case has("connection refused", "econnrefused"):
 		add(CodeDependencyRefused, hostTarget(s))
-	case reTimeout.MatchString(s) && !kernel:
+	case !kernel && has(timeoutWords...):
 		add(CodeDependencyTimeout, hostTarget(s))
 	}
 	return hits
 }
 
+// timeoutWords are how lines say something timed out, in lower case.
+var timeoutWords = []string{"i/o timeout", "timed out", "etimedout", "deadline exceeded", "timeoutexception",
+	"timeout exceeded", "request timeout", "gateway timeout", "timeout while", "read timeout", "connect timeout"}
+
 // isTimeout reports whether a line speaks of a timeout.
 func isTimeout(s string) bool {
-	return reTimeout.MatchString(s) || reUpstreamTimeout.MatchString(s)
+	if !strings.Contains(s, "time") && !strings.Contains(s, "Time") && !strings.Contains(s, "TIME") && !strings.Contains(s, "deadline") {
+		return false
+	}
+	lower := strings.ToLower(s)
+	for _, w := range timeoutWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func firstGroup(m []string) string {
@@ -156,20 +180,29 @@ func firstGroup(m []string) string {
 
 // hostTarget pulls host:port out of a line, or "" when it names none.
 func hostTarget(s string) string {
-	if m := reDial.FindStringSubmatch(s); m != nil && m[1] != "" && !strings.HasPrefix(m[1], "lookup") {
-		return strings.TrimSuffix(m[1], ":")
+	if t := dialTarget(s); t != "" {
+		return t
 	}
-	if m := rePyHost.FindStringSubmatch(s); m != nil {
-		return net.JoinHostPort(m[1], m[2])
-	}
-	if m := rePGServer.FindStringSubmatch(s); m != nil {
-		if m[1] != "" {
+	if strings.Contains(s, "host='") {
+		if m := rePyHost.FindStringSubmatch(s); m != nil {
 			return net.JoinHostPort(m[1], m[2])
 		}
-		return net.JoinHostPort(m[3], m[4])
 	}
-	if t := urlTarget(s); t != "" {
-		return t
+	if strings.Contains(s, "port") {
+		if m := rePGServer.FindStringSubmatch(s); m != nil {
+			if m[1] != "" {
+				return net.JoinHostPort(m[1], m[2])
+			}
+			return net.JoinHostPort(m[3], m[4])
+		}
+	}
+	if strings.Contains(s, "://") {
+		if t := urlTarget(s); t != "" {
+			return t
+		}
+	}
+	if strings.IndexByte(s, ':') < 0 {
+		return ""
 	}
 	for _, m := range reHostPort.FindAllStringSubmatch(s, -1) {
 		host := strings.Trim(m[1], "[]")
@@ -241,4 +274,33 @@ func fdTarget(s string) string {
 		return t
 	}
 	return hostTarget(s)
+}
+
+// dialTarget reads the address of Go's "dial tcp 10.0.0.5:5432: connect:
+// ..." errors.
+func dialTarget(s string) string {
+	i := strings.Index(s, "dial tcp")
+	if i < 0 {
+		i = strings.Index(s, "dial udp")
+	}
+	if i < 0 {
+		return ""
+	}
+	rest := s[i+len("dial tcp"):]
+	if len(rest) > 0 && (rest[0] == '4' || rest[0] == '6') {
+		rest = rest[1:]
+	}
+	if !strings.HasPrefix(rest, " ") {
+		return "" // "dial tcp: lookup ...": no address
+	}
+	rest = rest[1:]
+	end := strings.Index(rest, ": ")
+	if end < 0 {
+		end = len(rest)
+	}
+	addr := rest[:end]
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return ""
+	}
+	return addr
 }
