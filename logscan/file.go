@@ -209,18 +209,42 @@ func sinceStart(r io.ReaderAt, end, floor int64, since, now time.Time, loc *time
 			hi = mid
 		}
 	}
-	// Now step through the lines from lo to the first one in the window.
-	off := lo
-	for off < end {
-		t, at, found := lineTimeAt(r, off, end, probe, now, loc)
-		if !found {
+	// Now step through the lines from lo to the first one in the window,
+	// reading the bracket once.
+	for off := lo; off < end; {
+		n := min(int64(len(buf)), end-off)
+		b := buf[:n]
+		k, err := r.ReadAt(b, off)
+		if k == 0 && err != nil {
 			return off, false, true
 		}
-		if !t.Before(since) {
-			return at, false, true
+		b = b[:k]
+		i := 0
+		if off > 0 && off == lo {
+			j := bytes.IndexByte(b, '\n')
+			if j < 0 {
+				return off, false, true
+			}
+			i = j + 1
 		}
-		// Move past this line.
-		off = at + 1
+		last := bytes.LastIndexByte(b, '\n')
+		if off+int64(k) >= end {
+			last = len(b)
+		}
+		if last < i {
+			return off + int64(i), false, true // a line longer than buf
+		}
+		for i < last {
+			j := bytes.IndexByte(b[i:last], '\n')
+			if j < 0 {
+				j = last - i
+			}
+			if t, ok := lineTime(b[i:i+j], now, loc); ok && !t.Before(since) {
+				return off + int64(i), false, true
+			}
+			i += j + 1
+		}
+		off += int64(last) + 1
 	}
 	return end, false, true
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/triagekit/triage"
@@ -24,6 +25,13 @@ const (
 	// MaxSignatures is how many signatures a result keeps.
 	MaxSignatures = 20
 )
+
+// bufPool holds read buffers, so that checks run often (a health
+// endpoint) do not allocate one each time.
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, chunkSize)
+	return &b
+}}
 
 // ErrNoJournal is returned (wrapped) when journald cannot be read: there
 // is no journalctl, or it finds no journal files.
@@ -192,7 +200,12 @@ func Check(ctx context.Context, o Options) Result {
 		return r
 	}
 	a := newAgg(newMatcher(c.callers, o.TraceID), c.callers, o.TraceID, c.now, c.loc)
-	fr := &fileReader{a: a, buf: make([]byte, chunkSize), afterChunk: o.afterChunk}
+	fr := &fileReader{a: a, afterChunk: o.afterChunk}
+	if len(o.Files) > 0 {
+		bp := bufPool.Get().(*[]byte)
+		defer bufPool.Put(bp)
+		fr.buf = *bp
+	}
 	for _, p := range o.Files {
 		if ctx.Err() != nil {
 			break
