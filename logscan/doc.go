@@ -23,10 +23,13 @@
 // copytruncate: the file shrank). Lines longer than 64 KiB are cut with a
 // marker; NUL bytes, control characters and invalid UTF-8 are replaced.
 //
-// Lines are found cheaply: a line is parsed only when it holds one of a
-// set of literals that every error pattern and signal contains (or
-// matches a caller's pattern), so a large window costs about one
-// substring search per literal.
+// Lines are looked at cheaply. A line whose level is info, debug, trace
+// or notice is passed over after a few byte comparisons at the column
+// where the file's level sits (learnt from the lines before it); any
+// other line is parsed only when it holds one of a set of literals that
+// every error pattern and signal contains. Lines carrying the trace id or
+// matching a caller's pattern are found by a search over whole blocks, so
+// they are never passed over whatever their level.
 //
 // journald is read with `journalctl -o json --no-pager` under the
 // context; without journalctl or journal files the source reports

@@ -62,3 +62,25 @@ func ExampleCheck_journal() {
 		fmt.Println("could not tell:", r.Err)
 	}
 }
+
+func ExampleTail() {
+	dir, _ := os.MkdirTemp("", "logscan-tail")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "app.log")
+	os.WriteFile(path, []byte(`2026-11-25T07:58:00Z INFO listening on :8080
+2026-11-25T07:58:01Z WARN slow query took 1200ms
+{"time":"2026-11-25T07:58:02Z","level":"error","msg":"payment failed","trace_id":"4bf92f35"}
+`), 0o644)
+
+	lines, err := logscan.Tail(context.Background(), path, 2)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, l := range lines {
+		fmt.Printf("%s %s %q trace=%q\n", l.Time.UTC().Format(time.TimeOnly), l.Level, l.Message, l.TraceID)
+	}
+	// Output:
+	// 07:58:01 warn "slow query took 1200ms" trace=""
+	// 07:58:02 error "payment failed" trace="4bf92f35"
+}

@@ -66,8 +66,12 @@ type Options struct {
 	MaxBytes int64
 
 	// Patterns are extra regular expressions (RE2 syntax); a line that
-	// matches one counts as an error line. A bad pattern makes Check
-	// return triage.ErrInvalid.
+	// matches one counts as an error line, whatever its level. A bad
+	// pattern, or one that matches an empty line, makes Check return
+	// triage.ErrInvalid.
+	//
+	// Without a pattern, lines at info, debug, trace or notice level are
+	// not looked at: signals and errors come from the other lines.
 	Patterns []string
 	// TraceID, when set, collects every line that carries it (the trace
 	// id of a traceparent sent by an HTTP probe, a request id) into

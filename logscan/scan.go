@@ -29,14 +29,19 @@ var defaultLiterals = []string{
 // matcher decides which lines are worth parsing.
 type matcher struct {
 	lits    [][]byte
-	trace   []byte           // the trace id, nil when none
-	callers []*regexp.Regexp // caller patterns, (?m) so ^ and $ work per line
+	pairs   [1024]uint64        // set of the literals' first two bytes
+	byPair  map[uint16][][]byte // the literals by their first two bytes
+	trace   []byte              // the trace id, nil when none
+	callers []*regexp.Regexp    // caller patterns, (?m) so ^ and $ work per line
 }
 
 func newMatcher(callers []*regexp.Regexp, traceID string) *matcher {
-	m := &matcher{callers: callers}
+	m := &matcher{callers: callers, byPair: map[uint16][][]byte{}}
 	for _, l := range defaultLiterals {
 		m.lits = append(m.lits, []byte(l))
+		k := uint16(l[0])<<8 | uint16(l[1])
+		m.pairs[k>>6] |= 1 << (k & 63)
+		m.byPair[k] = append(m.byPair[k], []byte(l))
 	}
 	if traceID != "" {
 		m.trace = []byte(traceID)
@@ -82,11 +87,22 @@ func (m *matcher) forced(block []byte, out []int) []int {
 	return out
 }
 
-// matchLits reports whether line holds one of the literals.
+// matchLits reports whether line holds one of the literals. It walks the
+// line once, looking up each pair of bytes in a set of the literals' first
+// two bytes, instead of searching it once per literal.
 func (m *matcher) matchLits(line []byte) bool {
-	for _, lit := range m.lits {
-		if bytes.Contains(line, lit) {
-			return true
+	if len(line) < 2 {
+		return false
+	}
+	for i := 0; i < len(line)-1; i++ {
+		k := uint16(line[i])<<8 | uint16(line[i+1])
+		if m.pairs[k>>6]&(1<<(k&63)) == 0 {
+			continue
+		}
+		for _, lit := range m.byPair[k] {
+			if bytes.HasPrefix(line[i:], lit) {
+				return true
+			}
 		}
 	}
 	return false

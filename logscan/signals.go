@@ -89,8 +89,11 @@ func detect(s string, kernel bool) []hit {
 	}
 
 	// Kernel signals, from the kernel log or a syslog file holding it.
-	killed := has("killed process")
-	if m := reKernelOOM.FindStringSubmatch(s); killed && m != nil && (kernel || strings.Contains(s, "kernel:") || strings.Contains(lower, "out of memory")) {
+	var oomKill []string
+	if has("killed process") && (kernel || strings.Contains(s, "kernel:") || strings.Contains(lower, "out of memory")) {
+		oomKill = reKernelOOM.FindStringSubmatch(s)
+	}
+	if m := oomKill; m != nil {
 		pid, _ := strconv.Atoi(m[1])
 		hits = append(hits, hit{code: CodeKernelOOMKill, target: m[2], pid: pid})
 	} else if !kernel && has("memory", "enomem", "bad_alloc", "killed process") && reOOM.MatchString(s) {
