@@ -101,7 +101,8 @@ type Result struct {
 	// Lines is how many lines were in the windows.
 	Lines int `json:"lines"`
 	// ErrorLines is how many of them were errors; a stack trace counts
-	// once, with its head line.
+	// once, with its head line. Kernel log lines count only through
+	// their signals.
 	ErrorLines int `json:"error_lines"`
 	// StackTraces is how many error lines carried a stack trace.
 	StackTraces int `json:"stack_traces"`

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -29,20 +30,27 @@ var defaultLiterals = []string{
 // matcher decides which lines are worth parsing.
 type matcher struct {
 	lits    [][]byte
-	pairs   [1024]uint64        // set of the literals' first two bytes
+	pairs   *[1024]uint64       // set of the literals' first two bytes
 	byPair  map[uint16][][]byte // the literals by their first two bytes
 	trace   []byte              // the trace id, nil when none
 	callers []*regexp.Regexp    // caller patterns, (?m) so ^ and $ work per line
 }
 
-func newMatcher(callers []*regexp.Regexp, traceID string) *matcher {
-	m := &matcher{callers: callers, byPair: map[uint16][][]byte{}}
+// defaultMatcher is built once: the literals never change.
+var defaultMatcher = sync.OnceValue(func() *matcher {
+	m := &matcher{pairs: new([1024]uint64), byPair: map[uint16][][]byte{}}
 	for _, l := range defaultLiterals {
 		m.lits = append(m.lits, []byte(l))
 		k := uint16(l[0])<<8 | uint16(l[1])
 		m.pairs[k>>6] |= 1 << (k & 63)
 		m.byPair[k] = append(m.byPair[k], []byte(l))
 	}
+	return m
+})
+
+func newMatcher(callers []*regexp.Regexp, traceID string) *matcher {
+	d := defaultMatcher()
+	m := &matcher{lits: d.lits, pairs: d.pairs, byPair: d.byPair, callers: callers}
 	if traceID != "" {
 		m.trace = []byte(traceID)
 	}
