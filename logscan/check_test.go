@@ -301,3 +301,40 @@ func TestCheckLongLine(t *testing.T) {
 	assert.Contains(t, huge.Text, fmt.Sprintf("…[truncated %d bytes]", len("2026-11-25T07:58:00Z ERROR huge payload: ")+10<<20-maxLineBytes))
 	assert.Equal(t, 1, signal(t, r, CodeDependencyRefused, "10.9.9.9:9").Count)
 }
+
+func TestCheckQuietHeadsKeepTheirStacks(t *testing.T) {
+	p := writeLog(t, t.TempDir(), "a.log",
+		"2026-11-25T07:58:00Z INFO handled a retry",
+		"java.lang.IllegalStateException: ignored",
+		"\tat com.example.ErrorHandler.handle(ErrorHandler.java:10)",
+		"Caused by: java.net.ConnectException: Connection refused",
+		"2026-11-25T07:58:01Z DEBUG ok",
+	)
+	r := Check(context.Background(), fileOpts(p))
+	assert.Equal(t, 1, r.ErrorLines, "the exception line is an error, its frames are not heads")
+	assert.Equal(t, 5, r.Lines)
+}
+
+func FuzzScan(f *testing.F) {
+	f.Add([]byte(javaTrace + "\n" + goPanic + "\n" + pyTrace + "\n"))
+	f.Add([]byte("2026-11-25T07:58:00Z INFO x\n2026-11-25T07:58:00Z ERROR dial tcp 1.2.3.4:5: connect: connection refused\n\tat x\n"))
+	f.Add([]byte("{\"level\":\"error\",\"msg\":\"\xff\x00\"}\n\n\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a := newAgg(newMatcher(nil, "abcd"), nil, "abcd", testNow, time.UTC)
+		a.setSource("fuzz", false)
+		a.block(b, nil)
+		a.flush()
+		lines := bytes.Count(b, []byte{'\n'})
+		if len(b) > 0 && b[len(b)-1] != '\n' {
+			lines++
+		}
+		if a.lines != lines {
+			t.Fatalf("counted %d lines, want %d", a.lines, lines)
+		}
+		for _, s := range a.sigs {
+			if !utf8.ValidString(s.Example.Text) || !utf8.ValidString(s.Pattern) {
+				t.Fatalf("invalid UTF-8 in %q", s.Example.Text)
+			}
+		}
+	})
+}

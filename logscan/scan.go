@@ -201,7 +201,7 @@ func (a *agg) feed(line []byte, meta lineMeta, candidate bool) {
 	if a.cont(line) {
 		return
 	}
-	if candidate || a.m.match(line) {
+	if candidate || (a.m.trace != nil && bytes.Contains(line, a.m.trace)) || !orphan(line) && a.m.match(line) {
 		a.head(line, meta)
 	}
 }
@@ -236,12 +236,20 @@ func (a *agg) block(b []byte, forced []int) []int {
 			p = next
 			continue
 		}
-		if isForced || !a.quiet(line) && a.m.matchLits(line) {
+		if isForced || !orphan(line) && !a.quiet(line) && a.m.matchLits(line) {
 			a.head(line, lineMeta{})
 		}
 		p = next
 	}
 	return forced
+}
+
+// orphan reports whether a line continues another one ("\tat ...",
+// "Caused by: ...") although no group is open: its head was passed over,
+// so it is too.
+func orphan(l []byte) bool {
+	return len(l) > 0 && (l[0] == '\t' || l[0] == ' ') ||
+		bytes.HasPrefix(l, []byte("Caused by:")) || bytes.HasPrefix(l, []byte("Suppressed:"))
 }
 
 // quiet reports whether a line's level is info, debug, trace or notice.

@@ -84,7 +84,8 @@ func normalize(s string) string {
 		b.WriteByte(c)
 		i++
 	}
-	return strings.TrimRight(b.String(), " ")
+	// The length cap may have cut a multi-byte character.
+	return strings.ToValidUTF8(strings.TrimRight(b.String(), " "), "")
 }
 
 func isWordByte(c byte) bool { return isLetter(c) || isDigit(c) || c == '_' }
