@@ -157,17 +157,17 @@ func isGlogLevel(c byte) bool { return c == 'I' || c == 'W' || c == 'E' || c == 
 // normLevel maps the many spellings of a severity onto a few names.
 func normLevel(b []byte) string {
 	switch strings.ToLower(string(b)) {
-	case "f", "fatal", "critical", "crit", "panic", "emerg", "emergency", "alert", "dpanic", "0", "1", "2":
+	case "f", "fatal", "critical", "crit", "panic", "emerg", "emergency", "alert", "dpanic", "0", "1", "2", "60":
 		return "fatal"
-	case "e", "error", "err", "severe", "3":
+	case "e", "error", "err", "severe", "3", "50":
 		return "error"
-	case "w", "warn", "warning", "4":
+	case "w", "warn", "warning", "4", "40":
 		return "warn"
-	case "i", "info", "notice", "information", "informational", "5", "6":
+	case "i", "info", "notice", "information", "informational", "5", "6", "30":
 		return "info"
-	case "d", "debug", "fine", "config", "7":
+	case "d", "debug", "fine", "config", "7", "20":
 		return "debug"
-	case "trace", "finer", "finest", "verbose":
+	case "trace", "finer", "finest", "verbose", "10":
 		return "trace"
 	}
 	return ""
