@@ -159,6 +159,9 @@ func lineTime(l []byte, now time.Time, loc *time.Location) (time.Time, bool) {
 	if t, _, ok := parseTime(l, now, loc); ok {
 		return t, true
 	}
+	if t, ok := logfmtTime(l, now, loc); ok {
+		return t, true
+	}
 	if t := bytes.TrimSpace(l); len(t) > 0 && t[0] == '{' {
 		var ln Line
 		if parseJSONLine(t, &ln, now, loc) && !ln.Time.IsZero() {

@@ -131,6 +131,9 @@ func parseLine(b []byte, meta lineMeta, now time.Time, loc *time.Location) Line 
 		return l
 	}
 	rest := s
+	if t, ok := logfmtTime(s, now, loc); ok && l.Time.IsZero() {
+		l.Time = t
+	}
 	if t, end, ok := parseTime(s, now, loc); ok {
 		if l.Time.IsZero() {
 			l.Time = t
@@ -146,6 +149,14 @@ func parseLine(b []byte, meta lineMeta, now time.Time, loc *time.Location) Line 
 	}
 	if l.Level == "" {
 		l.Level = meta.level
+	}
+	if v, ok := logfmtValue(s, "msg="); ok {
+		msg = v
+		if e, ok := logfmtValue(s, "err="); ok {
+			msg = append(append(append([]byte(nil), msg...), ": "...), e...)
+		} else if e, ok := logfmtValue(s, "error="); ok {
+			msg = append(append(append([]byte(nil), msg...), ": "...), e...)
+		}
 	}
 	l.Message, _ = safeString(bytes.TrimSpace(bytes.TrimLeft(msg, " \t-|:")), maxLineBytes)
 	l.TraceID = findTraceID(s)
@@ -236,7 +247,8 @@ func tokenLevel(b []byte, i, j int) string {
 	if j < len(b) {
 		after = b[j]
 	}
-	bracketed := before == '[' && after == ']' || before == '<' && after == '>'
+	// [error], <error>, and Apache's [module:error].
+	bracketed := (before == '[' || before == ':') && after == ']' || before == '<' && after == '>'
 	logfmt := i >= 6 && strings.EqualFold(string(b[i-6:i]), "level=") || i >= 7 && strings.EqualFold(string(b[i-7:i]), "level=\"")
 	if bracketed || logfmt {
 		return normLevel(w)
@@ -426,4 +438,60 @@ func findTraceID(b []byte) string {
 		}
 	}
 	return ""
+}
+
+// logfmtTime reads time=, ts= or timestamp= at the start of a logfmt
+// line (Go's slog text handler, logrus).
+func logfmtTime(b []byte, now time.Time, loc *time.Location) (time.Time, bool) {
+	var v []byte
+	for _, k := range [...]string{"time=", "ts=", "timestamp=", "t="} {
+		if bytes.HasPrefix(b, []byte(k)) {
+			v = b[len(k):]
+			break
+		}
+	}
+	if v == nil {
+		return time.Time{}, false
+	}
+	if len(v) > 0 && v[0] == '"' {
+		v = v[1:]
+		if i := bytes.IndexByte(v, '"'); i >= 0 {
+			v = v[:i]
+		}
+	} else if i := bytes.IndexByte(v, ' '); i >= 0 {
+		v = v[:i]
+	}
+	if t, _, ok := parseTime(v, now, loc); ok {
+		return t, true
+	}
+	if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+		return unixTime(f)
+	}
+	return time.Time{}, false
+}
+
+// logfmtValue returns the value of key (with its "=") in a logfmt line,
+// unquoted.
+func logfmtValue(b []byte, key string) ([]byte, bool) {
+	i := bytes.Index(b, []byte(key))
+	if i < 0 || i > 0 && b[i-1] != ' ' {
+		return nil, false
+	}
+	v := b[i+len(key):]
+	if len(v) > 0 && v[0] == '"' {
+		if s, err := strconv.QuotedPrefix(string(v)); err == nil {
+			if u, err := strconv.Unquote(s); err == nil {
+				return []byte(u), true
+			}
+		}
+		v = v[1:]
+		if j := bytes.IndexByte(v, '"'); j >= 0 {
+			v = v[:j]
+		}
+		return v, true
+	}
+	if j := bytes.IndexByte(v, ' '); j >= 0 {
+		v = v[:j]
+	}
+	return v, true
 }

@@ -69,7 +69,7 @@ func TestParseLine(t *testing.T) {
 		{"iso level", "2026-11-25T07:58:42Z ERROR payment failed", "error", "payment failed", "", true},
 		{"bracket level", "2026/11/25 07:58:42 [crit] 1#1: x", "fatal", "1#1: x", "", true},
 		{"python", "2026-11-25 07:58:42,123 - app - WARNING - slow", "warn", "app - WARNING - slow", "", true},
-		{"logfmt", `time=2026-11-25T07:58:42Z level=error msg="db down" trace_id=abcd1234`, "error", `time=2026-11-25T07:58:42Z level=error msg="db down" trace_id=abcd1234`, "abcd1234", false},
+		{"logfmt", `time=2026-11-25T07:58:42Z level=error msg="db down" err="dial tcp 10.0.0.5:5432: i/o timeout" trace_id=abcd1234`, "error", "db down: dial tcp 10.0.0.5:5432: i/o timeout", "abcd1234", true},
 		{"glog", "E1125 07:58:42.123456 1 main.go:1] boom", "error", "1 main.go:1] boom", "", true},
 		{"json", `{"ts":1764057522.5,"level":"ERROR","msg":"boom","traceId":"t-1234"}`, "error", "boom", "t-1234", true},
 		{"json traceparent", `{"time":"2026-11-25T07:58:42Z","severity":"warning","message":"slow","traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}`, "warn", "slow", "4bf92f3577b34da6a3ce929d0e0e4736", true},
