@@ -31,7 +31,9 @@ func TestCheckFormats(t *testing.T) {
 		{"python", func(t time.Time, l, m string) string {
 			return t.Format("2006-01-02 15:04:05,000") + " - app - " + l + " - " + m
 		}, upper},
-		{"go log", func(t time.Time, l, m string) string { return t.Format("2006/01/02 15:04:05.000000") + " " + l + ": " + m }, upper},
+		{"go log", func(t time.Time, l, m string) string {
+			return t.Format("2006/01/02 15:04:05.000000") + " " + l + ": " + m
+		}, upper},
 		{"nginx error", func(t time.Time, l, m string) string {
 			return t.Format("2006/01/02 15:04:05") + " [" + l + "] 7#7: *1 " + m
 		}, map[string]string{"info": "notice", "error": "error"}},
