@@ -237,7 +237,11 @@ func Check(ctx context.Context, o Options) Result {
 	var errs []error
 	for _, s := range r.Sources {
 		if s.err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", s.Name, s.err))
+			if strings.Contains(s.err.Error(), s.Name) {
+				errs = append(errs, s.err) // a *PathError names it already
+			} else {
+				errs = append(errs, fmt.Errorf("%s: %w", s.Name, s.err))
+			}
 		}
 	}
 	if err := ctx.Err(); err != nil && !slices.ContainsFunc(errs, func(e error) bool { return errors.Is(e, err) }) {
