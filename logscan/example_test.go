@@ -40,7 +40,7 @@ func ExampleCheck() {
 	// 1× checkout failed
 	// warn log.errors: 3 error lines in 4 lines, 2 signatures; top (2×): charge failed: dial tcp <ip>: connect: connection refused
 	// fail log.dependency_refused: 2 connections refused by 10.0.0.5:5432, last at 2026-11-25T07:58:02Z
-	// ok log.trace_found: 1 lines carry trace 4bf92f3577b34da6a3ce929d0e0e4736 (1 errors) in 1 sources
+	// ok log.trace_found: 1 line carries trace 4bf92f3577b34da6a3ce929d0e0e4736 (1 error) in 1 source
 	// checkout failed
 }
 

@@ -282,8 +282,9 @@ func (r *Result) fill(a *agg, o Options, c config) {
 		r.Add(triage.Finding{
 			Code:   CodeErrors,
 			Status: triage.Warn,
-			Summary: fmt.Sprintf("%d error lines in %d lines, %d signatures; top (%d×): %s",
-				r.ErrorLines, r.Lines, nsigs, top.Count, clip(top.Pattern, 120)),
+			Summary: fmt.Sprintf("%d error %s in %d %s, %d %s; top (%d×): %s",
+				r.ErrorLines, plural(r.ErrorLines, "line", "lines"), r.Lines, plural(r.Lines, "line", "lines"),
+				nsigs, plural(nsigs, "signature", "signatures"), top.Count, clip(top.Pattern, 120)),
 			Evidence: triage.Evidence{
 				slog.Int("count", r.ErrorLines),
 				slog.Int("signatures", nsigs),
@@ -298,8 +299,8 @@ func (r *Result) fill(a *agg, o Options, c config) {
 		r.Add(triage.Finding{
 			Code:   CodeTimeoutsNoStack,
 			Status: triage.Warn,
-			Summary: fmt.Sprintf("%d timeout lines and no stack traces: suspect the network, a dependency or pool exhaustion rather than the application",
-				r.Timeouts),
+			Summary: fmt.Sprintf("%d timeout %s and no stack traces: suspect the network, a dependency or pool exhaustion rather than the application",
+				r.Timeouts, plural(r.Timeouts, "line", "lines")),
 			Evidence: triage.Evidence{
 				slog.Int("timeouts", r.Timeouts),
 				slog.Int("stack_traces", r.StackTraces),
@@ -315,8 +316,10 @@ func (r *Result) fill(a *agg, o Options, c config) {
 		r.Add(triage.Finding{
 			Code:   CodeTraceFound,
 			Status: triage.OK,
-			Summary: fmt.Sprintf("%d lines carry trace %s (%d errors) in %d sources",
-				a.traceCount, o.TraceID, a.traceErrLines, len(a.traceSources)),
+			Summary: fmt.Sprintf("%d %s trace %s (%d %s) in %d %s",
+				a.traceCount, plural(a.traceCount, "line carries", "lines carry"), o.TraceID,
+				a.traceErrLines, plural(a.traceErrLines, "error", "errors"),
+				len(a.traceSources), plural(len(a.traceSources), "source", "sources")),
 			Evidence: triage.Evidence{
 				slog.String("trace_id", o.TraceID),
 				slog.Int("count", a.traceCount),
@@ -335,27 +338,35 @@ var codeRank = map[triage.Code]int{
 }
 
 var signalText = map[triage.Code]struct {
-	status triage.Status
-	format string // count, target
+	status    triage.Status
+	one, many string // formats taking the count and the target
 }{
-	CodeUpstreamRefused:     {triage.Fail, "%d upstream connects failed to %s"},
-	CodeUpstreamTimeout:     {triage.Fail, "%d upstream timeouts on %s"},
-	CodeDependencyRefused:   {triage.Fail, "%d connections refused by %s"},
-	CodeDependencyTimeout:   {triage.Fail, "%d timeouts talking to %s"},
-	CodePoolExhausted:       {triage.Fail, "%d times no free connection in pool %s"},
-	CodeDNSFailure:          {triage.Fail, "%d lookups failed for %s"},
-	CodeDiskFull:            {triage.Fail, "%d writes failed with no space left on device (%s)"},
-	CodeTooManyOpenFiles:    {triage.Fail, "%d times too many open files (%s)"},
-	CodeOutOfMemory:         {triage.Fail, "%d out-of-memory errors (%s)"},
-	CodeKernelOOMKill:       {triage.Fail, "kernel OOM killer killed %d times, last %s"},
-	CodeKernelConntrackFull: {triage.Fail, "conntrack table full %d times (%s): new connections dropped"},
-	CodeKernelSYNFlood:      {triage.Warn, "%d SYN flood warnings on port %s (SYN queue overflow)"},
-	CodeKernelIOError:       {triage.Fail, "%d I/O errors on %s"},
+	CodeUpstreamRefused:     {triage.Fail, "%d upstream connect failed to %s", "%d upstream connects failed to %s"},
+	CodeUpstreamTimeout:     {triage.Fail, "%d upstream timeout on %s", "%d upstream timeouts on %s"},
+	CodeDependencyRefused:   {triage.Fail, "%d connection refused by %s", "%d connections refused by %s"},
+	CodeDependencyTimeout:   {triage.Fail, "%d timeout talking to %s", "%d timeouts talking to %s"},
+	CodePoolExhausted:       {triage.Fail, "%d time no free connection in pool %s", "%d times no free connection in pool %s"},
+	CodeDNSFailure:          {triage.Fail, "%d lookup failed for %s", "%d lookups failed for %s"},
+	CodeDiskFull:            {triage.Fail, "%d write failed with no space left on device (%s)", "%d writes failed with no space left on device (%s)"},
+	CodeTooManyOpenFiles:    {triage.Fail, "%d time too many open files (%s)", "%d times too many open files (%s)"},
+	CodeOutOfMemory:         {triage.Fail, "%d out-of-memory error (%s)", "%d out-of-memory errors (%s)"},
+	CodeKernelOOMKill:       {triage.Fail, "kernel OOM killer killed %d time, last %s", "kernel OOM killer killed %d times, last %s"},
+	CodeKernelConntrackFull: {triage.Fail, "conntrack table full %d time (%s): new connections dropped", "conntrack table full %d times (%s): new connections dropped"},
+	CodeKernelSYNFlood:      {triage.Warn, "%d SYN flood warning on port %s (SYN queue overflow)", "%d SYN flood warnings on port %s (SYN queue overflow)"},
+	CodeKernelIOError:       {triage.Fail, "%d I/O error on %s", "%d I/O errors on %s"},
+}
+
+// plural picks the singular or the plural word for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func signalFinding(s Signal, cmdSrc string) triage.Finding {
 	t := signalText[s.Code]
-	summary := fmt.Sprintf(t.format, s.Count, s.Target)
+	summary := fmt.Sprintf(plural(s.Count, t.one, t.many), s.Count, s.Target)
 	if s.Code == CodeKernelOOMKill && s.PID != 0 {
 		summary += fmt.Sprintf(" (pid %d)", s.PID)
 	}
