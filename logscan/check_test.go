@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -298,7 +300,10 @@ func TestCheckLongLine(t *testing.T) {
 	}
 	require.True(t, huge.Truncated)
 	assert.Less(t, len(huge.Text), maxLineBytes+100)
-	assert.Contains(t, huge.Text, fmt.Sprintf("…[truncated %d bytes]", len("2026-11-25T07:58:00Z ERROR huge payload: ")+10<<20-maxLineBytes))
+	m := regexp.MustCompile(`…\[truncated (\d+) bytes\]$`).FindStringSubmatchIndex(huge.Text)
+	require.NotNil(t, m, "a marker ends the line")
+	dropped, _ := strconv.Atoi(huge.Text[m[2]:m[3]])
+	assert.Equal(t, len("2026-11-25T07:58:00Z ERROR huge payload: ")+10<<20, m[0]+dropped, "kept and dropped make the whole line")
 	assert.Equal(t, 1, signal(t, r, CodeDependencyRefused, "10.9.9.9:9").Count)
 }
 

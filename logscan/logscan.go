@@ -115,7 +115,7 @@ type Result struct {
 	// the findings.
 	Signals []Signal `json:"signals"`
 	// Trace holds the lines carrying Options.TraceID, in the order read
-	// (at most 1000).
+	// (at most 1000; texts past 8 KiB cut with a marker).
 	Trace []Line `json:"trace,omitempty"`
 }
 
@@ -264,7 +264,7 @@ func (r *Result) fill(a *agg, o Options, c config) {
 	slices.SortFunc(r.Signatures, func(x, y Signature) int {
 		return cmp.Or(cmp.Compare(y.Count, x.Count), y.Last.Compare(x.Last), strings.Compare(x.Pattern, y.Pattern))
 	})
-	nsigs := len(r.Signatures)
+	nsigs := len(r.Signatures) + a.sigOverflow
 	if nsigs > MaxSignatures {
 		r.Signatures = r.Signatures[:MaxSignatures]
 	}

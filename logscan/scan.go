@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -167,6 +168,7 @@ type agg struct {
 	timeouts      int
 	otherErrors   int
 	sigs          map[string]*Signature
+	sigOverflow   int // error lines whose pattern was past maxDistinctSignatures
 	signals       map[hitKey]*Signal
 	trace         []Line
 	traceCount    int
@@ -179,8 +181,15 @@ type hitKey struct {
 	target string
 }
 
-// maxTraceLines bounds the lines kept for a trace id.
-const maxTraceLines = 1000
+const (
+	// maxTraceLines bounds the lines kept for a trace id.
+	maxTraceLines = 1000
+	// maxDistinctSignatures bounds the signatures counted; error lines
+	// with a new pattern past it are counted as error lines only.
+	maxDistinctSignatures = 10000
+	// maxExampleBytes bounds the text a signature keeps of its example.
+	maxExampleBytes = 8 << 10
+)
 
 func newAgg(m *matcher, callers []*regexp.Regexp, traceID string, now time.Time, loc *time.Location) *agg {
 	return &agg{m: m, callers: callers, traceID: traceID, now: now, loc: loc,
@@ -467,7 +476,7 @@ func (a *agg) flush() {
 		a.traceCount++
 		a.traceSources[a.source] = true
 		if len(a.trace) < maxTraceLines {
-			a.trace = append(a.trace, l)
+			a.trace = append(a.trace, exampleOf(l))
 		}
 	}
 
@@ -537,14 +546,39 @@ func (a *agg) addSignature(l Line, g *group) {
 	key := normalize(msg)
 	s := a.sigs[key]
 	if s == nil {
+		if len(a.sigs) >= maxDistinctSignatures {
+			a.sigOverflow++ // bounded memory on a window of unique messages
+			return
+		}
 		s = &Signature{Pattern: key}
 		a.sigs[key] = s
 	}
 	s.Count++
 	s.First, s.Last = widen(s.First, s.Last, l.Time)
 	if s.Example.Time.IsZero() || !l.Time.Before(s.Example.Time) {
-		s.Example = l
+		s.Example = exampleOf(l)
 	}
+}
+
+// exampleOf bounds what a signature keeps of its example line.
+func exampleOf(l Line) Line {
+	if len(l.Text) > maxExampleBytes {
+		l.Text, l.Truncated = cutText(l.Text, maxExampleBytes), true
+	}
+	if len(l.Message) > maxExampleBytes {
+		l.Message = cutText(l.Message, maxExampleBytes)
+	}
+	if len(l.Stack) > 0 {
+		st := make([]string, len(l.Stack))
+		for i, f := range l.Stack {
+			st[i] = f
+			if len(f) > 1024 {
+				st[i], l.Truncated = clip(f, 1024), true
+			}
+		}
+		l.Stack = st
+	}
+	return l
 }
 
 func widen(first, last, t time.Time) (time.Time, time.Time) {
@@ -612,6 +646,9 @@ func (a *agg) addSignals(l Line, texts []string) {
 		s.First, s.Last = widen(s.First, s.Last, l.Time)
 		if s.Example == "" || l.Time.IsZero() || !l.Time.Before(s.Last) {
 			s.Example = l.Text
+			if len(s.Example) > maxExampleBytes {
+				s.Example = cutText(s.Example, maxExampleBytes)
+			}
 		}
 	}
 }
@@ -626,4 +663,18 @@ func (a *agg) longLine(head []byte, cut int) {
 	if a.m.match(head) {
 		a.head(head, lineMeta{cut: cut})
 	}
+}
+
+var markerRe = regexp.MustCompile(`…\[truncated (\d+) bytes\]$`)
+
+// cutText cuts s to about n bytes, keeping the truncation marker right:
+// it counts the bytes cut before and now.
+func cutText(s string, n int) string {
+	dropped := 0
+	if m := markerRe.FindStringSubmatchIndex(s); m != nil {
+		dropped, _ = strconv.Atoi(s[m[2]:m[3]])
+		s = s[:m[0]]
+	}
+	kept := strings.TrimSuffix(clip(s, n), "…")
+	return kept + "…[truncated " + strconv.Itoa(dropped+len(s)-len(kept)) + " bytes]"
 }

@@ -21,7 +21,8 @@ type Signature struct {
 	// when no line had one.
 	First time.Time `json:"first_seen,omitzero"`
 	Last  time.Time `json:"last_seen,omitzero"`
-	// Example is the most recent line with the pattern, stack included.
+	// Example is the most recent line with the pattern, stack included;
+	// its text is cut at 8 KiB, each stack line at 1 KiB.
 	Example Line `json:"example"`
 }
 
