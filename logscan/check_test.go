@@ -193,7 +193,7 @@ func TestCheckJSONTrace(t *testing.T) {
 		"2026-11-25T07:58:04Z INFO unrelated",
 	)
 	o := fileOpts(a, b)
-	o.TraceID = id
+	o.TraceID = "00-" + id + "-00f067aa0ba902b7-01" // as the HTTP probe sends it
 	r := Check(context.Background(), o)
 	require.Len(t, r.Trace, 3)
 	assert.Equal(t, id, r.Trace[0].TraceID)

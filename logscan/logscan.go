@@ -73,9 +73,10 @@ type Options struct {
 	// Without a pattern, lines at info, debug, trace or notice level are
 	// not looked at: signals and errors come from the other lines.
 	Patterns []string
-	// TraceID, when set, collects every line that carries it (the trace
-	// id of a traceparent sent by an HTTP probe, a request id) into
-	// Result.Trace.
+	// TraceID, when set, collects every line that carries it (a trace
+	// id, a request id) into Result.Trace. A whole W3C traceparent
+	// ("00-<trace-id>-<span-id>-01", as an HTTP probe sends it) stands
+	// for its trace-id.
 	TraceID string
 
 	// Now is the clock. If nil, time.Now.
@@ -131,6 +132,7 @@ type config struct {
 	journal  bool // read the journal at all
 	kernel   bool
 	sinceArg time.Duration
+	traceID  string
 }
 
 func (o Options) config() (config, error) {
@@ -147,6 +149,11 @@ func (o Options) config() (config, error) {
 		if u == "" || strings.HasPrefix(u, "-") {
 			return c, fmt.Errorf("%w: bad unit name %q", triage.ErrInvalid, u)
 		}
+	}
+	if id, ok := traceparentID(o.TraceID); ok {
+		c.traceID = id // a whole traceparent header: look for its trace-id
+	} else {
+		c.traceID = o.TraceID
 	}
 	if strings.ContainsAny(o.TraceID, "\n\r") {
 		return c, fmt.Errorf("%w: trace id holds a line break", triage.ErrInvalid)
@@ -204,7 +211,7 @@ func Check(ctx context.Context, o Options) Result {
 		r.Finish(err)
 		return r
 	}
-	a := newAgg(newMatcher(c.callers, o.TraceID), c.callers, o.TraceID, c.now, c.loc)
+	a := newAgg(newMatcher(c.callers, c.traceID), c.callers, c.traceID, c.now, c.loc)
 	fr := &fileReader{a: a, afterChunk: o.afterChunk}
 	if len(o.Files) > 0 {
 		bp := bufPool.Get().(*[]byte)
@@ -312,21 +319,21 @@ func (r *Result) fill(a *agg, o Options, c config) {
 	for _, s := range r.Signals {
 		r.Add(signalFinding(s, cmdSrc))
 	}
-	if o.TraceID != "" && a.traceCount > 0 {
+	if c.traceID != "" && a.traceCount > 0 {
 		r.Add(triage.Finding{
 			Code:   CodeTraceFound,
 			Status: triage.OK,
 			Summary: fmt.Sprintf("%d %s trace %s (%d %s) in %d %s",
-				a.traceCount, plural(a.traceCount, "line carries", "lines carry"), o.TraceID,
+				a.traceCount, plural(a.traceCount, "line carries", "lines carry"), c.traceID,
 				a.traceErrLines, plural(a.traceErrLines, "error", "errors"),
 				len(a.traceSources), plural(len(a.traceSources), "source", "sources")),
 			Evidence: triage.Evidence{
-				slog.String("trace_id", o.TraceID),
+				slog.String("trace_id", c.traceID),
 				slog.Int("count", a.traceCount),
 				slog.Int("error_lines", a.traceErrLines),
 				slog.Int("sources", len(a.traceSources)),
 			},
-			Command: cmdSrc + " | grep -F " + shellQuote(o.TraceID),
+			Command: cmdSrc + " | grep -F " + shellQuote(c.traceID),
 		})
 	}
 }
