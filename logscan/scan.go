@@ -245,7 +245,7 @@ func (a *agg) block(b []byte, forced []int) []int {
 			p = next
 			continue
 		}
-		if isForced || !orphan(line) && !a.quiet(line) && a.m.matchLits(line) {
+		if isForced || !a.quiet(line) && !orphan(line) && a.m.matchLits(line) {
 			a.head(line, lineMeta{})
 		}
 		p = next
