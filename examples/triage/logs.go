@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/logscan"
+)
+
+func init() { register(planLogs) }
+
+// planLogs reads the files given with -log and the units given with
+// -unit over the -since window, and the kernel log when it is readable.
+func planLogs(c *config) ([]planned, error) {
+	if c.since < 0 {
+		return nil, usagef("-since must not be negative")
+	}
+	for _, p := range c.log {
+		if p == "" {
+			return nil, usagef("-log needs a path")
+		}
+	}
+	for _, u := range c.unit {
+		if u == "" || u[0] == '-' {
+			return nil, usagef("-unit %q is not a unit name", u)
+		}
+	}
+	o := logscan.Options{
+		Files: c.log,
+		Units: c.unit,
+		Since: c.since,
+		// The kernel log explains timeouts and disk failures; read it when
+		// this user may.
+		Kernel: kernelLogReadable(),
+	}
+	if len(o.Files) == 0 && len(o.Units) == 0 && !o.Kernel {
+		return nil, nil
+	}
+	return []planned{{step: stepLogs, check: triage.Func("logscan", func(ctx context.Context) logscan.Result {
+		return logscan.Check(ctx, o)
+	})}}, nil
+}
+
+func kernelLogReadable() bool {
+	f, err := os.Open("/dev/kmsg")
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}

@@ -1,0 +1,221 @@
+package logscan
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// journalEntry holds the fields of `journalctl -o json` that matter here.
+type journalEntry struct {
+	Message  json.RawMessage `json:"MESSAGE"`
+	Realtime string          `json:"__REALTIME_TIMESTAMP"`
+	Priority string          `json:"PRIORITY"`
+}
+
+// parseJournalEntry reads one line of `journalctl -o json`. MESSAGE is a
+// string, or an array of bytes when it is not valid UTF-8.
+func parseJournalEntry(b []byte) (msg []byte, meta lineMeta, ok bool) {
+	var e journalEntry
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, meta, false
+	}
+	switch {
+	case len(e.Message) == 0 || string(e.Message) == "null":
+	case e.Message[0] == '"':
+		var s string
+		if json.Unmarshal(e.Message, &s) != nil {
+			return nil, meta, false
+		}
+		msg = []byte(s)
+	case e.Message[0] == '[':
+		var raw []int
+		if json.Unmarshal(e.Message, &raw) != nil {
+			return nil, meta, false
+		}
+		msg = make([]byte, len(raw))
+		for i, c := range raw {
+			msg[i] = byte(c)
+		}
+	default:
+		return nil, meta, false
+	}
+	if us, err := strconv.ParseInt(e.Realtime, 10, 64); err == nil && us > 0 {
+		meta.time = time.UnixMicro(us)
+	}
+	if e.Priority != "" {
+		meta.level = normLevel([]byte(e.Priority))
+	}
+	return msg, meta, true
+}
+
+// journalArgs builds journalctl's command line.
+func journalArgs(c config, unit string) []string {
+	args := []string{"-o", "json", "--no-pager", "-q"}
+	if unit != "" {
+		args = append(args, "-u", unit)
+	}
+	if c.w.lines > 0 {
+		args = append(args, "-n", strconv.Itoa(c.w.lines))
+	}
+	if !c.w.since.IsZero() {
+		args = append(args, "--since=@"+strconv.FormatInt(c.w.since.Unix(), 10))
+	}
+	return args
+}
+
+// errStopReading ends a journalctl whose output is no longer wanted.
+var errStopReading = errors.New("logscan: enough read")
+
+// readJournal runs journalctl for one unit ("" for all) under ctx and
+// feeds its entries to the agg.
+func readJournal(ctx context.Context, a *agg, c config, unit string) Source {
+	src := Source{Name: "journal"}
+	if unit != "" {
+		src.Name = "journal:" + unit
+	}
+	a.setSource(src.Name, false)
+	n0 := a.lines
+	defer func() {
+		a.flush()
+		src.Lines = a.lines - n0
+	}()
+
+	path, err := exec.LookPath(c.jctl)
+	if err != nil {
+		src.setErr(fmt.Errorf("%w: %w", ErrNoJournal, err))
+		return src
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, path, journalArgs(c, unit)...)
+	pr, pw := io.Pipe()
+	var stderr bytes.Buffer
+	cmd.Stdout = pw
+	cmd.Stderr = &limitedWriter{w: &stderr, n: 4096}
+	cmd.WaitDelay = 200 * time.Millisecond
+	if err := cmd.Start(); err != nil {
+		src.setErr(fmt.Errorf("%w: %w", ErrNoJournal, err))
+		return src
+	}
+	done := make(chan error, 1)
+	go func() {
+		err := cmd.Wait()
+		pw.CloseWithError(io.EOF)
+		done <- err
+	}()
+
+	br := bufio.NewReaderSize(pr, 64<<10)
+	entries := 0
+	var long []byte
+	for {
+		line, rerr := br.ReadSlice('\n')
+		if errors.Is(rerr, bufio.ErrBufferFull) {
+			// A huge entry: gather it up to a bound, drop the rest.
+			if len(long) < 16<<20 {
+				long = append(long, line...)
+			}
+			src.Bytes += int64(len(line))
+			continue
+		}
+		src.Bytes += int64(len(line))
+		if long != nil {
+			line = append(long, line...)
+			long = nil
+		}
+		if len(bytes.TrimSpace(line)) > 0 {
+			if msg, meta, ok := parseJournalEntry(line); ok {
+				entries++
+				feedMessage(a, msg, meta)
+			}
+		}
+		if rerr != nil {
+			break
+		}
+		if src.Bytes >= c.w.maxBytes {
+			src.Capped = true
+			break
+		}
+	}
+	pr.CloseWithError(errStopReading)
+	cancel()
+	werr := <-done
+	switch {
+	case ctx.Err() != nil:
+		src.setErr(ctx.Err())
+	case src.Capped:
+	case werr != nil:
+		msg := strings.TrimSpace(stderr.String())
+		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+			msg = msg[:i]
+		}
+		if strings.Contains(msg, "No journal files") {
+			src.setErr(fmt.Errorf("%w: %s", ErrNoJournal, msg))
+		} else {
+			src.setErr(fmt.Errorf("%s %s: %w (%s)", path, strings.Join(journalArgs(c, unit), " "), werr, msg))
+		}
+	case entries == 0 && noJournal(ctx, path, &stderr):
+		src.setErr(fmt.Errorf("%w: journalctl found no journal files", ErrNoJournal))
+	}
+	return src
+}
+
+// noJournal tells "no entries in the window" from "no journal at all":
+// in JSON mode journalctl says nothing about missing journal files, in
+// the default mode it does.
+func noJournal(ctx context.Context, path string, stderr *bytes.Buffer) bool {
+	if strings.Contains(stderr.String(), "No journal files") {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, "-n", "0", "--no-pager")
+	var out bytes.Buffer
+	cmd.Stderr = &limitedWriter{w: &out, n: 4096}
+	cmd.WaitDelay = 200 * time.Millisecond
+	_ = cmd.Run()
+	return strings.Contains(out.String(), "No journal files")
+}
+
+// feedMessage hands a journal or kernel message to the agg, line by line:
+// a message can hold a whole stack trace.
+func feedMessage(a *agg, msg []byte, meta lineMeta) {
+	first := true
+	for len(msg) > 0 || first {
+		line := msg
+		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
+			line, msg = msg[:i], msg[i+1:]
+		} else {
+			msg = nil
+		}
+		m := meta
+		if !first {
+			m.level = ""
+		}
+		a.feed(line, m, first && (meta.level == "error" || meta.level == "fatal"))
+		first = false
+	}
+}
+
+// limitedWriter keeps the first n bytes written to it.
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
+}

@@ -1,0 +1,309 @@
+package logscan
+
+import (
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/triagekit/triage"
+)
+
+// Signal is a known operational failure found in the logs, counted per
+// target.
+type Signal struct {
+	// Code is the finding code the signal raises, such as
+	// [CodeDependencyRefused].
+	Code triage.Code `json:"code"`
+	// Target is what failed: host:port for connections and upstreams, the
+	// name for DNS failures, a path for a full disk, a device for I/O
+	// errors, a port for SYN floods, a process for the OOM killer, the pool
+	// name for pools; "unknown" when the lines did not say.
+	Target string `json:"target"`
+	// Count is how many lines (a stack trace counts once) showed it.
+	Count int `json:"count"`
+	// First and Last are the earliest and latest timestamps seen; zero
+	// when no line had one.
+	First time.Time `json:"first_seen,omitzero"`
+	Last  time.Time `json:"last_seen,omitzero"`
+	// PID is the process the kernel's OOM killer killed last; 0 otherwise.
+	PID int `json:"pid,omitempty"`
+	// NoLiveUpstreams counts nginx "no live upstreams" lines among an
+	// [CodeUpstreamRefused] signal's.
+	NoLiveUpstreams int `json:"no_live_upstreams,omitempty"`
+	// Example is the most recent line showing it.
+	Example string `json:"example"`
+}
+
+// hit is one signal on one line.
+type hit struct {
+	code   triage.Code
+	target string
+	pid    int
+	noLive bool
+}
+
+var (
+	rePool     = regexp.MustCompile(`(?i)connection is not available, request timed out|queuepool limit|timeout waiting for idle object|pool (?:is )?exhausted|pool exhausted|connection pool timeout|pool timeout|pool timed out|too many clients already|remaining connection slots are reserved|unable to acquire jdbc connection|could not acquire a connection|no available connections? in (?:the )?pool|acquire connection from pool`)
+	rePoolName = regexp.MustCompile(`\b([A-Za-z][\w.]*Pool(?:-\d+)?)\b|\bpool(?:[ _]?name)?[=:]\s*"?([\w.-]+)`)
+
+	reUpstreamTimeout = regexp.MustCompile(`(?i)upstream timed out|\(110: [^)]*\) while connecting to upstream|upstream request timeout`)
+	reUpstreamRefused = regexp.MustCompile(`(?i)connect\(\) (?:to \S+ )?failed \([^)]*\) while connecting to upstream|no live upstreams|upstream connect error`)
+	reUpstreamURL     = regexp.MustCompile(`upstream: "([^"]*)"`)
+
+	reDNS     = regexp.MustCompile(`(?i)no such host|UnknownHostException|name or service not known|temporary failure in name resolution|getaddrinfo (?:ENOTFOUND|EAI_AGAIN)|could not resolve host|nodename nor servname|failed to resolve|name resolution failed|server misbehaving|could not translate host name`)
+	reDNSName = regexp.MustCompile(`lookup ([^\s:]+)(?: on|:)|UnknownHostException: ([^\s:;,]+)|(?:ENOTFOUND|EAI_AGAIN) ([^\s:;,]+)|Could not resolve host: ([^\s;,]+)|[Ff]ailed to resolve '([^']+)'|host name "([^"]+)"`)
+
+	reOOM  = regexp.MustCompile(`OutOfMemoryError|(?i:out of memory)|\bMemoryError\b|(?i:cannot allocate memory)|ENOMEM|std::bad_alloc|(?i:killed process)`)
+	rePath = regexp.MustCompile(`(?:^|[\s"'(=])(/[\w.@+-]+(?:/[\w.@+-]+)*)`)
+
+	reKernelOOM      = regexp.MustCompile(`[Kk]illed process (\d+) \(([^)]*)\)`)
+	reKernelSYN      = regexp.MustCompile(`Possible SYN flooding on port (\S+?)\.? `)
+	reKernelConntrak = regexp.MustCompile(`nf_conntrack: (?:nf_conntrack: )?table full`)
+	reKernelIO       = regexp.MustCompile(`I/O error,? (?:on )?dev(?:ice)? ([\w-]+)|Buffer I/O error on dev(?:ice)? ([\w-]+)|EXT[234]-fs error \(device ([\w-]+)\)|XFS \(([\w-]+)\):.*I/O error|critical (?:medium|target) error, dev ([\w-]+)|blk_update_request: I/O error, dev ([\w-]+)`)
+
+	// Where the target of a failed connection is spelled out.
+	rePyHost    = regexp.MustCompile(`host='([^']+)', port=(\d+)`)
+	rePGServer  = regexp.MustCompile(`server at "([^"]+)"(?: \([^)]*\))?, port (\d+)|on host "([^"]+)"(?: \([^)]*\))? and accepting\s+TCP/IP connections on port (\d+)`)
+	reURL       = regexp.MustCompile(`\b(https?|postgres(?:ql)?|mysql|redis|amqp|mongodb|grpc)://(?:[^@/\s"]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d+))?`)
+	reHostPort  = regexp.MustCompile(`(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})\b`)
+	defaultPort = map[string]string{"http": "80", "https": "443", "postgres": "5432", "postgresql": "5432", "mysql": "3306", "redis": "6379", "amqp": "5672", "mongodb": "27017", "grpc": "443"}
+)
+
+// detect finds the signals on one physical line. kernel says the line came
+// from the kernel log, where "Killed process" is the OOM killer.
+func detect(s string, kernel bool) []hit {
+	var hits []hit
+	add := func(code triage.Code, target string) { hits = append(hits, hit{code: code, target: target}) }
+	// Cheap gates first: most lines name none of these, and the
+	// regular expressions below are slow next to a substring search.
+	lower := strings.ToLower(s)
+	has := func(subs ...string) bool {
+		for _, x := range subs {
+			if strings.Contains(lower, x) {
+				return true
+			}
+		}
+		return false
+	}
+
+	// Kernel signals, from the kernel log or a syslog file holding it.
+	var oomKill []string
+	if has("killed process") && (kernel || strings.Contains(s, "kernel:") || strings.Contains(lower, "out of memory")) {
+		oomKill = reKernelOOM.FindStringSubmatch(s)
+	}
+	if m := oomKill; m != nil {
+		pid, _ := strconv.Atoi(m[1])
+		hits = append(hits, hit{code: CodeKernelOOMKill, target: m[2], pid: pid})
+	} else if !kernel && has("memory", "enomem", "bad_alloc", "killed process") && reOOM.MatchString(s) {
+		add(CodeOutOfMemory, "")
+	}
+	if has("syn flooding") {
+		if m := reKernelSYN.FindStringSubmatch(s); m != nil {
+			add(CodeKernelSYNFlood, strings.TrimRight(m[1], "."))
+		}
+	}
+	if has("table full") && reKernelConntrak.MatchString(s) {
+		add(CodeKernelConntrackFull, "nf_conntrack")
+	}
+	if has("i/o error", "-fs error", "medium error", "target error") {
+		if m := reKernelIO.FindStringSubmatch(s); m != nil {
+			add(CodeKernelIOError, firstGroup(m))
+		}
+	}
+	if has("no space left on device", "enospc") {
+		add(CodeDiskFull, pathTarget(s))
+	}
+	if has("too many open files", "emfile") {
+		add(CodeTooManyOpenFiles, fdTarget(s))
+	}
+
+	// Connection failures: the most specific reading wins.
+	refused := has("refused")
+	switch {
+	case has("pool", "not available", "idle object", "too many clients", "connection slots", "jdbc connection", "acquire a connection") && !refused && rePool.MatchString(s):
+		target := ""
+		if m := rePoolName.FindStringSubmatch(s); m != nil {
+			target = firstGroup(m)
+		}
+		add(CodePoolExhausted, target)
+	case has("upstream") && reUpstreamTimeout.MatchString(s):
+		add(CodeUpstreamTimeout, upstreamTarget(s))
+	case has("upstream") && reUpstreamRefused.MatchString(s):
+		h := hit{code: CodeUpstreamRefused, target: upstreamTarget(s)}
+		h.noLive = strings.Contains(s, "no live upstreams")
+		hits = append(hits, h)
+	case has("host", "name", "resol", "enotfound", "eai_again", "misbehaving") && reDNS.MatchString(s):
+		target := ""
+		if m := reDNSName.FindStringSubmatch(s); m != nil {
+			target = firstGroup(m)
+		}
+		if target == "" {
+			target = hostTarget(s)
+			if h, _, err := net.SplitHostPort(target); err == nil {
+				target = h
+			}
+		}
+		add(CodeDNSFailure, target)
+	case has("connection refused", "econnrefused"):
+		add(CodeDependencyRefused, hostTarget(s))
+	case !kernel && has(timeoutWords...):
+		add(CodeDependencyTimeout, hostTarget(s))
+	}
+	return hits
+}
+
+// timeoutWords are how lines say something timed out, in lower case.
+var timeoutWords = []string{"i/o timeout", "timed out", "etimedout", "deadline exceeded", "timeoutexception",
+	"timeout exceeded", "request timeout", "gateway timeout", "timeout while", "read timeout", "connect timeout"}
+
+// isTimeout reports whether a line speaks of a timeout.
+func isTimeout(s string) bool {
+	if !strings.Contains(s, "time") && !strings.Contains(s, "Time") && !strings.Contains(s, "TIME") && !strings.Contains(s, "deadline") {
+		return false
+	}
+	lower := strings.ToLower(s)
+	for _, w := range timeoutWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func firstGroup(m []string) string {
+	for _, g := range m[1:] {
+		if g != "" {
+			return g
+		}
+	}
+	return ""
+}
+
+// hostTarget pulls host:port out of a line, or "" when it names none.
+func hostTarget(s string) string {
+	if t := dialTarget(s); t != "" {
+		return t
+	}
+	if strings.Contains(s, "host='") {
+		if m := rePyHost.FindStringSubmatch(s); m != nil {
+			return net.JoinHostPort(m[1], m[2])
+		}
+	}
+	if strings.Contains(s, "port") {
+		if m := rePGServer.FindStringSubmatch(s); m != nil {
+			if m[1] != "" {
+				return net.JoinHostPort(m[1], m[2])
+			}
+			return net.JoinHostPort(m[3], m[4])
+		}
+	}
+	if strings.Contains(s, "://") {
+		if t := urlTarget(s); t != "" {
+			return t
+		}
+	}
+	if strings.IndexByte(s, ':') < 0 {
+		return ""
+	}
+	for _, m := range reHostPort.FindAllStringSubmatch(s, -1) {
+		host := strings.Trim(m[1], "[]")
+		if !hasLetterOrDot(host) || len(host) >= 10 && isDigit(host[0]) && host[4] == '-' || strings.HasSuffix(host, ".java") || strings.HasSuffix(host, ".go") || strings.HasSuffix(host, ".py") {
+			continue // a clock, or a source file and line
+		}
+		if p, err := strconv.Atoi(m[2]); err != nil || p == 0 || p > 65535 {
+			continue
+		}
+		return net.JoinHostPort(host, m[2])
+	}
+	return ""
+}
+
+func hasLetterOrDot(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isLetter(s[i]) || s[i] == '.' || s[i] == ':' {
+			return true
+		}
+	}
+	return false
+}
+
+// urlTarget returns host:port of the first URL in s, with the scheme's
+// default port when none is given.
+func urlTarget(s string) string {
+	m := reURL.FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	port := m[3]
+	if port == "" {
+		port = defaultPort[strings.ToLower(m[1])]
+	}
+	return net.JoinHostPort(strings.Trim(m[2], "[]"), port)
+}
+
+func upstreamTarget(s string) string {
+	if m := reUpstreamURL.FindStringSubmatch(s); m != nil {
+		if t := urlTarget(m[1]); t != "" {
+			return t
+		}
+		// nginx names an upstream block without a port: http://backend/
+		u := m[1]
+		if i := strings.Index(u, "://"); i >= 0 {
+			u = u[i+3:]
+		}
+		if i := strings.IndexByte(u, '/'); i >= 0 {
+			u = u[:i]
+		}
+		if u != "" {
+			return u
+		}
+	}
+	return hostTarget(s)
+}
+
+func pathTarget(s string) string {
+	for _, m := range rePath.FindAllStringSubmatch(s, -1) {
+		if m[1] != "/" {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+func fdTarget(s string) string {
+	if t := pathTarget(s); t != "" {
+		return t
+	}
+	return hostTarget(s)
+}
+
+// dialTarget reads the address of Go's "dial tcp 10.0.0.5:5432: connect:
+// ..." errors.
+func dialTarget(s string) string {
+	i := strings.Index(s, "dial tcp")
+	if i < 0 {
+		i = strings.Index(s, "dial udp")
+	}
+	if i < 0 {
+		return ""
+	}
+	rest := s[i+len("dial tcp"):]
+	if len(rest) > 0 && (rest[0] == '4' || rest[0] == '6') {
+		rest = rest[1:]
+	}
+	if !strings.HasPrefix(rest, " ") {
+		return "" // "dial tcp: lookup ...": no address
+	}
+	rest = rest[1:]
+	end := strings.Index(rest, ": ")
+	if end < 0 {
+		end = len(rest)
+	}
+	addr := rest[:end]
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return ""
+	}
+	return addr
+}

@@ -1,0 +1,75 @@
+package logscan
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/triagekit/triage"
+)
+
+// Tail returns the last n lines of the file at path, like tail -n, each
+// parsed for its time, level, message and trace id. It reads backwards
+// from the end, so the cost depends on n, not on the file's size; at most
+// DefaultMaxBytes are read. Lines are not grouped into stack traces.
+// Timestamps without a zone are read in time.Local.
+//
+// Errors wrap os.ErrNotExist and os.ErrPermission from opening the file,
+// triage.ErrInvalid for n < 1 or a path that is not a regular file, and
+// ctx's error.
+func Tail(ctx context.Context, path string, n int) ([]Line, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("%w: tail of %d lines", triage.ErrInvalid, n)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is not a regular file", triage.ErrInvalid, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	end := fi.Size()
+	floor := max(end-DefaultMaxBytes, 0)
+	start, _, err := tailStart(f, end, floor, n, make([]byte, backBlock))
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, end-start)
+	if k, err := f.ReadAt(buf, start); err != nil && err != io.EOF {
+		return nil, err
+	} else {
+		buf = buf[:k]
+	}
+	now := time.Now()
+	lines := make([]Line, 0, n)
+	for len(buf) > 0 {
+		if len(lines)%1024 == 0 && ctx.Err() != nil {
+			return lines, ctx.Err()
+		}
+		i := bytes.IndexByte(buf, '\n')
+		line := buf
+		if i >= 0 {
+			line, buf = buf[:i], buf[i+1:]
+		} else {
+			buf = nil
+		}
+		l := parseLine(line, lineMeta{}, now, time.Local)
+		l.Source = path
+		lines = append(lines, l)
+	}
+	return lines, nil
+}
