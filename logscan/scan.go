@@ -330,26 +330,6 @@ func quietWordAt(l []byte, k int) bool {
 	return false
 }
 
-// contFrom adds the lines from b[p:] that continue the current group and
-// returns where the first line that does not starts.
-func (a *agg) contFrom(b []byte, p int) int {
-	for p < len(b) && a.g != nil {
-		e := bytes.IndexByte(b[p:], '\n')
-		next := len(b)
-		if e >= 0 {
-			next = p + e + 1
-			e += p
-		} else {
-			e = len(b)
-		}
-		if !a.cont(b[p:e]) {
-			return p
-		}
-		p = next
-	}
-	return p
-}
-
 // head starts a group with line.
 func (a *agg) head(line []byte, meta lineMeta) {
 	a.flush()
