@@ -1,0 +1,806 @@
+//go:build linux
+
+package classify_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/netip"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+	_ "modernc.org/sqlite"
+
+	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/classify"
+	"github.com/triagekit/triage/diskcheck"
+	"github.com/triagekit/triage/dnscheck"
+	"github.com/triagekit/triage/internal/testnet"
+	"github.com/triagekit/triage/internal/testnginx"
+	"github.com/triagekit/triage/logscan"
+	"github.com/triagekit/triage/probe"
+	"github.com/triagekit/triage/sockstat"
+)
+
+// The fault matrix: for every hypothesis that can be produced on one Linux
+// machine as root, set up the real fault, run the real checks through the
+// runner, and assert the top hypothesis. Set TRIAGE_MATRIX_TABLE to a file
+// name to get the accuracy table as Markdown.
+
+type scenario struct {
+	name    string
+	want    string           // the expected top hypothesis; "" for healthy
+	symptom classify.Symptom // given by the caller, if any
+	// setup makes the fault and returns the checks to run and the names
+	// of the checks that decide the symptom.
+	setup func(t *testing.T) (checks []triage.Check, targets []string)
+}
+
+type matrixRow struct {
+	scenario, want, top, symptom string
+	score                        float64
+}
+
+const target = "target"
+
+func TestIntegrationFaultMatrix(t *testing.T) {
+	testnet.Require(t)
+	var (
+		mu   sync.Mutex
+		rows []matrixRow
+	)
+	for _, sc := range matrix() {
+		t.Run(sc.name, func(t *testing.T) {
+			checks, targets := sc.setup(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			results := triage.Runner{}.Run(ctx, checks...)
+			rep := classify.Classify(results, classify.Options{Symptom: sc.symptom, SymptomFrom: targets})
+
+			row := matrixRow{scenario: sc.name, want: sc.want, symptom: string(rep.Symptom)}
+			if top, ok := rep.Top(); ok {
+				row.top, row.score = top.ID, top.Score
+			}
+			mu.Lock()
+			rows = append(rows, row)
+			mu.Unlock()
+
+			if sc.want == "" {
+				assert.Equal(t, classify.None, rep.Symptom)
+				assert.Empty(t, rep.Hypotheses, "a healthy service raises nothing")
+			} else {
+				assert.Equal(t, sc.want, row.top, "ranking: %s", describe(rep, results))
+			}
+		})
+	}
+	if path := os.Getenv("TRIAGE_MATRIX_TABLE"); path != "" {
+		writeTable(t, path, rows)
+	}
+}
+
+func describe(rep classify.Report, results []triage.Outcome) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "symptom %q\n", rep.Symptom)
+	for _, h := range rep.Hypotheses {
+		fmt.Fprintf(&b, "  %s %.3f\n", h.ID, h.Score)
+	}
+	for _, o := range results {
+		r := o.Common()
+		fmt.Fprintf(&b, "  [%s %s err=%v]", r.Check, r.Status, r.Err)
+		for _, f := range r.Findings {
+			fmt.Fprintf(&b, " %s(%s)", f.Code, f.Status)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func writeTable(t *testing.T, path string, rows []matrixRow) {
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].want < rows[j].want })
+	var b strings.Builder
+	b.WriteString("| scenario | expected | top-1 | score | symptom |\n|---|---|---|---|---|\n")
+	for _, r := range rows {
+		want, top := r.want, r.top
+		if want == "" {
+			want = "(none)"
+		}
+		if top == "" {
+			top = "(none)"
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %.2f | %s |\n", r.scenario, want, top, r.score, orNone(r.symptom))
+	}
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// Checks, named as the triage command names them.
+
+func tcpCheck(name, addr string, d probe.Dialer) triage.Check {
+	return triage.Func(name, func(ctx context.Context) probe.TCPResult {
+		return probe.TCP(ctx, probe.TCPOptions{Address: addr, Timeout: time.Second, Dialer: d})
+	})
+}
+
+func httpCheck(name, u string, d probe.Dialer) triage.Check {
+	return triage.Func(name, func(ctx context.Context) probe.HTTPResult {
+		return probe.HTTP(ctx, probe.HTTPOptions{URL: u, Timeout: 2 * time.Second, Dialer: d})
+	})
+}
+
+func sockCheck(o sockstat.Options) triage.Check {
+	if o.Sample == 0 {
+		o.Sample = -1
+	}
+	return triage.Func("sockstat", func(ctx context.Context) sockstat.Result { return sockstat.Check(ctx, o) })
+}
+
+func diskCheck(o diskcheck.Options) triage.Check {
+	return triage.Func("diskcheck", func(ctx context.Context) diskcheck.Result { return diskcheck.Check(ctx, o) })
+}
+
+func logCheck(o logscan.Options) triage.Check {
+	return triage.Func("logscan", func(ctx context.Context) logscan.Result { return logscan.Check(ctx, o) })
+}
+
+func dnsCheck(o dnscheck.Options) triage.Check {
+	return triage.Func("dnscheck", func(ctx context.Context) dnscheck.Result { return dnscheck.Check(ctx, o) })
+}
+
+func hostCheck() triage.Check {
+	return triage.Func("probe.host", func(ctx context.Context) probe.HostResult {
+		return probe.Host(ctx, probe.HostOptions{Window: 500 * time.Millisecond})
+	})
+}
+
+// serve runs an HTTP server on ln until the test ends.
+func serve(t *testing.T, ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		_ = srv.Close()
+		<-done
+	})
+}
+
+// hang blocks handlers until the test ends.
+func hang(t *testing.T) http.Handler {
+	release := make(chan struct{})
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+}
+
+var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+
+func port(ln net.Listener) int { return ln.Addr().(*net.TCPAddr).Port }
+
+var loopback = netip.MustParseAddr("127.0.0.1")
+
+// proxy runs Go's reverse proxy inside ns in front of upstream, answering
+// 504 when the upstream does not answer in time and 502 otherwise, as
+// nginx does.
+func proxy(t *testing.T, ns *testnet.NS, upstream string) string {
+	u, err := url.Parse("http://" + upstream)
+	require.NoError(t, err)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	tr := &http.Transport{DialContext: ns.DialContext, ResponseHeaderTimeout: 500 * time.Millisecond}
+	t.Cleanup(tr.CloseIdleConnections)
+	rp.Transport = tr
+	rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			w.WriteHeader(http.StatusGatewayTimeout)
+			return
+		}
+		w.WriteHeader(http.StatusBadGateway)
+	}
+	ln := ns.Listen(t, "tcp", "127.0.0.1:0")
+	serve(t, ln, rp)
+	return ln.Addr().String()
+}
+
+// tmpfs mounts a tmpfs with the given options under a temp dir.
+func tmpfs(t *testing.T, opts string) string {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", opts, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if err := unix.Unmount(dir, 0); err != nil {
+			_ = unix.Unmount(dir, unix.MNT_DETACH)
+		}
+	})
+	return dir
+}
+
+// fill writes to dir until the filesystem says ENOSPC.
+func fill(t *testing.T, dir string, fileSize int) {
+	buf := make([]byte, fileSize)
+	for i := 0; ; i++ {
+		err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%06d", i)), buf, 0o644)
+		if errors.Is(err, unix.ENOSPC) {
+			return
+		}
+		require.NoError(t, err)
+	}
+}
+
+// dnsServer answers every question with h on a fresh UDP port of addr.
+func dnsServer(t *testing.T, addr string, h dns.HandlerFunc) string {
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", addr, err)
+	}
+	started := make(chan struct{})
+	srv := &dns.Server{PacketConn: pc, Handler: h, NotifyStartedFunc: func() { close(started) }}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.ActivateAndServe()
+	}()
+	<-started
+	t.Cleanup(func() {
+		_ = srv.Shutdown()
+		<-done
+	})
+	return pc.LocalAddr().String()
+}
+
+// answer replies with A records for any name, or with rcode when no
+// address is given.
+func answer(rcode int, addrs ...string) dns.HandlerFunc {
+	return func(w dns.ResponseWriter, req *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(req)
+		m.Authoritative = true
+		m.Rcode = rcode
+		q := req.Question[0]
+		for _, a := range addrs {
+			ip := net.ParseIP(a)
+			switch {
+			case ip.To4() != nil && q.Qtype == dns.TypeA:
+				m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: ip})
+			case ip.To4() == nil && q.Qtype == dns.TypeAAAA:
+				m.Answer = append(m.Answer, &dns.AAAA{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: 60}, AAAA: ip})
+			}
+		}
+		_ = w.WriteMsg(m)
+	}
+}
+
+// burn keeps every core busy until the test ends.
+func burn(t *testing.T) {
+	for range runtime.NumCPU() {
+		cmd := exec.Command("sh", "-c", "while :; do :; done")
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+	}
+	time.Sleep(200 * time.Millisecond)
+}
+
+func matrix() []scenario {
+	return []scenario{
+		{
+			name: "healthy service", want: "",
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ns := testnet.New(t)
+				ln := ns.Listen(t, "tcp", "127.0.0.1:0")
+				serve(t, ln, okHandler)
+				return []triage.Check{
+					httpCheck(target, "http://"+ln.Addr().String()+"/", ns),
+					sockCheck(sockstat.Options{NetNS: ns.Path, Port: port(ln), Addr: loopback}),
+				}, []string{target}
+			},
+		},
+		{
+			name: "nothing listens on the port", want: classify.RefusedNotListening,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ns := testnet.New(t)
+				return []triage.Check{
+					tcpCheck(target, "127.0.0.1:8080", ns),
+					sockCheck(sockstat.Options{NetNS: ns.Path, Port: 8080, Addr: loopback}),
+				}, []string{target}
+			},
+		},
+		{
+			name: "service bound to 127.0.0.2, clients dial 127.0.0.1", want: classify.RefusedWrongAddress,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ns := testnet.New(t)
+				ns.Listen(t, "tcp", "127.0.0.2:8080")
+				return []triage.Check{
+					tcpCheck(target, "127.0.0.1:8080", ns),
+					sockCheck(sockstat.Options{NetNS: ns.Path, Port: 8080, Addr: loopback}),
+				}, []string{target}
+			},
+		},
+		{
+			name: "named process not running", want: classify.RefusedNoProcess,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ns := testnet.New(t)
+				return []triage.Check{
+					tcpCheck(target, "127.0.0.1:8080", ns),
+					sockCheck(sockstat.Options{NetNS: ns.Path, Port: 8080, Addr: loopback}),
+					triage.Func("probe.process", func(ctx context.Context) probe.ProcessResult {
+						return probe.Process(ctx, probe.ProcessOptions{Name: "triage-matrix-absent-svc"})
+					}),
+				}, []string{target}
+			},
+		},
+		{
+			name: "iptables REJECT in front of a listener", want: classify.RefusedFirewall,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				testnet.RequireIPTables(t)
+				ns := testnet.New(t)
+				ns.Listen(t, "tcp", "127.0.0.1:8080")
+				ns.Exec(t, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", "8080", "-j", "REJECT", "--reject-with", "tcp-reset")
+				return []triage.Check{
+					tcpCheck(target, "127.0.0.1:8080", ns),
+					sockCheck(sockstat.Options{NetNS: ns.Path, Port: 8080, Addr: loopback}),
+				}, []string{target}
+			},
+		},
+		{
+			name: "iptables DROP eats the SYNs", want: classify.TimeoutPacketDrop,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				testnet.RequireIPTables(t)
+				ns := testnet.New(t)
+				ns.Listen(t, "tcp", "127.0.0.1:8080")
+				ns.Exec(t, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", "8080", "-j", "DROP")
+				return []triage.Check{
+					tcpCheck(target, "127.0.0.1:8080", ns),
+					sockCheck(sockstat.Options{NetNS: ns.Path, Port: 8080, Addr: loopback}),
+				}, []string{target}
+			},
+		},
+		{
+			name: "accept queue full", want: classify.TimeoutBacklogFull,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ns := testnet.New(t)
+				_, ap := ns.ListenBacklog(t, "127.0.0.1:0", 1, -1)
+				for range 4 {
+					ns.Connect(t, ap)
+				}
+				time.Sleep(100 * time.Millisecond)
+				return []triage.Check{
+					tcpCheck(target, ap.String(), ns),
+					sockCheck(sockstat.Options{NetNS: ns.Path, Port: int(ap.Port()), Addr: loopback}),
+				}, []string{target}
+			},
+		},
+		{
+			name: "server accepts and never answers", want: classify.TimeoutSlowApp,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ns := testnet.New(t)
+				ln := ns.Listen(t, "tcp", "127.0.0.1:0")
+				serve(t, ln, hang(t))
+				return []triage.Check{
+					httpCheck(target, "http://"+ln.Addr().String()+"/", ns),
+					sockCheck(sockstat.Options{NetNS: ns.Path, Port: port(ln), Addr: loopback}),
+				}, []string{target}
+			},
+		},
+		{
+			name: "slow because the database pool is exhausted", want: classify.TimeoutDependency,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ns := testnet.New(t)
+				ln := ns.Listen(t, "tcp", "127.0.0.1:0")
+				serve(t, ln, hang(t))
+				db := exhaustedPool(t)
+				return []triage.Check{
+					httpCheck(target, "http://"+ln.Addr().String()+"/", ns),
+					triage.Func("probe.db", func(ctx context.Context) probe.DBResult {
+						return probe.DB(ctx, db, probe.DBOptions{Interval: 300 * time.Millisecond})
+					}),
+				}, []string{target}
+			},
+		},
+		{
+			name: "Go reverse proxy, dead upstream (502)", want: classify.UpstreamRefused,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ns := testnet.New(t)
+				front := proxy(t, ns, "127.0.0.1:9")
+				return []triage.Check{httpCheck(target, "http://"+front+"/", ns)}, []string{target}
+			},
+		},
+		{
+			name: "Go reverse proxy, hung upstream (504)", want: classify.UpstreamTimeout,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ns := testnet.New(t)
+				up := ns.Listen(t, "tcp", "127.0.0.1:0")
+				serve(t, up, hang(t))
+				front := proxy(t, ns, up.Addr().String())
+				return []triage.Check{httpCheck(target, "http://"+front+"/", ns)}, []string{target}
+			},
+		},
+		{
+			name: "nginx, dead upstream, its error log scanned", want: classify.UpstreamRefused,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				p := testnginx.Start(t, map[string]string{"/": deadPort(t)})
+				return nginxChecks(t, p)
+			},
+		},
+		{
+			name: "nginx, hung upstream, its error log scanned", want: classify.UpstreamTimeout,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				up, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				t.Cleanup(func() { up.Close() })
+				serve(t, up, hang(t))
+				p := testnginx.Start(t, map[string]string{"/": up.Addr().String()})
+				return nginxChecks(t, p)
+			},
+		},
+		{
+			name: "app answers 500 and logs exceptions", want: classify.AppError,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				logPath := filepath.Join(t.TempDir(), "app.log")
+				app := appServer(t, logPath, func() error {
+					return errors.New("java.lang.IllegalStateException: order 4711 has no customer")
+				})
+				return []triage.Check{
+					httpCheck(target, app, nil),
+					logCheck(logscan.Options{Files: []string{logPath}, Since: time.Minute}),
+				}, []string{target}
+			},
+		},
+		{
+			name: "app answers 500: its uploads hit a full disk", want: classify.DiskFullWrites,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				data := tmpfs(t, "size=64k")
+				logPath := filepath.Join(t.TempDir(), "app.log")
+				app := appServer(t, logPath, func() error {
+					return os.WriteFile(filepath.Join(data, "upload"), make([]byte, 256<<10), 0o644)
+				})
+				return []triage.Check{
+					httpCheck(target, app, nil),
+					logCheck(logscan.Options{Files: []string{logPath}, Since: time.Minute}),
+					diskCheck(diskcheck.Options{Paths: []string{data}}),
+				}, []string{target}
+			},
+		},
+		{
+			name: "tmpfs full by bytes", want: classify.DiskFull,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				dir := tmpfs(t, "size=1m")
+				fill(t, dir, 64<<10)
+				return []triage.Check{diskCheck(diskcheck.Options{Paths: []string{dir}})}, nil
+			},
+		},
+		{
+			name: "tmpfs out of inodes", want: classify.DiskInodesExhausted,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				dir := tmpfs(t, "size=8m,nr_inodes=64")
+				fill(t, dir, 0)
+				return []triage.Check{diskCheck(diskcheck.Options{Paths: []string{dir}})}, nil
+			},
+		},
+		{
+			name: "tmpfs remounted read-only", want: classify.DiskReadOnly,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				dir := tmpfs(t, "size=1m")
+				out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput()
+				require.NoError(t, err, "%s", out)
+				return []triage.Check{diskCheck(diskcheck.Options{Paths: []string{dir}})}, nil
+			},
+		},
+		{
+			name: "deleted file held open", want: classify.DiskDeletedOpenFiles,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				dir := tmpfs(t, "size=8m")
+				f := filepath.Join(dir, "huge.log")
+				cmd := exec.Command("sh", "-c", `exec 3>"$1"; head -c 4194304 /dev/zero >&3; rm "$1"; echo held; exec sleep 60`, "sh", f)
+				out, err := cmd.StdoutPipe()
+				require.NoError(t, err)
+				require.NoError(t, cmd.Start())
+				t.Cleanup(func() {
+					_ = cmd.Process.Kill()
+					_ = cmd.Wait()
+				})
+				buf := make([]byte, 5)
+				_, err = out.Read(buf)
+				require.NoError(t, err)
+				return []triage.Check{diskCheck(diskcheck.Options{Paths: []string{dir}, DeletedOpen: true})}, nil
+			},
+		},
+		{
+			name: "resolver answers NXDOMAIN", want: classify.DNSNXDomain,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				s := dnsServer(t, "127.0.0.1:0", answer(dns.RcodeNameError))
+				return []triage.Check{dnsCheck(dnscheck.Options{Name: "api.matrix.test.", Servers: []string{s}, SkipSystem: true})}, nil
+			},
+		},
+		{
+			name: "resolver answers SERVFAIL", want: classify.DNSServFail,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				s := dnsServer(t, "127.0.0.1:0", answer(dns.RcodeServerFailure))
+				return []triage.Check{dnsCheck(dnscheck.Options{Name: "api.matrix.test.", Servers: []string{s}, SkipSystem: true})}, nil
+			},
+		},
+		{
+			name: "two resolvers disagree", want: classify.DNSMismatch,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				a := dnsServer(t, "127.0.0.1:0", answer(dns.RcodeSuccess, "127.0.0.10"))
+				b := dnsServer(t, "127.0.0.1:0", answer(dns.RcodeSuccess, "127.0.0.20"))
+				return []triage.Check{dnsCheck(dnscheck.Options{Name: "api.matrix.test.", Types: []string{"A"}, Servers: []string{a, b}, SkipSystem: true})}, nil
+			},
+		},
+		{
+			name: "/etc/hosts-style override", want: classify.DNSHostsOverride,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				// resolv.conf cannot name a port: the resolver listens on 53
+				// of an address of its own.
+				s := dnsServer(t, "127.77.0.53:53", answer(dns.RcodeSuccess, "127.0.0.10"))
+				host, _, _ := net.SplitHostPort(s)
+				dir := t.TempDir()
+				hosts := filepath.Join(dir, "hosts")
+				resolv := filepath.Join(dir, "resolv.conf")
+				require.NoError(t, os.WriteFile(hosts, []byte("127.0.0.99 api.matrix.test\n"), 0o644))
+				require.NoError(t, os.WriteFile(resolv, []byte("nameserver "+host+"\noptions timeout:1 attempts:1\n"), 0o644))
+				res := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+					var d net.Dialer
+					return d.DialContext(ctx, network, s)
+				}}
+				return []triage.Check{dnsCheck(dnscheck.Options{Name: "api.matrix.test", Types: []string{"A"},
+					HostsFile: hosts, ResolvConf: resolv, Resolver: res})}, nil
+			},
+		},
+		{
+			name: "AAAA address unreachable, IPv4 fine", want: classify.DNSIPv6Broken,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ln, err := net.Listen("tcp4", "127.0.0.1:0")
+				require.NoError(t, err)
+				t.Cleanup(func() { ln.Close() })
+				s := dnsServer(t, "127.0.0.1:0", answer(dns.RcodeSuccess, "127.0.0.1", "::1"))
+				return []triage.Check{dnsCheck(dnscheck.Options{Name: "api.matrix.test.", Servers: []string{s}, SkipSystem: true, Port: port(ln)})}, nil
+			},
+		},
+		{
+			name: "resolver never answers, symptom timeout", want: classify.TimeoutDNS, symptom: classify.Timeout,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+				require.NoError(t, err)
+				t.Cleanup(func() { pc.Close() })
+				return []triage.Check{dnsCheck(dnscheck.Options{Name: "api.matrix.test.", Servers: []string{pc.LocalAddr().String()},
+					SkipSystem: true, QueryTimeout: 500 * time.Millisecond})}, nil
+			},
+		},
+		{
+			name: "TIME-WAIT flood from short connections", want: classify.ConnTimeWaitExcess,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ns := testnet.New(t)
+				ln := ns.Listen(t, "tcp", "127.0.0.1:0")
+				serve(t, ln, okHandler)
+				client := &http.Client{Transport: &http.Transport{DialContext: ns.DialContext, DisableKeepAlives: true}}
+				for range 150 {
+					resp, err := client.Get("http://" + ln.Addr().String() + "/")
+					require.NoError(t, err)
+					resp.Body.Close()
+				}
+				return []triage.Check{sockCheck(sockstat.Options{NetNS: ns.Path, Thresholds: sockstat.Thresholds{TimeWait: 100}})}, nil
+			},
+		},
+		{
+			name: "connections stuck in SYN-SENT", want: classify.ConnSynSentBacklog,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				testnet.RequireIPTables(t)
+				ns := testnet.New(t)
+				_, ap := ns.ListenBacklog(t, "127.0.0.1:0", 16, -1)
+				ns.Exec(t, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", fmt.Sprint(ap.Port()), "--tcp-flags", "SYN,ACK", "SYN", "-j", "DROP")
+				for range 8 {
+					ns.Connect(t, ap)
+				}
+				return []triage.Check{sockCheck(sockstat.Options{NetNS: ns.Path, Peer: ap.Addr(), PeerPort: int(ap.Port())})}, nil
+			},
+		},
+		{
+			name: "process near its open-file limit", want: classify.ConnFDExhaustion,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				if _, err := exec.LookPath("bash"); err != nil {
+					t.Skip("needs bash")
+				}
+				cmd := exec.Command("bash", "-c", `ulimit -n 64; for i in $(seq 10 62); do eval "exec $i</dev/null"; done; echo ready; exec sleep 60`)
+				out, err := cmd.StdoutPipe()
+				require.NoError(t, err)
+				require.NoError(t, cmd.Start())
+				t.Cleanup(func() {
+					_ = cmd.Process.Kill()
+					_ = cmd.Wait()
+				})
+				buf := make([]byte, 6)
+				_, err = out.Read(buf)
+				require.NoError(t, err)
+				pid := cmd.Process.Pid
+				return []triage.Check{triage.Func("probe.process", func(ctx context.Context) probe.ProcessResult {
+					return probe.Process(ctx, probe.ProcessOptions{PID: pid})
+				})}, nil
+			},
+		},
+		{
+			name: "every core busy", want: classify.ResourceCPUSaturated,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				burn(t)
+				return []triage.Check{hostCheck()}, nil
+			},
+		},
+		{
+			name: "every core busy, symptom timeout", want: classify.TimeoutResourceSaturation, symptom: classify.Timeout,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				burn(t)
+				return []triage.Check{hostCheck()}, nil
+			},
+		},
+		{
+			name: "a process killed by the OOM killer", want: classify.ResourceOOMKilled,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				oomKill(t)
+				return []triage.Check{logCheck(logscan.Options{Kernel: true, Since: time.Minute})}, nil
+			},
+		},
+	}
+}
+
+func deadPort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// nginxChecks probes nginx a few times, so that its error log has
+// something to say, and scans that log.
+func nginxChecks(t *testing.T, p *testnginx.Proxy) ([]triage.Check, []string) {
+	return []triage.Check{
+		httpCheck(target, "http://"+p.Addr+"/", nil),
+		triage.Func("logscan", func(ctx context.Context) logscan.Result {
+			// The probe runs alongside: give nginx's log the time to get
+			// the failure the probe provokes.
+			select {
+			case <-time.After(1500 * time.Millisecond):
+			case <-ctx.Done():
+			}
+			return logscan.Check(ctx, logscan.Options{Files: []string{p.ErrorLog}, Since: time.Minute})
+		}),
+	}, []string{target}
+}
+
+// appServer is a small app on loopback that runs work for each request and,
+// when it fails, logs the error the way a Java service would and answers
+// 500.
+func appServer(t *testing.T, logPath string, work func() error) string {
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	var mu sync.Mutex
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	serve(t, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := work(); err != nil {
+			mu.Lock()
+			fmt.Fprintf(f, "%s ERROR [http-nio-8080-exec-1] c.e.OrderController - request failed: %v\n\tat com.example.OrderController.create(OrderController.java:42)\n\tat java.base/java.lang.Thread.run(Thread.java:833)\n",
+				time.Now().Format("2006-01-02 15:04:05.000"), err)
+			mu.Unlock()
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	}))
+	u := "http://" + ln.Addr().String() + "/orders"
+	// Two earlier failures, as users would have had them.
+	for range 2 {
+		resp, err := http.Get(u)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	return u
+}
+
+// exhaustedPool returns a database whose only connection is held, with
+// callers queueing for it until the test ends.
+func exhaustedPool(t *testing.T) *sql.DB {
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "app.db"))
+	require.NoError(t, err)
+	db.SetMaxOpenConns(1)
+	_, err = db.Exec("CREATE TABLE orders (id INTEGER)")
+	require.NoError(t, err)
+	tx, err := db.Begin()
+	require.NoError(t, err)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+				_, _ = db.ExecContext(ctx, "INSERT INTO orders VALUES (1)")
+				cancel()
+			}
+		}()
+	}
+	t.Cleanup(func() {
+		close(stop)
+		wg.Wait()
+		_ = tx.Rollback()
+		_ = db.Close()
+	})
+	return db
+}
+
+// oomKill makes the kernel OOM killer kill a child in a memory-limited
+// cgroup (v1 memory controller or a v2 cgroup), so that the kernel log
+// has a fresh "Killed process" line.
+func oomKill(t *testing.T) {
+	name := fmt.Sprintf("triage-matrix-%d", os.Getpid())
+	var dir, limitFile, limit string
+	switch {
+	case exists("/sys/fs/cgroup/memory/cgroup.procs"):
+		dir, limitFile, limit = filepath.Join("/sys/fs/cgroup/memory", name), "memory.limit_in_bytes", "33554432"
+	case exists("/sys/fs/cgroup/cgroup.controllers"):
+		dir, limitFile, limit = filepath.Join("/sys/fs/cgroup", name), "memory.max", "33554432"
+	default:
+		t.Skip("no memory cgroup to confine the child in")
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("cannot create a memory cgroup: %v", err)
+	}
+	t.Cleanup(func() { _ = os.Remove(dir) })
+	if err := os.WriteFile(filepath.Join(dir, limitFile), []byte(limit), 0o644); err != nil {
+		t.Skipf("cannot limit the memory cgroup: %v", err)
+	}
+	if exists(filepath.Join(dir, "memory.memsw.limit_in_bytes")) {
+		_ = os.WriteFile(filepath.Join(dir, "memory.memsw.limit_in_bytes"), []byte(limit), 0o644)
+	}
+	// tail -c keeps the last N bytes of a pipe in memory: 256MiB of them
+	// grow it past the limit.
+	cmd := exec.Command("sh", "-c", `echo $$ > "$1/cgroup.procs" && head -c 268435456 /dev/zero | tail -c 268435456 >/dev/null`, "sh", dir)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Skipf("the child was not killed by the OOM killer: %s", out)
+	}
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
