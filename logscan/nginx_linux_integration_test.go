@@ -7,10 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,9 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/testnginx"
 )
-
-const nginxBin = "/usr/sbin/nginx"
 
 // freePort returns a loopback port nothing listens on (right now).
 func freePort(t *testing.T) int {
@@ -66,59 +62,15 @@ func hungUpstream(t *testing.T) int {
 }
 
 func TestIntegrationNginxUpstream(t *testing.T) {
-	if _, err := os.Stat(nginxBin); err != nil {
-		t.Skip("nginx not installed")
-	}
 	if os.Geteuid() != 0 {
 		t.Skip("nginx needs root here")
 	}
-	dir := t.TempDir()
-	require.NoError(t, os.Chmod(dir, 0o777))
-	errLog := filepath.Join(dir, "error.log")
-	dead, hung, port := freePort(t), hungUpstream(t), freePort(t)
-	conf := fmt.Sprintf(`
-worker_processes 1;
-error_log %[1]s/error.log error;
-pid %[1]s/nginx.pid;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path %[1]s/body;
-	proxy_temp_path %[1]s/proxy;
-	fastcgi_temp_path %[1]s/fastcgi;
-	uwsgi_temp_path %[1]s/uwsgi;
-	scgi_temp_path %[1]s/scgi;
-	server {
-		listen 127.0.0.1:%[2]d;
-		location /dead { proxy_pass http://127.0.0.1:%[3]d; proxy_connect_timeout 1s; }
-		location /hung { proxy_pass http://127.0.0.1:%[4]d; proxy_connect_timeout 1s; proxy_read_timeout 1s; }
-	}
-}
-`, dir, port, dead, hung)
-	confPath := filepath.Join(dir, "nginx.conf")
-	require.NoError(t, os.WriteFile(confPath, []byte(conf), 0o644))
-
-	cmd := exec.Command(nginxBin, "-p", dir, "-c", confPath, "-g", "daemon off; master_process off;")
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			_ = cmd.Wait()
-		}
-	}
-	t.Cleanup(stop)
-
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	require.Eventually(t, func() bool {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}, 5*time.Second, 20*time.Millisecond, "nginx did not start")
+	dead, hung := freePort(t), hungUpstream(t)
+	p := testnginx.Start(t, map[string]string{
+		"/dead": fmt.Sprintf("127.0.0.1:%d", dead),
+		"/hung": fmt.Sprintf("127.0.0.1:%d", hung),
+	})
+	addr, errLog := p.Addr, p.ErrorLog
 
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	defer client.CloseIdleConnections()
@@ -133,7 +85,6 @@ http {
 		assert.Equal(t, http.StatusBadGateway, get("/dead"))
 	}
 	assert.Equal(t, http.StatusGatewayTimeout, get("/hung"))
-	stop()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
