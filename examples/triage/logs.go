@@ -37,7 +37,17 @@ func planLogs(c *config) ([]planned, error) {
 	if len(o.Files) == 0 && len(o.Units) == 0 && !o.Kernel {
 		return nil, nil
 	}
+	trace := c.trace
+	if trace != nil && (len(o.Files) > 0 || len(o.Units) > 0) {
+		o.TraceID = trace.parent
+	} else {
+		trace = nil
+	}
 	return []planned{{step: stepLogs, check: triage.Func("logscan", func(ctx context.Context) logscan.Result {
+		if trace != nil {
+			// The service logs the request while or after answering it.
+			trace.wait(ctx)
+		}
 		return logscan.Check(ctx, o)
 	})}}, nil
 }

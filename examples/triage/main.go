@@ -41,6 +41,11 @@ type config struct {
 	symptom   string
 	timeout   time.Duration
 	json      bool
+
+	// trace follows the -url request into the logs: its traceparent is
+	// sent with the request, and the log check waits for the request to
+	// end, then looks for lines carrying the same trace id.
+	trace *traceLink
 }
 
 // Routine steps, in the order the report follows.
@@ -149,6 +154,9 @@ flags:
 		return 2
 	}
 
+	if c.url != "" {
+		c.trace = newTraceLink()
+	}
 	var plan []planned
 	for _, p := range planners {
 		ps, err := p(c)

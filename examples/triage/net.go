@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -40,7 +41,12 @@ func planNet(c *config) ([]planned, error) {
 		if c.head {
 			opts.Method = "HEAD"
 		}
-		out = append(out, planned{step: stepDNSHTTP, check: netHTTPCheck(opts), target: true})
+		check := netHTTPCheck(opts)
+		if c.trace != nil {
+			opts.Header = http.Header{"Traceparent": {c.trace.parent}}
+			check = c.trace.wrap(netHTTPCheck(opts))
+		}
+		out = append(out, planned{step: stepDNSHTTP, check: check, target: true})
 	case c.addr != "":
 		if err := netValidHostPort(c.addr); err != nil {
 			return nil, usagef("-addr %q: %v", c.addr, err)

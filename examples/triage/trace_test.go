@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The -url request's traceparent is found in the service's log.
+func TestTraceFollowsTheRequestIntoTheLog(t *testing.T) {
+	logPath := filepath.Join(t.TempDir(), "app.log")
+	f, err := os.Create(logPath)
+	require.NoError(t, err)
+	defer f.Close()
+	var mu sync.Mutex
+	var seen string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tp := r.Header.Get("Traceparent")
+		mu.Lock()
+		seen = tp
+		fmt.Fprintf(f, `{"time":%q,"level":"error","msg":"order failed","traceparent":%q}`+"\n", time.Now().Format(time.RFC3339Nano), tp)
+		mu.Unlock()
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"-json", "-timeout", "10s", "-url", srv.URL + "/orders", "-log", logPath}, &out, &errb)
+	assert.Equal(t, 1, code)
+	var rep struct {
+		Results []struct {
+			Check    string `json:"check"`
+			Findings []struct {
+				Code    string `json:"code"`
+				Summary string `json:"summary"`
+			} `json:"findings"`
+		} `json:"results"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rep), errb.String())
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, seen, "the request carried a traceparent")
+	traceID := strings.Split(seen, "-")[1]
+	found := false
+	for _, r := range rep.Results {
+		if r.Check != "logscan" {
+			continue
+		}
+		for _, f := range r.Findings {
+			if f.Code == "log.trace_found" {
+				found = true
+				assert.Contains(t, f.Summary, traceID)
+			}
+		}
+	}
+	assert.True(t, found, "log.trace_found in %s", out.String())
+}
