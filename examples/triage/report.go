@@ -9,6 +9,7 @@ import (
 
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/classify"
+	"github.com/triagekit/triage/diskcheck"
 )
 
 // colorful reports whether w is a terminal that may get colour: never
@@ -70,6 +71,9 @@ func writeReport(w io.Writer, color bool, plan []planned, results []triage.Outco
 			if r.Err != nil {
 				wrap(&lines, "          ", "could not tell: "+r.Err.Error())
 			}
+			for _, line := range details(results[i]) {
+				wrap(&lines, "          ", line)
+			}
 			for _, f := range r.Findings {
 				if f.Status == triage.OK {
 					continue
@@ -121,4 +125,32 @@ func wrap(b *strings.Builder, indent, text string) {
 		line += word
 	}
 	b.WriteString(line + "\n")
+}
+
+// details are the typed facts worth a line of their own in the report:
+// what du would list.
+func details(o triage.Outcome) []string {
+	var out []string
+	switch r := o.(type) {
+	case *diskcheck.UsageResult:
+		out = append(out, fmt.Sprintf("%s under %s (%d files)", size(r.Bytes), r.Path, r.Files))
+		for _, c := range r.Consumers {
+			out = append(out, fmt.Sprintf("%8s  %s", size(c.Bytes), c.Path))
+		}
+	}
+	return out
+}
+
+// size formats bytes like du -h.
+func size(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%dB", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f%c", float64(n)/float64(div), "KMGTPE"[exp])
 }
