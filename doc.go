@@ -20,6 +20,10 @@
 //   - diskcheck: bytes and inodes per filesystem, writability, space consumers
 //   - classify: combined results to a symptom and ranked hypotheses
 //
+// and two for embedding: health serves the checks as /livez, /readyz and a
+// health+json document with a cache that a probe storm cannot break
+// through, and promtriage exposes the same snapshot to Prometheus.
+//
 // This package holds what they share: [Status], [Finding], the common part
 // of every result ([Result]) and a [Runner] that executes many checks under
 // one deadline. It imports only the standard library, so importing one check
