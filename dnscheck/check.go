@@ -110,7 +110,7 @@ type AppView struct {
 	// Source is "hosts" when the hosts file answered, else "resolver".
 	Source   string        `json:"source"`
 	Addrs    []netip.Addr  `json:"addrs,omitempty"`
-	Duration time.Duration `json:"duration"`
+	Duration time.Duration `json:"duration_ns"`
 	// NotFound says the resolver reported no such host.
 	NotFound bool   `json:"not_found,omitempty"`
 	Err      error  `json:"-"`
@@ -121,7 +121,7 @@ type AppView struct {
 type Reach struct {
 	Addr      netip.AddrPort `json:"addr"`
 	Reachable bool           `json:"reachable"`
-	Elapsed   time.Duration  `json:"elapsed"`
+	Elapsed   time.Duration  `json:"elapsed_ns"`
 	Err       error          `json:"-"`
 	Error     string         `json:"error,omitempty"`
 }

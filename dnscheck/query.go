@@ -68,7 +68,7 @@ type Answer struct {
 	Records   []Record `json:"records,omitempty"`
 	Authority []Record `json:"authority,omitempty"`
 	// RTT is the round-trip time of the exchange that gave the answer.
-	RTT time.Duration `json:"rtt"`
+	RTT time.Duration `json:"rtt_ns"`
 	// Transport is "udp" or "tcp": how the answer came.
 	Transport string `json:"transport,omitempty"`
 	// Truncated says the UDP answer had the TC bit set; the answer then

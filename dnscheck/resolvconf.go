@@ -34,7 +34,7 @@ type ResolvConf struct {
 	// dots are tried under the search list first.
 	Ndots int `json:"ndots"`
 	// Timeout is options timeout:N (default 5s, at most 30s).
-	Timeout time.Duration `json:"timeout"`
+	Timeout time.Duration `json:"timeout_ns"`
 	// Attempts is options attempts:N (default 2, at most 5).
 	Attempts int `json:"attempts"`
 	// Rotate is options rotate: servers are used round robin.

@@ -112,7 +112,7 @@ type Step struct {
 	Glue    []Record `json:"glue,omitempty"`
 	// Reason says why a step is lame or failed.
 	Reason string        `json:"reason,omitempty"`
-	RTT    time.Duration `json:"rtt"`
+	RTT    time.Duration `json:"rtt_ns"`
 }
 
 // errors that end a trace; each also leaves a finding.

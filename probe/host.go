@@ -156,7 +156,7 @@ type HostResult struct {
 	triage.Result
 	// Window is how long the counters were sampled; zero when the check
 	// ended before the second sample.
-	Window time.Duration `json:"window"`
+	Window time.Duration `json:"window_ns"`
 	// CPU is the CPU time split over the window.
 	CPU CPUStats `json:"cpu"`
 	// Load is the load average and the run queue.
@@ -250,7 +250,7 @@ type PSILine struct {
 	Avg10  float64       `json:"avg10"`
 	Avg60  float64       `json:"avg60"`
 	Avg300 float64       `json:"avg300"`
-	Total  time.Duration `json:"total"`
+	Total  time.Duration `json:"total_ns"`
 }
 
 // Cgroup is the cgroup the host check judged. The field comments name the
@@ -282,7 +282,7 @@ type Cgroup struct {
 	// NrPeriods, NrThrottled and Throttled are cpu.stat's totals.
 	NrPeriods   uint64        `json:"nr_periods"`
 	NrThrottled uint64        `json:"nr_throttled"`
-	Throttled   time.Duration `json:"throttled"`
+	Throttled   time.Duration `json:"throttled_ns"`
 	// ThrottledPct is the share of periods throttled during the window,
 	// or since the cgroup was made when no period ended in the window.
 	ThrottledPct float64 `json:"throttled_pct"`

@@ -95,7 +95,7 @@ type ProcessResult struct {
 	Matched int `json:"matched"`
 	// Window is how long CPU use was sampled; zero when the check ended
 	// before the second sample.
-	Window time.Duration `json:"window"`
+	Window time.Duration `json:"window_ns"`
 }
 
 // ProcessInfo is one process, as ps and top show it.
@@ -127,7 +127,7 @@ type ProcessInfo struct {
 	FDsPct  float64 `json:"fds_pct"`
 	// Started is when the process started; Uptime how long ago.
 	Started time.Time     `json:"started"`
-	Uptime  time.Duration `json:"uptime"`
+	Uptime  time.Duration `json:"uptime_ns"`
 	// HotThreads are the busiest threads over the window, busiest first.
 	HotThreads []ThreadInfo `json:"hot_threads,omitempty"`
 	// Err says what could not be read about this process; nil when

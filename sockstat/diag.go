@@ -203,10 +203,10 @@ type TCPInfo struct {
 	// Backoff is the exponential backoff of the retransmission timer.
 	Backoff uint8 `json:"backoff"`
 	// RTO is the retransmission timeout.
-	RTO time.Duration `json:"rto"`
+	RTO time.Duration `json:"rto_ns"`
 	// RTT and RTTVar are the smoothed round-trip time and its variance.
-	RTT    time.Duration `json:"rtt"`
-	RTTVar time.Duration `json:"rtt_var"`
+	RTT    time.Duration `json:"rtt_ns"`
+	RTTVar time.Duration `json:"rtt_var_ns"`
 	// Unacked, Lost and Retrans are segments in flight, presumed lost, and
 	// retransmitted but not yet acknowledged.
 	Unacked uint32 `json:"unacked"`
@@ -217,7 +217,7 @@ type TCPInfo struct {
 	// SndCwnd is the congestion window in segments.
 	SndCwnd uint32 `json:"snd_cwnd"`
 	// LastDataRecv is the time since data was last received.
-	LastDataRecv time.Duration `json:"last_data_recv"`
+	LastDataRecv time.Duration `json:"last_data_recv_ns"`
 	// BytesAcked and BytesReceived are zero on kernels before 4.1.
 	BytesAcked    uint64 `json:"bytes_acked"`
 	BytesReceived uint64 `json:"bytes_received"`

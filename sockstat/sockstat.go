@@ -266,7 +266,7 @@ type Socket struct {
 	// "timewait", "persist" or "" for none; Expires is when it fires and
 	// Retransmits how often it has fired.
 	Timer       string        `json:"timer,omitempty"`
-	Expires     time.Duration `json:"expires,omitempty"`
+	Expires     time.Duration `json:"expires_ns,omitempty"`
 	Retransmits uint8         `json:"retransmits,omitempty"`
 	// Info is the tcp_info, when Options.TCPInfo was set and the kernel
 	// sent it.
@@ -300,7 +300,7 @@ type Counters struct {
 	// Growth is how much each counter grew over Window; nil without a
 	// sample. Its CurrEstab is the value at the end of the window.
 	Growth *Counters     `json:"growth,omitempty"`
-	Window time.Duration `json:"window,omitempty"`
+	Window time.Duration `json:"window_ns,omitempty"`
 }
 
 func countersFrom(m map[string]uint64) Counters {
