@@ -104,7 +104,7 @@ func ExampleTrace() {
 		Port:      p,
 	})
 	for _, s := range r.Steps {
-		fmt.Println(strings.TrimSpace(s.Zone + " " + s.Kind + " " + s.Referral))
+		fmt.Println(strings.TrimSpace(s.Zone + " " + string(s.Kind) + " " + s.Referral))
 	}
 	fmt.Println(r.Status, r.Addrs)
 	// Output:

@@ -75,9 +75,12 @@ type TraceResult struct {
 	Addrs []netip.Addr `json:"addrs,omitempty"`
 }
 
+// StepKind says what one step of a trace got.
+type StepKind string
+
 // Step kinds.
 const (
-	StepReferral = "referral" // the server delegated to a deeper zone
+	StepReferral StepKind = "referral" // the server delegated to a deeper zone
 	StepAnswer   = "answer"   // the server answered with data
 	StepCNAME    = "cname"    // the answer is an alias to follow
 	StepNXDomain = "nxdomain" // the name does not exist
@@ -100,8 +103,8 @@ type Step struct {
 	// Depth is 0 for the name traced and grows for the lookups of
 	// nameserver addresses that came without glue.
 	Depth int `json:"depth"`
-	// Kind is one of the Step* constants.
-	Kind string `json:"kind"`
+	// Kind is what the step got.
+	Kind StepKind `json:"kind"`
 	// Referral is the zone delegated to, for StepReferral.
 	Referral string `json:"referral,omitempty"`
 	// Rcode is the response code; empty when no response came.

@@ -122,7 +122,7 @@ func (h hierarchy) opts(name, typ string) TraceOptions {
 func kinds(r TraceResult) []string {
 	var out []string
 	for _, s := range r.Steps {
-		k := s.Zone + " " + s.Kind
+		k := s.Zone + " " + string(s.Kind)
 		if s.Depth > 0 {
 			k = "  " + k
 		}
