@@ -257,3 +257,69 @@ func BenchmarkCachedReadyz(b *testing.B) {
 		}
 	})
 }
+
+// A cached answer allocates nothing, whoever asks.
+func TestCachedReadAllocatesNothing(t *testing.T) {
+	c := &counted{}
+	c.status.Store(int32(triage.Fail))
+	h := health.New(health.Options{
+		Checks:  []triage.Check{c.check("c")},
+		TTL:     time.Hour,
+		Details: func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer s3cret" },
+	})
+	h.Refresh(context.Background())
+	anon := httptest.NewRequest(http.MethodGet, "/readyz", nil)
+	authed := httptest.NewRequest(http.MethodGet, "/health", nil)
+	authed.Header.Set("Authorization", "Bearer s3cret")
+	for _, tt := range []struct {
+		name string
+		req  *http.Request
+	}{
+		{"readyz", anon},
+		{"health", httptest.NewRequest(http.MethodGet, "/health", nil)},
+		{"health with details", authed},
+		{"livez", httptest.NewRequest(http.MethodGet, "/livez", nil)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &discard{h: http.Header{}}
+			h.ServeHTTP(w, tt.req)
+			assert.Zero(t, testing.AllocsPerRun(100, func() { h.ServeHTTP(w, tt.req) }))
+		})
+	}
+	assert.EqualValues(t, 1, c.runs.Load(), "every answer came from the cache")
+}
+
+// A fresh snapshot is served while a refresh holds the handler's lock: the
+// cached path does not take it.
+func TestCachedReadTakesNoLock(t *testing.T) {
+	var blocking, inRefresh atomic.Bool
+	started, release := make(chan struct{}), make(chan struct{})
+	check := triage.Check{Name: "c", Run: func(ctx context.Context) triage.Outcome {
+		if blocking.Load() {
+			inRefresh.Store(true)
+			close(started)
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			inRefresh.Store(false)
+		}
+		r := &triage.Result{}
+		r.Finish(nil)
+		return r
+	}}
+	h := health.New(health.Options{Checks: []triage.Check{check}, TTL: time.Hour, Timeout: 10 * time.Second})
+	h.Refresh(context.Background())
+
+	blocking.Store(true)
+	done := make(chan struct{})
+	go func() { defer close(done); h.Refresh(context.Background()) }()
+	<-started
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	// Had the read waited for the lock, the refresh would have ended first.
+	assert.True(t, inRefresh.Load(), "answered while the refresh still ran")
+	assert.Equal(t, http.StatusOK, rec.Code)
+	close(release)
+	<-done
+}
