@@ -41,7 +41,11 @@ func cgroupLocation(procRoot, sysRoot string, o *HostOptions) (loc cgroupLoc, ok
 		if mountinfo, err = os.ReadFile(filepath.Join(procRoot, "self", "mountinfo")); err != nil {
 			return loc, false, fmt.Errorf("finding the cgroup mounts: %w", err)
 		}
-		if self, err = os.ReadFile(filepath.Join(procRoot, "self", "cgroup")); err != nil {
+		owner := "self"
+		if o.CgroupPID > 0 {
+			owner = strconv.Itoa(o.CgroupPID)
+		}
+		if self, err = os.ReadFile(filepath.Join(procRoot, owner, "cgroup")); err != nil {
 			return loc, false, fmt.Errorf("finding the process's cgroup: %w", err)
 		}
 	}

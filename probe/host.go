@@ -106,6 +106,13 @@ type HostOptions struct {
 	// judged instead, and [Cgroup.Version] is 1. With no cgroup at all,
 	// HostResult.Cgroup is nil.
 	CgroupPath string
+	// CgroupPID, if not zero, judges the cgroup of the process with this
+	// PID (ProcRoot/PID/cgroup) instead of this process's, so that an
+	// agent beside a service can judge the service's container against
+	// its limits. CgroupPath, when set, wins. The mounts are still read
+	// from ProcRoot/self/mountinfo: the files are opened from this
+	// process's view.
+	CgroupPID int
 	// Window is how long CPU, swap and throttling counters are sampled. If
 	// zero, DefaultWindow is used. It is shortened to half of what is left
 	// before the context's deadline, so the check answers in time.

@@ -18,6 +18,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/testcgroup"
 )
 
 // TestIntegrationHostCgroupV1Limits puts a child in real cgroup v1 memory
@@ -182,4 +185,38 @@ func TestIntegrationHostCgroupV2Path(t *testing.T) {
 		assert.Zero(t, r.Cgroup.MemoryMaxBytes, "no memory controller, no limit")
 		assert.Equal(t, "host", r.Memory.JudgedAgainst)
 	}
+}
+
+// TestIntegrationHostCgroupPID judges another process's memory cgroup:
+// a child holds 60MiB of tmpfs under a 64MiB limit, and the check, run
+// from outside the cgroup, must see the limit and the pressure on it.
+func TestIntegrationHostCgroupPID(t *testing.T) {
+	const limit = 64 << 20
+	m := testcgroup.NewMemory(t, limit)
+	pid := m.Hold(t, 60<<20)
+
+	r := Host(context.Background(), HostOptions{CgroupPID: pid, Window: 100 * time.Millisecond})
+	require.NoError(t, r.Err)
+	require.NotNil(t, r.Cgroup)
+	assert.Equal(t, m.Version, r.Cgroup.Version)
+	assert.Equal(t, "/"+filepath.Base(m.Dir), r.Cgroup.Path)
+	assert.Equal(t, uint64(limit), r.Cgroup.MemoryMaxBytes)
+	assert.Equal(t, "cgroup", r.Memory.JudgedAgainst)
+	assert.Contains(t, hostCodes(r.Findings), CodeCgroupMemoryNearLimit)
+
+	// This process's own cgroup has no such limit.
+	self := Host(context.Background(), HostOptions{Window: 100 * time.Millisecond})
+	require.NoError(t, self.Err)
+	if self.Cgroup != nil {
+		assert.NotEqual(t, uint64(limit), self.Cgroup.MemoryMaxBytes)
+	}
+	assert.NotContains(t, hostCodes(self.Findings), CodeCgroupMemoryNearLimit)
+
+	gone := Host(context.Background(), HostOptions{CgroupPID: 1 << 30, Window: time.Millisecond})
+	assert.ErrorIs(t, gone.Err, os.ErrNotExist, "a PID that does not exist")
+	assert.Equal(t, triage.Unknown, gone.Status)
+
+	bad := Host(context.Background(), HostOptions{CgroupPID: -1})
+	assert.ErrorIs(t, bad.Err, triage.ErrInvalid)
+	assert.Equal(t, triage.Unknown, bad.Status)
 }
