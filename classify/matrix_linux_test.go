@@ -32,6 +32,7 @@ import (
 	"github.com/triagekit/triage/classify"
 	"github.com/triagekit/triage/diskcheck"
 	"github.com/triagekit/triage/dnscheck"
+	"github.com/triagekit/triage/internal/testcgroup"
 	"github.com/triagekit/triage/internal/testnet"
 	"github.com/triagekit/triage/internal/testnginx"
 	"github.com/triagekit/triage/logscan"
@@ -665,6 +666,19 @@ func matrix() []scenario {
 			},
 		},
 		{
+			name: "a container near its memory limit", want: classify.ResourceMemoryPressure,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				m := testcgroup.NewMemory(t, 64<<20)
+				pid := m.Hold(t, 60<<20)
+				return []triage.Check{triage.Func("probe.host", func(ctx context.Context) probe.HostResult {
+					// CPU out of reach: this scenario is about memory, and
+					// a shared test machine may well be busy.
+					return probe.Host(ctx, probe.HostOptions{CgroupPID: pid, Window: 500 * time.Millisecond,
+						Thresholds: probe.HostThresholds{CPUBusyPct: 101, LoadPerCore: 1e6, CPUPressurePct: 101, IOWaitPct: 101, StealPct: 101, IOPressurePct: 101}})
+				})}, nil
+			},
+		},
+		{
 			name: "a process killed by the OOM killer", want: classify.ResourceOOMKilled,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				oomKill(t)
@@ -771,36 +785,12 @@ func exhaustedPool(t *testing.T) *sql.DB {
 // cgroup (v1 memory controller or a v2 cgroup), so that the kernel log
 // has a fresh "Killed process" line.
 func oomKill(t *testing.T) {
-	name := fmt.Sprintf("triage-matrix-%d", os.Getpid())
-	var dir, limitFile, limit string
-	switch {
-	case exists("/sys/fs/cgroup/memory/cgroup.procs"):
-		dir, limitFile, limit = filepath.Join("/sys/fs/cgroup/memory", name), "memory.limit_in_bytes", "33554432"
-	case exists("/sys/fs/cgroup/cgroup.controllers"):
-		dir, limitFile, limit = filepath.Join("/sys/fs/cgroup", name), "memory.max", "33554432"
-	default:
-		t.Skip("no memory cgroup to confine the child in")
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Skipf("cannot create a memory cgroup: %v", err)
-	}
-	t.Cleanup(func() { _ = os.Remove(dir) })
-	if err := os.WriteFile(filepath.Join(dir, limitFile), []byte(limit), 0o644); err != nil {
-		t.Skipf("cannot limit the memory cgroup: %v", err)
-	}
-	if exists(filepath.Join(dir, "memory.memsw.limit_in_bytes")) {
-		_ = os.WriteFile(filepath.Join(dir, "memory.memsw.limit_in_bytes"), []byte(limit), 0o644)
-	}
+	m := testcgroup.NewMemory(t, 32<<20)
 	// tail -c keeps the last N bytes of a pipe in memory: 256MiB of them
 	// grow it past the limit.
-	cmd := exec.Command("sh", "-c", `echo $$ > "$1/cgroup.procs" && head -c 268435456 /dev/zero | tail -c 268435456 >/dev/null`, "sh", dir)
+	cmd := exec.Command("sh", "-c", m.EnterScript()+` && head -c 268435456 /dev/zero | tail -c 268435456 >/dev/null`)
 	out, err := cmd.CombinedOutput()
 	if err == nil {
 		t.Skipf("the child was not killed by the OOM killer: %s", out)
 	}
-}
-
-func exists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
