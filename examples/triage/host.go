@@ -11,10 +11,16 @@ import (
 func init() { register(planHost) }
 
 // planHost always checks the host's resources (top, free, vmstat) and adds
-// one process check per -process NAME and per -pid N (ps, top -H).
+// one process check per -process NAME and per -pid N (ps, top -H). With a
+// -pid, the host step judges memory and CPU against that process's cgroup
+// limits, as a service in a container lives by them.
 func planHost(c *config) ([]planned, error) {
+	var host probe.HostOptions
+	if len(c.pid) > 0 {
+		host.CgroupPID = c.pid[0]
+	}
 	plan := []planned{{step: stepProcess, check: triage.Func("probe.host", func(ctx context.Context) probe.HostResult {
-		return probe.Host(ctx, probe.HostOptions{})
+		return probe.Host(ctx, host)
 	})}}
 	for _, name := range c.process {
 		if name == "" {

@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.addr, "addr", "", "connect to `HOST:PORT` over TCP (when there is no -url)")
 	fs.Var(&c.resolve, "resolve", "pin `HOST:PORT:ADDR` like curl --resolve (repeatable)")
 	fs.Var(&c.process, "process", "check processes called `NAME` (repeatable)")
-	fs.Var(&c.pid, "pid", "check the process with `PID` (repeatable)")
+	fs.Var(&c.pid, "pid", "check the process with `PID` (repeatable; the first one's cgroup limits judge the host step)")
 	fs.Var(&c.log, "log", "scan the log file at `PATH` (repeatable)")
 	fs.Var(&c.unit, "unit", "scan the journal of systemd `UNIT` (repeatable)")
 	fs.DurationVar(&c.since, "since", 10*time.Minute, "how far back logs are read")

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/triagekit/triage/internal/testcgroup"
+	"github.com/triagekit/triage/probe"
+)
+
+// TestPIDJudgesItsCgroup: with -pid, the host step judges the process's
+// container, here a memory cgroup of 64MiB that a child nearly fills.
+func TestPIDJudgesItsCgroup(t *testing.T) {
+	m := testcgroup.NewMemory(t, 64<<20)
+	pid := m.Hold(t, 60<<20)
+
+	var out, errb bytes.Buffer
+	run(context.Background(), []string{"-json", "-pid", strconv.Itoa(pid), "-timeout", "5s"}, &out, &errb)
+	var doc struct {
+		Results []struct {
+			Check    string `json:"check"`
+			Findings []struct {
+				Code string `json:"code"`
+			} `json:"findings"`
+			Details probe.HostResult `json:"details"`
+		} `json:"results"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &doc), out.String())
+	var codes []string
+	found := false
+	for _, r := range doc.Results {
+		if r.Check != "probe.host" {
+			continue
+		}
+		found = true
+		require.NotNil(t, r.Details.Cgroup, out.String())
+		assert.Equal(t, uint64(64<<20), r.Details.Cgroup.MemoryMaxBytes)
+		for _, f := range r.Findings {
+			codes = append(codes, f.Code)
+		}
+	}
+	require.True(t, found, "the host step ran")
+	assert.Contains(t, codes, string(probe.CodeCgroupMemoryNearLimit))
+}
