@@ -1,6 +1,6 @@
 // Command ss lists sockets like ss(8), through the sockstat package.
 //
-//	go run ./examples/ss -l -p         # listening TCP sockets with owners
+//	go run ./examples/ss -lntp          # listening TCP sockets with owners
 //	go run ./examples/ss -s            # state histogram
 //	go run ./examples/ss -port 8080 -state time-wait
 //	go run ./examples/ss -netns /var/run/netns/blue -l
@@ -50,11 +50,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		port    = fs.Int("port", 0, "sockets with `PORT` at either end")
 		netns   = fs.String("netns", "", "network namespace `FILE`")
 		asJSON  = fs.Bool("json", false, "print JSON")
+		_       = fs.Bool("n", false, "numeric addresses (always; accepted for ss(8) habits)")
 		timeout = fs.Duration("timeout", 10*time.Second, "give up after `DURATION`")
 		states  stateList
 	)
 	fs.Var(&states, "state", "only sockets in `STATE` (repeatable): established, syn-sent, time-wait, close-wait, listen, ...")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(bundled(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -154,4 +155,41 @@ func writeJSON(stdout, stderr io.Writer, v any) int {
 		return 1
 	}
 	return 0
+}
+
+// bundled splits ss(8)-style bundles of one-letter switches ("-lntp") into
+// separate flags, as people type them from habit. An argument is split
+// only when every letter is a boolean flag, so "-port" stays whole.
+func bundled(fs *flag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		name, ok := strings.CutPrefix(a, "-")
+		if !ok || len(name) < 2 || strings.HasPrefix(name, "-") || fs.Lookup(name) != nil {
+			out = append(out, a)
+			continue
+		}
+		split := true
+		for _, r := range name {
+			f := fs.Lookup(string(r))
+			if f == nil {
+				split = false
+				break
+			}
+			if b, isBool := f.Value.(interface{ IsBoolFlag() bool }); !isBool || !b.IsBoolFlag() {
+				split = false
+				break
+			}
+		}
+		if !split {
+			out = append(out, a)
+			continue
+		}
+		for _, r := range name {
+			out = append(out, "-"+string(r))
+		}
+	}
+	return out
 }

@@ -34,6 +34,8 @@ func TestIntegrationSS(t *testing.T) {
 		want []string
 	}{
 		{"listeners with owners", []string{"-l", "-p"}, 0, []string{"LISTEN", fmt.Sprintf("127.0.0.1:%d", port), "Process", "pid="}},
+		{"bundled like ss -lntp", []string{"-lntp"}, 0, []string{"LISTEN", fmt.Sprintf("127.0.0.1:%d", port), "pid="}},
+		{"bundle with a non-switch", []string{"-lx"}, 2, nil},
 		{"summary", []string{"-s"}, 0, []string{"TCP: 1 (source netlink)", "LISTEN"}},
 		{"by port and state", []string{"-t", "-port", fmt.Sprint(port), "-state", "listen"}, 0, []string{"LISTEN"}},
 		{"udp only", []string{"-u"}, 0, []string{"Netid"}},
