@@ -344,6 +344,9 @@ func httpPrepare(opts HTTPOptions) (*httpPlan, error) {
 	if u.Hostname() == "" {
 		return nil, fmt.Errorf("%w: URL %q has no host", triage.ErrInvalid, opts.URL)
 	}
+	if !validHost(u.Hostname()) {
+		return nil, fmt.Errorf("%w: URL %q: host is neither an IP address nor a DNS name", triage.ErrInvalid, opts.URL)
+	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
 			return nil, fmt.Errorf("%w: URL %q: port must be 1-65535", triage.ErrInvalid, opts.URL)
@@ -355,6 +358,9 @@ func httpPrepare(opts HTTPOptions) (*httpPlan, error) {
 	}
 	if strings.ContainsAny(method, " \t\r\n/:") {
 		return nil, fmt.Errorf("%w: method %q", triage.ErrInvalid, opts.Method)
+	}
+	if err := httpCheckHeader(opts.Header); err != nil {
+		return nil, err
 	}
 	if opts.Timeout < 0 || opts.MaxRedirects < 0 {
 		return nil, fmt.Errorf("%w: negative timeout or redirect count", triage.ErrInvalid)
@@ -391,6 +397,28 @@ func httpPrepare(opts HTTPOptions) (*httpPlan, error) {
 		p.dialer = d
 	}
 	return p, nil
+}
+
+// httpCheckHeader rejects what net/http would refuse to send: a field name
+// that is not an RFC 9110 token, or a value with a control byte other than
+// tab. Caught at the dial instead, it would read as a failing target.
+func httpCheckHeader(h http.Header) error {
+	for name, values := range h {
+		if name == "" || strings.IndexFunc(name, func(c rune) bool { return !isTokenByte(c) }) >= 0 {
+			return fmt.Errorf("%w: header name %q", triage.ErrInvalid, name)
+		}
+		for _, v := range values {
+			if strings.IndexFunc(v, func(c rune) bool { return c < ' ' && c != '\t' || c == 0x7f }) >= 0 {
+				return fmt.Errorf("%w: header %q: control byte in value", triage.ErrInvalid, name)
+			}
+		}
+	}
+	return nil
+}
+
+func isTokenByte(c rune) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		strings.ContainsRune("!#$%&'*+-.^_`|~", c)
 }
 
 // parseResolve parses curl --resolve entries: "host:port:addr[,addr]".

@@ -35,6 +35,14 @@ func procRun(ctx context.Context, o *ProcessOptions, r *ProcessResult) error {
 		return fmt.Errorf("%w: negative pid %d", triage.ErrInvalid, o.PID)
 	case o.Window < 0:
 		return fmt.Errorf("%w: negative window %s", triage.ErrInvalid, o.Window)
+	case o.Name != "" && (strings.TrimSpace(o.Name) == "" || strings.Contains(o.Name, "/")):
+		// No process name holds a slash; a path here would only ever
+		// report the process as not found.
+		return fmt.Errorf("%w: process name %q (a name such as nginx, not a path)", triage.ErrInvalid, o.Name)
+	case !(o.FDsPct >= 0 && o.FDsPct <= 100) || !(o.ThreadHotPct >= 0 && o.ThreadHotPct <= 100):
+		return fmt.Errorf("%w: shares must be 0-100%%, got fds %v, hot thread %v", triage.ErrInvalid, o.FDsPct, o.ThreadHotPct)
+	case o.MaxMatches < 0:
+		return fmt.Errorf("%w: negative max matches %d", triage.ErrInvalid, o.MaxMatches)
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -232,6 +233,11 @@ func tcpSplit(address string) (host string, port int, err error) {
 	if h == "" {
 		return "", 0, fmt.Errorf("%w: address %q has no host", triage.ErrInvalid, address)
 	}
+	if !validHost(h) {
+		// The resolver would answer "no such host" for it, which reads as
+		// a DNS failure of the target rather than a mistake of the caller.
+		return "", 0, fmt.Errorf("%w: address %q: host is neither an IP address nor a DNS name", triage.ErrInvalid, address)
+	}
 	n, err := strconv.ParseUint(p, 10, 16)
 	if err != nil || n == 0 {
 		// Service names ("https") would need a lookup of their own; a
@@ -239,6 +245,32 @@ func tcpSplit(address string) (host string, port int, err error) {
 		return "", 0, fmt.Errorf("%w: address %q: port must be 1-65535", triage.ErrInvalid, address)
 	}
 	return h, int(n), nil
+}
+
+// validHost reports whether host is an IP address or a name DNS could
+// hold: labels of 1 to 63 letters, digits, hyphens or underscores, not
+// starting or ending with a hyphen, 253 bytes at most without the final dot.
+// Non-ASCII bytes pass, for internationalised names that net/http encodes.
+func validHost(host string) bool {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	name := strings.TrimSuffix(host, ".")
+	if name == "" || len(name) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c >= 0x80) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // tcpResolve returns the addresses of host for network, or host itself
