@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/triagekit/triage"
@@ -166,6 +167,8 @@ flags:
 		}
 		plan = append(plan, ps...)
 	}
+	// The JSON results and the report follow the routine's order.
+	slices.SortStableFunc(plan, func(a, b planned) int { return a.step - b.step })
 	checks := make([]triage.Check, len(plan))
 	var targets []string
 	for i, p := range plan {

@@ -50,10 +50,19 @@ func TestJSONShape(t *testing.T) {
 	assert.JSONEq(t, `"timeout"`, string(got["symptom"]))
 	var results []map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(got["results"], &results))
+	var names []string
 	for _, r := range results {
 		for _, k := range []string{"check", "status", "findings", "duration_ms"} {
 			assert.Contains(t, r, k)
 		}
+		var name string
+		require.NoError(t, json.Unmarshal(r["check"], &name))
+		names = append(names, name)
+	}
+	// The routine's order: resources, logs, ports, disk.
+	order := map[string]int{"probe.host": 1, "logscan": 2, "sockstat": 3, "diskcheck": 5}
+	for i := 1; i < len(names); i++ {
+		assert.LessOrEqual(t, order[names[i-1]], order[names[i]], "results out of the routine's order: %v", names)
 	}
 }
 
