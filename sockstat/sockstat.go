@@ -110,7 +110,8 @@ type Options struct {
 	Thresholds Thresholds
 }
 
-// Thresholds decide when counts become findings.
+// Thresholds decide when counts become findings. Negative counts and
+// shares outside 0-100 are invalid input.
 type Thresholds struct {
 	// SynSentPerPeer: SYN-SENT sockets towards one peer. Default 5.
 	SynSentPerPeer int
@@ -145,6 +146,21 @@ func (t Thresholds) withDefaults() Thresholds {
 	return t
 }
 
+// validate refuses thresholds that could never be reached, or that
+// would be reached by nothing at all: a NaN or a share over 100% would
+// keep a finding silent and the result OK.
+func (t Thresholds) validate() error {
+	if t.SynSentPerPeer < 0 || t.TimeWait < 0 || t.CloseWaitPerPort < 0 {
+		return fmt.Errorf("%w: negative threshold in %+v", triage.ErrInvalid, t)
+	}
+	for _, pct := range []float64{t.EphemeralPct, t.RetransPct} {
+		if !(pct >= 0 && pct <= 100) {
+			return fmt.Errorf("%w: threshold %v%% is not a share", triage.ErrInvalid, pct)
+		}
+	}
+	return nil
+}
+
 func (o *Options) validate() error {
 	if o.Port < 0 || o.Port > 65535 {
 		return fmt.Errorf("%w: port %d", triage.ErrInvalid, o.Port)
@@ -162,6 +178,9 @@ func (o *Options) validate() error {
 		if s == 0 || s >= maxState {
 			return fmt.Errorf("%w: state %d", triage.ErrInvalid, s)
 		}
+	}
+	if err := o.Thresholds.validate(); err != nil {
+		return err
 	}
 	if o.Protocols == 0 {
 		o.Protocols = TCP
