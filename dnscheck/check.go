@@ -152,7 +152,7 @@ func check(ctx context.Context, o Options, r *Result) error {
 	if _, err := netip.ParseAddr(name); err == nil {
 		return fmt.Errorf("%w: %q is an address, not a name", triage.ErrInvalid, name)
 	}
-	if _, ok := dns.IsDomainName(name); !ok || strings.HasPrefix(name, ".") {
+	if _, ok := dns.IsDomainName(name); !ok || strings.HasPrefix(name, ".") || hasControl(name) {
 		return fmt.Errorf("%w: %q is not a domain name", triage.ErrInvalid, name)
 	}
 	types, err := parseTypes(o.Types)
@@ -169,6 +169,9 @@ func check(ctx context.Context, o Options, r *Result) error {
 	}
 	if o.Port < 0 || o.Port > 65535 {
 		return fmt.Errorf("%w: port %d", triage.ErrInvalid, o.Port)
+	}
+	if o.QueryTimeout < 0 || o.DialTimeout < 0 {
+		return fmt.Errorf("%w: negative timeout", triage.ErrInvalid)
 	}
 	if o.SkipSystem && len(extra) == 0 {
 		return fmt.Errorf("%w: SkipSystem without Servers leaves nobody to ask", triage.ErrInvalid)
@@ -233,6 +236,13 @@ func check(ctx context.Context, o Options, r *Result) error {
 	return errors.Join(errs...)
 }
 
+// hasControl reports whether name holds a space or a control byte. DNS
+// would carry them, but no resolver an application uses looks such a name
+// up: it is a caller's mistake, not a record to go and ask for.
+func hasControl(name string) bool {
+	return strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r == 0x7f })
+}
+
 func orDuration(d, def time.Duration) time.Duration {
 	if d > 0 {
 		return d
@@ -274,7 +284,11 @@ func parseTypes(in []string) ([]uint16, error) {
 
 // serverAddr turns "addr" or "addr:port" into host:port.
 func serverAddr(s string) (string, error) {
-	if a, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+	bare := s
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		bare = s[1 : len(s)-1]
+	}
+	if a, err := netip.ParseAddr(bare); err == nil {
 		return net.JoinHostPort(a.String(), "53"), nil
 	}
 	ap, err := netip.ParseAddrPort(s)

@@ -166,7 +166,7 @@ func trace(ctx context.Context, o TraceOptions, r *TraceResult) error {
 	if name == "" {
 		return fmt.Errorf("%w: empty name", triage.ErrInvalid)
 	}
-	if _, ok := dns.IsDomainName(name); !ok {
+	if _, ok := dns.IsDomainName(name); !ok || hasControl(name) {
 		return fmt.Errorf("%w: %q is not a domain name", triage.ErrInvalid, name)
 	}
 	if o.Type == "" {
