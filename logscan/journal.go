@@ -60,6 +60,9 @@ func parseJournalEntry(b []byte) (msg []byte, meta lineMeta, ok bool) {
 // journalArgs builds journalctl's command line.
 func journalArgs(c config, unit string) []string {
 	args := []string{"-o", "json", "--no-pager", "-q"}
+	if c.jdir != "" {
+		args = append(args, "--directory="+c.jdir)
+	}
 	if unit != "" {
 		args = append(args, "-u", unit)
 	}
@@ -77,8 +80,8 @@ var errStopReading = errors.New("logscan: enough read")
 
 // readJournal runs journalctl for one unit ("" for all) under ctx and
 // feeds its entries to the agg.
-func readJournal(ctx context.Context, a *agg, c config, unit string) Source {
-	src := Source{Name: "journal"}
+func readJournal(ctx context.Context, a *agg, c config, unit string) (src Source) {
+	src = Source{Name: "journal"}
 	if unit != "" {
 		src.Name = "journal:" + unit
 	}
@@ -162,7 +165,7 @@ func readJournal(ctx context.Context, a *agg, c config, unit string) Source {
 		} else {
 			src.setErr(fmt.Errorf("%s %s: %w (%s)", path, strings.Join(journalArgs(c, unit), " "), werr, msg))
 		}
-	case entries == 0 && noJournal(ctx, path, &stderr):
+	case entries == 0 && noJournal(ctx, path, c.jdir, &stderr):
 		src.setErr(fmt.Errorf("%w: journalctl found no journal files", ErrNoJournal))
 	}
 	return src
@@ -171,13 +174,17 @@ func readJournal(ctx context.Context, a *agg, c config, unit string) Source {
 // noJournal tells "no entries in the window" from "no journal at all":
 // in JSON mode journalctl says nothing about missing journal files, in
 // the default mode it does.
-func noJournal(ctx context.Context, path string, stderr *bytes.Buffer) bool {
+func noJournal(ctx context.Context, path, dir string, stderr *bytes.Buffer) bool {
 	if strings.Contains(stderr.String(), "No journal files") {
 		return true
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, path, "-n", "0", "--no-pager")
+	args := []string{"-n", "0", "--no-pager"}
+	if dir != "" {
+		args = append(args, "--directory="+dir)
+	}
+	cmd := exec.CommandContext(ctx, path, args...)
 	var out bytes.Buffer
 	cmd.Stderr = &limitedWriter{w: &out, n: 4096}
 	cmd.WaitDelay = 200 * time.Millisecond

@@ -52,6 +52,7 @@ func TestJournal(t *testing.T) {
 	require.Len(t, r.Sources, 1)
 	assert.Equal(t, "journal:api.service", r.Sources[0].Name)
 	assert.Equal(t, 12, r.Lines)
+	assert.Equal(t, 12, r.Sources[0].Lines)
 	assert.Equal(t, 5, r.ErrorLines)
 	assert.Equal(t, 2, r.StackTraces)
 	assert.Equal(t, 1, signal(t, r, CodeDependencyRefused, "10.0.0.5:5432").Count)

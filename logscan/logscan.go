@@ -49,6 +49,12 @@ type Options struct {
 	Files []string
 	// Units are systemd units whose journal is read with journalctl.
 	Units []string
+	// JournalDir is a journal directory to read instead of this
+	// machine's (journalctl --directory): a container's or a chroot's
+	// /var/log/journal, or journal files copied from another host. If
+	// empty, the system journal. Setting it reads the journal even with
+	// no Units (all of its entries).
+	JournalDir string
 	// Kernel adds the kernel log (KmsgPath, or dmesg when it cannot be
 	// opened).
 	Kernel bool
@@ -127,6 +133,7 @@ type config struct {
 	now      time.Time
 	loc      *time.Location
 	jctl     string
+	jdir     string
 	kmsg     string
 	units    []string
 	journal  bool // read the journal at all
@@ -144,6 +151,9 @@ func (o Options) config() (config, error) {
 		if f == "" {
 			return c, fmt.Errorf("%w: empty file path", triage.ErrInvalid)
 		}
+	}
+	if strings.HasPrefix(o.JournalDir, "-") {
+		return c, fmt.Errorf("%w: bad journal directory %q", triage.ErrInvalid, o.JournalDir)
 	}
 	for _, u := range o.Units {
 		if u == "" || strings.HasPrefix(u, "-") {
@@ -186,8 +196,9 @@ func (o Options) config() (config, error) {
 	c.kmsg = cmp.Or(o.KmsgPath, "/dev/kmsg")
 	c.units = o.Units
 	c.kernel = o.Kernel
-	c.journal = len(o.Units) > 0
-	if len(o.Files) == 0 && len(o.Units) == 0 && !o.Kernel {
+	c.jdir = o.JournalDir
+	c.journal = len(o.Units) > 0 || o.JournalDir != ""
+	if len(o.Files) == 0 && !c.journal && !o.Kernel {
 		c.journal, c.kernel = true, true
 	}
 	return c, nil
@@ -416,6 +427,10 @@ func (r *Result) command(c config) string {
 	if c.sinceArg > 0 {
 		since = fmt.Sprintf(" --since '%s ago'", humanDuration(c.sinceArg))
 	}
+	dir := ""
+	if c.jdir != "" {
+		dir = " -D " + shellQuote(c.jdir)
+	}
 	n := ""
 	if c.w.lines > 0 {
 		n = fmt.Sprintf(" -n %d", c.w.lines)
@@ -425,9 +440,9 @@ func (r *Result) command(c config) string {
 		case s.Name == "kernel":
 			continue
 		case s.Name == "journal":
-			return "journalctl --no-pager" + n + since
+			return "journalctl" + dir + " --no-pager" + n + since
 		case strings.HasPrefix(s.Name, "journal:"):
-			return "journalctl -u " + shellQuote(strings.TrimPrefix(s.Name, "journal:")) + " --no-pager" + n + since
+			return "journalctl" + dir + " -u " + shellQuote(strings.TrimPrefix(s.Name, "journal:")) + " --no-pager" + n + since
 		default:
 			lines := c.w.lines
 			if lines == 0 {
