@@ -11,7 +11,8 @@ import (
 func init() { register(planLogs) }
 
 // planLogs reads the files given with -log and the units given with
-// -unit over the -since window, and the kernel log when it is readable.
+// -unit (from the -journal-dir journal when given) over the -since window,
+// and the kernel log when it is readable.
 func planLogs(c *config) ([]planned, error) {
 	if c.since < 0 {
 		return nil, usagef("-since must not be negative")
@@ -26,19 +27,26 @@ func planLogs(c *config) ([]planned, error) {
 			return nil, usagef("-unit %q is not a unit name", u)
 		}
 	}
+	if c.journalDir != "" {
+		if st, err := os.Stat(c.journalDir); err != nil || !st.IsDir() {
+			return nil, usagef("-journal-dir %q is not a directory", c.journalDir)
+		}
+	}
 	o := logscan.Options{
-		Files: c.log,
-		Units: c.unit,
-		Since: c.since,
+		Files:      c.log,
+		Units:      c.unit,
+		JournalDir: c.journalDir,
+		Since:      c.since,
 		// The kernel log explains timeouts and disk failures; read it when
 		// this user may.
 		Kernel: kernelLogReadable(),
 	}
-	if len(o.Files) == 0 && len(o.Units) == 0 && !o.Kernel {
+	journal := len(o.Units) > 0 || o.JournalDir != ""
+	if len(o.Files) == 0 && !journal && !o.Kernel {
 		return nil, nil
 	}
 	trace := c.trace
-	if trace != nil && (len(o.Files) > 0 || len(o.Units) > 0) {
+	if trace != nil && (len(o.Files) > 0 || journal) {
 		o.TraceID = trace.parent
 	} else {
 		trace = nil

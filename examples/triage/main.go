@@ -26,22 +26,23 @@ import (
 // config holds the command line. Each check's file reads the flags it
 // needs in its planner.
 type config struct {
-	url       string
-	head      bool
-	addr      string
-	resolve   listFlag
-	process   listFlag
-	pid       intListFlag
-	log       listFlag
-	unit      listFlag
-	since     time.Duration
-	dns       string
-	dnsServer listFlag
-	path      listFlag
-	dep       listFlag
-	symptom   string
-	timeout   time.Duration
-	json      bool
+	url        string
+	head       bool
+	addr       string
+	resolve    listFlag
+	process    listFlag
+	pid        intListFlag
+	log        listFlag
+	unit       listFlag
+	journalDir string
+	since      time.Duration
+	dns        string
+	dnsServer  listFlag
+	path       listFlag
+	dep        listFlag
+	symptom    string
+	timeout    time.Duration
+	json       bool
 
 	// trace follows the -url request into the logs: its traceparent is
 	// sent with the request, and the log check waits for the request to
@@ -110,6 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&c.pid, "pid", "check the process with `PID` (repeatable; the first one's cgroup limits judge the host step)")
 	fs.Var(&c.log, "log", "scan the log file at `PATH` (repeatable)")
 	fs.Var(&c.unit, "unit", "scan the journal of systemd `UNIT` (repeatable)")
+	fs.StringVar(&c.journalDir, "journal-dir", "", "read the journal in `DIR` (a container's /var/log/journal) instead of this host's")
 	fs.DurationVar(&c.since, "since", 10*time.Minute, "how far back logs are read")
 	fs.StringVar(&c.dns, "dns", "", "resolve `NAME` (default: the -url host when it is a name)")
 	fs.Var(&c.dnsServer, "dns-server", "also ask the DNS server at `ADDR:PORT` (repeatable)")

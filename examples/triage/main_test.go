@@ -26,6 +26,7 @@ func TestUsageErrors(t *testing.T) {
 		{"-nosuchflag"},
 		{"stray"},
 		{"-pid", "abc"},
+		{"-journal-dir", "/nonexistent/journal"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			var out, errb bytes.Buffer
