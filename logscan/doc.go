@@ -32,7 +32,9 @@
 // they are never passed over whatever their level.
 //
 // journald is read with `journalctl -o json --no-pager` under the
-// context; without journalctl or journal files the source reports
+// context, from this host's journal or from a journal directory
+// ([Options.JournalDir], a container's /var/log/journal); without
+// journalctl or journal files the source reports
 // [ErrNoJournal]. The kernel log is read from /dev/kmsg without blocking,
 // or from dmesg.
 //

@@ -11,11 +11,12 @@
 // user, system, iowait and steal percentages, load average per core, the
 // run queue, memory available, swap used and swap-in/out rates, page
 // faults, pressure stall information (/proc/pressure) when the kernel has
-// it, the cgroup v2 limits of the current process or of a given cgroup
+// it, the cgroup limits of the current process, of another process
+// ([HostOptions.CgroupPID], a service's container) or of a given cgroup
 // (memory.max against memory.current, memory.events oom_kill, cpu.max
 // throttling from cpu.stat; the v1 equivalents on cgroup v1 hosts) and the
-// kernel's OOM kill counter. A process in a container
-// with a memory limit is judged against that limit, not the host's RAM.
+// kernel's OOM kill counter. A process in a container with a memory limit
+// is judged against that limit, not the host's RAM.
 // Each threshold is a field of [HostThresholds] with a documented default.
 //
 // # Processes
