@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -22,6 +23,9 @@ const maxUnreadable = 100
 func usage(ctx context.Context, o *UsageOptions, r *UsageResult) error {
 	if o.Path == "" {
 		return fmt.Errorf("%w: empty path", triage.ErrInvalid)
+	}
+	if strings.IndexByte(o.Path, 0) >= 0 {
+		return fmt.Errorf("%w: path %q", triage.ErrInvalid, o.Path)
 	}
 	if o.Depth < 0 {
 		return fmt.Errorf("%w: negative depth %d", triage.ErrInvalid, o.Depth)
