@@ -148,15 +148,17 @@ func (o Options) config() (config, error) {
 		return c, fmt.Errorf("%w: negative Lines, Since or MaxBytes", triage.ErrInvalid)
 	}
 	for _, f := range o.Files {
-		if f == "" {
-			return c, fmt.Errorf("%w: empty file path", triage.ErrInvalid)
+		if f == "" || strings.IndexByte(f, 0) >= 0 {
+			return c, fmt.Errorf("%w: file path %q", triage.ErrInvalid, f)
 		}
 	}
 	if strings.HasPrefix(o.JournalDir, "-") {
 		return c, fmt.Errorf("%w: bad journal directory %q", triage.ErrInvalid, o.JournalDir)
 	}
 	for _, u := range o.Units {
-		if u == "" || strings.HasPrefix(u, "-") {
+		// Unit names hold no spaces or control bytes; one that does
+		// would only ever find no journal entries.
+		if u == "" || strings.HasPrefix(u, "-") || strings.ContainsFunc(u, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 			return c, fmt.Errorf("%w: bad unit name %q", triage.ErrInvalid, u)
 		}
 	}

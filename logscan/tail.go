@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/triagekit/triage"
@@ -18,11 +19,14 @@ import (
 // Timestamps without a zone are read in time.Local.
 //
 // Errors wrap os.ErrNotExist and os.ErrPermission from opening the file,
-// triage.ErrInvalid for n < 1 or a path that is not a regular file, and
-// ctx's error.
+// triage.ErrInvalid for n < 1, an empty path or one that is not a regular
+// file, and ctx's error.
 func Tail(ctx context.Context, path string, n int) ([]Line, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("%w: tail of %d lines", triage.ErrInvalid, n)
+	}
+	if path == "" || strings.IndexByte(path, 0) >= 0 {
+		return nil, fmt.Errorf("%w: path %q", triage.ErrInvalid, path)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
