@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -96,9 +97,11 @@ type Options struct {
 	// derived from the TCP and HTTP probe results.
 	Symptom Symptom
 	// Rules are added to the default rules; a rule with the ID of a
-	// default rule replaces it.
+	// default rule replaces it. A rule without an ID, or one whose weights
+	// make its score infinite, is left out.
 	Rules []Rule
-	// Weights overrides rule weights by hypothesis id.
+	// Weights overrides rule weights by hypothesis id. A weight that is
+	// negative or not finite is ignored.
 	Weights map[string]float64
 	// NoDefaults leaves the default rules out, so that only Rules apply.
 	NoDefaults bool
@@ -174,10 +177,7 @@ type observed struct {
 func Classify(results []triage.Outcome, opts Options) Report {
 	var obs []observed
 	for _, o := range results {
-		if o == nil {
-			continue
-		}
-		r := o.Common()
+		r := common(o)
 		if r == nil {
 			continue
 		}
@@ -207,7 +207,7 @@ func Classify(results []triage.Outcome, opts Options) Report {
 		if !ok {
 			continue
 		}
-		if w, ok := opts.Weights[rule.ID]; ok && rule.Weight > 0 {
+		if w, ok := opts.Weights[rule.ID]; ok && rule.Weight > 0 && finite(w) && w >= 0 {
 			h.Score *= w / rule.Weight
 		}
 		hs = append(hs, raised{i, h})
@@ -235,7 +235,9 @@ func Classify(results []triage.Outcome, opts Options) Report {
 
 	for _, r := range hs {
 		r.h.Score = math.Round(r.h.Score*1000) / 1000
-		if r.h.Score >= minScore {
+		// A caller's rule with an infinite weight would outrank every
+		// other and make the report impossible to encode.
+		if r.h.Score >= minScore && finite(r.h.Score) {
 			rep.Hypotheses = append(rep.Hypotheses, r.h)
 		}
 	}
@@ -252,12 +254,30 @@ func Classify(results []triage.Outcome, opts Options) Report {
 	return rep
 }
 
+// common returns the shared part of a result, or nil for a nil outcome,
+// including a typed nil such as a (*probe.TCPResult)(nil), whose promoted
+// Common method would dereference it.
+func common(o triage.Outcome) *triage.Result {
+	if o == nil {
+		return nil
+	}
+	if v := reflect.ValueOf(o); v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil
+	}
+	return o.Common()
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
 func ruleSet(opts Options) []Rule {
 	var rules []Rule
 	if !opts.NoDefaults {
 		rules = DefaultRules()
 	}
 	for _, r := range opts.Rules {
+		if r.ID == "" {
+			continue
+		}
 		if i := slices.IndexFunc(rules, func(d Rule) bool { return d.ID == r.ID }); i >= 0 {
 			rules[i] = r
 			continue
