@@ -45,7 +45,10 @@ const DefaultGrace = 100 * time.Millisecond
 // runs every check at once, bounded only by the context.
 type Runner struct {
 	// Concurrency is how many checks run at once. If zero or negative,
-	// all of them do.
+	// all of them do. A check abandoned at its deadline keeps its slot
+	// until its function returns, so that no more check functions than
+	// this ever run at once; checks still waiting for a slot at the
+	// runner's deadline are reported not run.
 	Concurrency int
 	// Timeout bounds each check that sets no Timeout of its own. If zero,
 	// checks are bounded only by the context.
@@ -101,8 +104,7 @@ launch:
 		}
 		started++
 		go func() {
-			defer func() { <-slots }()
-			done <- ran{i, r.supervise(ctx, c)}
+			done <- ran{i, r.supervise(ctx, c, func() { <-slots })}
 		}()
 	}
 	for range started {
@@ -114,8 +116,9 @@ launch:
 
 // supervise runs one check and returns its result, or a made-up one when
 // the check does not return in time. It returns by the check's deadline
-// plus the grace, which is no later than ctx's deadline.
-func (r Runner) supervise(parent context.Context, c Check) Outcome {
+// plus the grace, which is no later than ctx's deadline. It calls release
+// when the check function returns, which may be after supervise did.
+func (r Runner) supervise(parent context.Context, c Check, release func()) Outcome {
 	start := time.Now()
 	timeout := c.Timeout
 	if timeout <= 0 {
@@ -144,6 +147,7 @@ func (r Runner) supervise(parent context.Context, c Check) Outcome {
 
 	result := make(chan Outcome, 1)
 	go func() {
+		defer release()
 		result <- call(ctx, c)
 	}()
 

@@ -184,3 +184,98 @@ func TestRunnerCancelled(t *testing.T) {
 		assert.NotEmpty(t, o.Common().Check)
 	}
 }
+
+// inFlight counts the check functions running at once and keeps the peak.
+type inFlight struct{ now, peak atomic.Int32 }
+
+func (f *inFlight) enter() {
+	n := f.now.Add(1)
+	for {
+		p := f.peak.Load()
+		if n <= p || f.peak.CompareAndSwap(p, n) {
+			return
+		}
+	}
+}
+
+func (f *inFlight) leave() { f.now.Add(-1) }
+
+// Fifty checks that each take longer than a tenth of the deadline, four at
+// a time: the limit holds, and every check either finishes, hands back what
+// it had at its deadline, or is reported as never started.
+func TestRunnerConcurrencyLimitUnderDeadline(t *testing.T) {
+	var f inFlight
+	var finished atomic.Int32
+	checks := make([]triage.Check, 50)
+	for i := range checks {
+		checks[i] = triage.Func("slow", func(ctx context.Context) fake {
+			f.enter()
+			defer f.leave()
+			var r fake
+			select {
+			case <-time.After(40 * time.Millisecond):
+				finished.Add(1)
+				r.Finish(nil)
+			case <-ctx.Done():
+				r.Finish(ctx.Err())
+			}
+			return r
+		})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	defer cancel()
+	out := triage.Runner{Concurrency: 4}.Run(ctx, checks...)
+
+	require.Len(t, out, 50)
+	var ok, cut, notRun int
+	for i, o := range out {
+		r := o.Common()
+		require.NotNil(t, r, "result %d", i)
+		switch {
+		case r.Status == triage.OK:
+			ok++
+		case errors.Is(r.Err, triage.ErrNotRun):
+			notRun++
+			assert.Equal(t, triage.Unknown, r.Status)
+		case errors.Is(r.Err, context.DeadlineExceeded):
+			cut++
+			assert.Equal(t, triage.Unknown, r.Status)
+		default:
+			t.Errorf("result %d: %v %v", i, r.Status, r.Err)
+		}
+	}
+	assert.Equal(t, 50, ok+cut+notRun, "every check is accounted for")
+	assert.Equal(t, int(finished.Load()), ok, "a finished check keeps its result")
+	assert.Positive(t, notRun, "fifty 40ms checks four at a time cannot all start in 250ms")
+	assert.LessOrEqual(t, f.peak.Load(), int32(4))
+	assert.Positive(t, f.peak.Load())
+}
+
+// A check abandoned at its own timeout keeps running until it returns; its
+// slot must stay taken until then, or the runner would run more checks at
+// once than it was told to.
+func TestRunnerConcurrencyLimitWithStubbornChecks(t *testing.T) {
+	var f inFlight
+	release := make(chan struct{})
+	stubborn := make([]triage.Check, 6)
+	for i := range stubborn {
+		stubborn[i] = triage.Check{Name: "stubborn", Timeout: 50 * time.Millisecond, Run: func(context.Context) triage.Outcome {
+			f.enter()
+			defer f.leave()
+			<-release
+			return &triage.Result{}
+		}}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	out := triage.Runner{Concurrency: 2}.Run(ctx, stubborn...)
+	peak := f.peak.Load()
+	close(release) // goleak in TestMain proves the abandoned goroutines end
+
+	assert.LessOrEqual(t, peak, int32(2))
+	for i, o := range out {
+		r := o.Common()
+		assert.Equal(t, triage.Unknown, r.Status, "result %d", i)
+		assert.True(t, errors.Is(r.Err, triage.ErrUnresponsive) || errors.Is(r.Err, triage.ErrNotRun), "result %d: %v", i, r.Err)
+	}
+}
