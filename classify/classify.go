@@ -192,6 +192,7 @@ func Classify(results []triage.Outcome, opts Options) Report {
 		rep.Derived = rep.Symptom != None
 	}
 	target := targetFacts(obs)
+	obs = aboutTarget(obs, opts.SymptomFrom)
 
 	rules := ruleSet(opts)
 	type raised struct {
@@ -412,6 +413,44 @@ func nextCommands(rule Rule, support []observed, target map[string]string) []str
 		add(o.f.Command)
 	}
 	return out
+}
+
+// portScoped are the findings that answer "does anything listen on the
+// asked port?": they speak about the target only when they are about its
+// port.
+var portScoped = []triage.Code{sockListening, sockNoListener, sockWrongAddress}
+
+// aboutTarget leaves out listener findings about another port than the
+// one the failing probes dialled: a service's own listener says nothing
+// about why its dependency refuses. Without a failing probe that names a
+// port, every finding is kept.
+func aboutTarget(obs []observed, from []string) []observed {
+	ports := map[string]bool{}
+	for _, o := range obs {
+		code := string(o.f.Code)
+		if !strings.HasPrefix(code, "tcp.") && !strings.HasPrefix(code, "http.") {
+			continue
+		}
+		if o.f.Status == triage.OK || (len(from) > 0 && !slices.Contains(from, o.check)) {
+			continue
+		}
+		if v, ok := o.f.Evidence.Lookup("port"); ok {
+			ports[v.String()] = true
+		}
+	}
+	if len(ports) == 0 {
+		return obs
+	}
+	kept := obs[:0:0]
+	for _, o := range obs {
+		if slices.Contains(portScoped, o.f.Code) {
+			if v, ok := o.f.Evidence.Lookup("port"); ok && !ports[v.String()] {
+				continue
+			}
+		}
+		kept = append(kept, o)
+	}
+	return kept
 }
 
 // targetFacts collects what the probes say about the target: its host,

@@ -68,6 +68,15 @@ func TestClassifyTop(t *testing.T) {
 			symptom: classify.Refused, top: classify.RefusedFirewall,
 		},
 		{
+			name: "a listener on another port says nothing about the refused one",
+			results: []triage.Outcome{
+				result("dep", finding("tcp.refused", triage.Fail, slog.Int("port", 5432))),
+				result("self", finding("tcp.connected", triage.OK, port)),
+				result("sockstat", finding("sockstat.listening", triage.OK, port)),
+			},
+			symptom: classify.Refused, top: classify.RefusedNotListening,
+		},
+		{
 			name: "refused, bound to another address",
 			results: []triage.Outcome{
 				result("probe.tcp", finding("tcp.refused", triage.Fail, port)),
