@@ -81,13 +81,13 @@ type StepKind string
 // Step kinds.
 const (
 	StepReferral StepKind = "referral" // the server delegated to a deeper zone
-	StepAnswer   = "answer"   // the server answered with data
-	StepCNAME    = "cname"    // the answer is an alias to follow
-	StepNXDomain = "nxdomain" // the name does not exist
-	StepNoData   = "nodata"   // the name exists without the type
-	StepLame     = "lame"     // the server does not serve the zone
-	StepTimeout  = "timeout"  // no answer within the step timeout
-	StepError    = "error"    // the server could not be asked
+	StepAnswer   StepKind = "answer"   // the server answered with data
+	StepCNAME    StepKind = "cname"    // the answer is an alias to follow
+	StepNXDomain StepKind = "nxdomain" // the name does not exist
+	StepNoData   StepKind = "nodata"   // the name exists without the type
+	StepLame     StepKind = "lame"     // the server does not serve the zone
+	StepTimeout  StepKind = "timeout"  // no answer within the step timeout
+	StepError    StepKind = "error"    // the server could not be asked
 )
 
 // Step is one query of a trace.
