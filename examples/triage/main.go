@@ -38,6 +38,8 @@ type config struct {
 	since      time.Duration
 	dns        string
 	dnsServer  listFlag
+	resolvConf string
+	hostsFile  string
 	path       listFlag
 	dep        listFlag
 	symptom    string
@@ -115,6 +117,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.since, "since", 10*time.Minute, "how far back logs are read")
 	fs.StringVar(&c.dns, "dns", "", "resolve `NAME` (default: the -url host when it is a name)")
 	fs.Var(&c.dnsServer, "dns-server", "also ask the DNS server at `ADDR:PORT` (repeatable)")
+	fs.StringVar(&c.resolvConf, "resolv-conf", "", "judge the resolver configuration in `FILE`, such as /proc/PID/root/etc/resolv.conf (default /etc/resolv.conf)")
+	fs.StringVar(&c.hostsFile, "hosts-file", "", "judge the hosts file `FILE`, such as /proc/PID/root/etc/hosts (default /etc/hosts)")
 	fs.Var(&c.path, "path", "check the filesystem holding `DIR` (repeatable; default: all real filesystems)")
 	fs.Var(&c.dep, "dep", "probe the dependency at `HOST:PORT` (repeatable)")
 	fs.StringVar(&c.symptom, "symptom", "", "the symptom already known: refused, timeout or 5xx")
@@ -132,6 +136,7 @@ examples:
   triage -process nginx -pid 1234
   triage -url https://api.example.com/health -json
   triage -url https://api.example.com/ -resolve api.example.com:443:10.0.0.7
+  triage -dns db.internal. -resolv-conf /proc/1234/root/etc/resolv.conf
 
 flags:
 `)
