@@ -1,6 +1,7 @@
 package logscan
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -38,6 +39,8 @@ func readKmsg(ctx context.Context, path string) ([]kmsgRecord, error) {
 			return recs, nil
 		}
 		if r, ok := parseKmsg(buf[:n]); ok {
+			// The text points into buf, which the next read overwrites.
+			r.text = bytes.Clone(r.text)
 			recs = append(recs, r)
 		}
 		if i > 1<<20 {
