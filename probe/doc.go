@@ -41,8 +41,8 @@
 // connected, protocol, status, the headers that say who answered, and TLS
 // facts, including those of a certificate that failed verification.
 // Timeouts are named by phase; a 5xx from a proxy says the failing layer
-// is behind it. Every request carries a fresh W3C traceparent to find in
-// the service's logs. [DB] pings a *sql.DB between two samples of its pool
+// is behind it. Every request carries a W3C traceparent, fresh or the
+// caller's, whose trace id is recorded to find in the service's logs. [DB] pings a *sql.DB between two samples of its pool
 // statistics, telling a slow or failing database (ping timeout, ping
 // error) from an application that has run out of connections (pool
 // exhausted). Their codes are under tcp., http. and db.

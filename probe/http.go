@@ -27,7 +27,8 @@ import (
 
 // Finding codes of [HTTP]. Dial and DNS failures use the tcp.* codes of
 // [TCP]. Every HTTP finding carries the evidence keys url, host, addr and
-// port (the address connected or tried, when known), elapsed and trace_id.
+// port (the address connected or tried, when known), elapsed and trace_id
+// (absent when HTTPAttempt.TraceID is empty).
 const (
 	// CodeHTTPOK (OK): the final answer was 1xx, 2xx or 3xx. Evidence adds
 	// status, proto.
@@ -107,7 +108,8 @@ type HTTPOptions struct {
 	Method string
 	// Header is sent with the request. A Host header sets the Host the
 	// server sees. A traceparent header, if given, is sent as is instead
-	// of a fresh one.
+	// of a fresh one, on every attempt and hop; HTTPAttempt.TraceID is
+	// its trace id.
 	Header http.Header
 	// Body is sent with the request, if not nil.
 	Body []byte
@@ -161,7 +163,12 @@ type HTTPAttempt struct {
 	// zero otherwise.
 	Pinned netip.Addr `json:"pinned,omitzero"`
 	// TraceID is the W3C trace id sent in the traceparent header of every
-	// hop of the attempt; search the service's logs for it.
+	// hop of the attempt; search the service's logs for it. It is a fresh
+	// one, or the trace id of the traceparent header HTTPOptions.Header
+	// carries. A caller's header that is not one valid W3C traceparent is
+	// still sent as given, but a server ignores it and starts a trace of
+	// its own, so TraceID is empty then: there is no trace id the server
+	// and the probe share. Each hop's TraceParent says what was sent.
 	TraceID string `json:"trace_id"`
 	// Hops are the requests made, the first one and each redirect
 	// followed. The last one is the outcome.
@@ -181,7 +188,8 @@ type HTTPHop struct {
 	// URL and Method are what this hop asked for.
 	URL    string `json:"url"`
 	Method string `json:"method"`
-	// TraceParent is the traceparent header sent.
+	// TraceParent is the traceparent header sent (a caller's several
+	// values joined by ", ").
 	TraceParent string `json:"traceparent"`
 	// Remote and Local are the connection's addresses; zero when no
 	// connection was made.
@@ -283,6 +291,10 @@ type httpPlan struct {
 	maxHops int
 	timeout time.Duration
 	dialer  Dialer
+	// callerTrace is true when opts.Header carries a traceparent;
+	// callerTraceID is its trace id when it is valid.
+	callerTrace   bool
+	callerTraceID string
 }
 
 func httpRun(ctx context.Context, opts HTTPOptions, r *HTTPResult) error {
@@ -371,6 +383,17 @@ func httpPrepare(opts HTTPOptions) (*httpPlan, error) {
 	}
 	p := &httpPlan{opts: opts, u: u, method: method, pins: pins,
 		maxBody: opts.MaxBodyBytes, timeout: opts.Timeout, maxHops: 1}
+	var tps []string
+	for k, vs := range opts.Header {
+		if strings.EqualFold(k, "traceparent") {
+			p.callerTrace = true
+			tps = append(tps, vs...)
+		}
+	}
+	if len(tps) == 1 {
+		// Several traceparent headers are invalid: a server ignores all.
+		p.callerTraceID, _ = traceparentID(tps[0])
+	}
 	if p.maxBody == 0 {
 		p.maxBody = DefaultMaxBodyBytes
 	}
@@ -497,7 +520,10 @@ func httpAttempt(ctx context.Context, p *httpPlan, pinned netip.Addr) HTTPAttemp
 	}
 	defer tr.CloseIdleConnections()
 
-	a := HTTPAttempt{Pinned: pinned, TraceID: newTraceID()}
+	a := HTTPAttempt{Pinned: pinned, TraceID: p.callerTraceID}
+	if !p.callerTrace {
+		a.TraceID = newTraceID()
+	}
 	u, method, body := p.u, p.method, p.opts.Body
 	for hop := 0; ; hop++ {
 		h, resp := httpHop(ctx, tr, p, u, method, body, a.TraceID)
@@ -641,6 +667,30 @@ func newSpanID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// traceparentID returns the trace id of a W3C traceparent header value
+// ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01") when a
+// server would accept it: lowercase hex fields, a version other than ff,
+// trace and parent ids not all zero, and for version 00 nothing more. A
+// later version may add fields after a dash.
+func traceparentID(v string) (string, bool) {
+	if len(v) < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-' {
+		return "", false
+	}
+	version, id, parent, flags := v[:2], v[3:35], v[36:52], v[53:55]
+	for _, f := range []string{version, id, parent, flags} {
+		if strings.IndexFunc(f, func(c rune) bool { return !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') }) >= 0 {
+			return "", false
+		}
+	}
+	if version == "ff" || strings.Trim(id, "0") == "" || strings.Trim(parent, "0") == "" {
+		return "", false
+	}
+	if len(v) > 55 && (version == "00" || v[55] != '-') {
+		return "", false
+	}
+	return id, true
+}
+
 // interestingHeaders are the answer headers a hop keeps.
 var interestingHeaders = []string{
 	"Server", "Via", "X-Cache", "Retry-After", "Content-Type", "Content-Length", "Location",
@@ -688,8 +738,9 @@ func httpHop(ctx context.Context, tr *http.Transport, p *httpPlan, u *url.URL, m
 		req.Host = host
 		req.Header.Del("Host")
 	}
-	h.TraceParent = req.Header.Get("traceparent")
-	if h.TraceParent == "" {
+	if p.callerTrace {
+		h.TraceParent = strings.Join(req.Header.Values("traceparent"), ", ")
+	} else {
 		h.TraceParent = "00-" + traceID + "-" + newSpanID() + "-01"
 		req.Header.Set("traceparent", h.TraceParent)
 	}
@@ -844,8 +895,10 @@ func httpFindings(p *httpPlan, a HTTPAttempt) []triage.Finding {
 	if target.IsValid() {
 		ev = append(ev, slog.String("addr", target.Addr().String()))
 	}
-	ev = append(ev, slog.Int("port", port), slog.Duration("elapsed", h.Timings.Total),
-		slog.String("trace_id", a.TraceID))
+	ev = append(ev, slog.Int("port", port), slog.Duration("elapsed", h.Timings.Total))
+	if a.TraceID != "" {
+		ev = append(ev, slog.String("trace_id", a.TraceID))
+	}
 	cmd := curlCommand(p, h, a.Pinned)
 	where := h.Method + " " + h.URL
 	if target.IsValid() {

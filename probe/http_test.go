@@ -618,6 +618,80 @@ func TestHTTPRequestOptions(t *testing.T) {
 	assert.Equal(t, int64(100), h.BodyBytes)
 	assert.True(t, h.BodyTruncated)
 	assert.Equal(t, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", h.TraceParent)
+	// The trace id recorded is the one the server got, not a fresh one.
+	assert.Equal(t, "0af7651916cd43dd8448eb211c80319c", r.Attempts[0].TraceID)
+	f, ok := r.Find(CodeHTTPOK)
+	require.True(t, ok, "findings: %v", r.Findings)
+	assert.Equal(t, "0af7651916cd43dd8448eb211c80319c", f.Evidence.String("trace_id"))
+}
+
+// A caller's traceparent is sent as given. When it is valid its trace id
+// is the one recorded, on every attempt; when it is not, a server ignores
+// it and starts a trace of its own, so no trace id is recorded at all.
+func TestHTTPCallerTraceparent(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Values("traceparent")...)
+		mu.Unlock()
+		okHandler(w, r)
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+
+	const valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	tests := []struct {
+		name   string
+		header http.Header
+		sent   string
+		id     string
+	}{
+		{"valid", http.Header{"Traceparent": {valid}}, valid, "4bf92f3577b34da6a3ce929d0e0e4736"},
+		{"lowercase key", http.Header{"traceparent": {valid}}, valid, "4bf92f3577b34da6a3ce929d0e0e4736"},
+		{"future version", http.Header{"Traceparent": {"cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-the-future-holds"}},
+			"cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-the-future-holds", "4bf92f3577b34da6a3ce929d0e0e4736"},
+		{"garbage", http.Header{"Traceparent": {"not-a-traceparent"}}, "not-a-traceparent", ""},
+		{"uppercase", http.Header{"Traceparent": {"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"}},
+			"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", ""},
+		{"zero trace id", http.Header{"Traceparent": {"00-00000000000000000000000000000000-00f067aa0ba902b7-01"}},
+			"00-00000000000000000000000000000000-00f067aa0ba902b7-01", ""},
+		{"zero parent id", http.Header{"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01"}},
+			"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", ""},
+		{"version ff", http.Header{"Traceparent": {"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}},
+			"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", ""},
+		{"version 00 too long", http.Header{"Traceparent": {valid + "-x"}}, valid + "-x", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			// Two attempts, one per address: both send the caller's header.
+			r := HTTP(context.Background(), HTTPOptions{
+				URL: "http://api.triage.invalid:" + port + "/", Header: tt.header, EachAddress: true,
+				Resolve: []string{"api.triage.invalid:" + port + ":127.0.0.1,127.0.0.1"},
+			})
+			require.NoError(t, r.Err)
+			require.Len(t, r.Attempts, 2)
+			mu.Lock()
+			assert.Equal(t, []string{tt.sent, tt.sent}, got)
+			mu.Unlock()
+			for _, a := range r.Attempts {
+				assert.Equal(t, tt.id, a.TraceID)
+				assert.Equal(t, tt.sent, a.Last().TraceParent)
+			}
+			require.Len(t, r.Findings, 2)
+			for _, f := range r.Findings {
+				assert.Equal(t, CodeHTTPOK, f.Code)
+				v, ok := f.Evidence.Lookup("trace_id")
+				assert.Equal(t, tt.id != "", ok, "trace_id evidence only for a trace id the server saw")
+				if ok {
+					assert.Equal(t, tt.id, v.String())
+				}
+			}
+		})
+	}
 }
 
 func TestHTTPCanceled(t *testing.T) {

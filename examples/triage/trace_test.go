@@ -43,9 +43,18 @@ func TestTraceFollowsTheRequestIntoTheLog(t *testing.T) {
 		Results []struct {
 			Check    string `json:"check"`
 			Findings []struct {
-				Code    string `json:"code"`
-				Summary string `json:"summary"`
+				Code     string         `json:"code"`
+				Summary  string         `json:"summary"`
+				Evidence map[string]any `json:"evidence"`
 			} `json:"findings"`
+			Details struct {
+				Attempts []struct {
+					TraceID string `json:"trace_id"`
+					Hops    []struct {
+						TraceParent string `json:"traceparent"`
+					} `json:"hops"`
+				} `json:"attempts"`
+			} `json:"details"`
 		} `json:"results"`
 	}
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rep), errb.String())
@@ -53,8 +62,19 @@ func TestTraceFollowsTheRequestIntoTheLog(t *testing.T) {
 	defer mu.Unlock()
 	require.NotEmpty(t, seen, "the request carried a traceparent")
 	traceID := strings.Split(seen, "-")[1]
-	found := false
+	found, probed := false, false
 	for _, r := range rep.Results {
+		if strings.HasPrefix(r.Check, "probe.http ") {
+			// The request's result names the trace id the server got.
+			probed = true
+			require.Len(t, r.Details.Attempts, 1)
+			a := r.Details.Attempts[0]
+			assert.Equal(t, traceID, a.TraceID)
+			require.NotEmpty(t, a.Hops)
+			assert.Equal(t, seen, a.Hops[0].TraceParent)
+			require.NotEmpty(t, r.Findings)
+			assert.Equal(t, traceID, r.Findings[0].Evidence["trace_id"])
+		}
 		if r.Check != "logscan" {
 			continue
 		}
@@ -66,4 +86,5 @@ func TestTraceFollowsTheRequestIntoTheLog(t *testing.T) {
 		}
 	}
 	assert.True(t, found, "log.trace_found in %s", out.String())
+	assert.True(t, probed, "probe.http in %s", out.String())
 }
