@@ -126,6 +126,9 @@ flags:
 		return 2
 	}
 
+	for _, d := range sweep("") {
+		fmt.Fprintf(stderr, "drill: removed %s, left by a drill that did not clean up\n", d)
+	}
 	var outs []outcome
 	code := 0
 	for i, st := range steps {

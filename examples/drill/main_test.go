@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -172,13 +173,18 @@ func TestInterrupted(t *testing.T) {
 	}
 }
 
-// TestSIGINT sends a real SIGINT to a drill whose fault is in place.
-func TestSIGINT(t *testing.T) {
-	step := "1"
-	if os.Geteuid() == 0 {
-		step = "3"
-	}
-	tmp := t.TempDir()
+// held is a drill run by the test binary, stopped with its fault in
+// place.
+type held struct {
+	cmd  *exec.Cmd
+	out  *bufio.Scanner
+	dir  string
+	pids []int
+}
+
+// startHeld starts the drill on step in a separate process and waits for
+// its fault to be in place.
+func startHeld(t *testing.T, tmp, step string) *held {
 	exe, err := os.Executable()
 	require.NoError(t, err)
 	cmd := exec.Command(exe, "-test.run=^$")
@@ -186,42 +192,91 @@ func TestSIGINT(t *testing.T) {
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 
-	sc := bufio.NewScanner(stderr)
+	h := &held{cmd: cmd, out: bufio.NewScanner(stderr)}
 	var fields []string
-	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) > 0 && f[0] == "broken" {
+	for h.out.Scan() {
+		if f := strings.Fields(h.out.Text()); len(f) > 0 && f[0] == "broken" {
 			fields = f[1:]
 			break
 		}
 	}
 	require.NotEmpty(t, fields, "the drill never broke anything")
-	dir := fields[0]
-	assert.DirExists(t, dir)
-	var pids []int
+	h.dir = fields[0]
+	require.DirExists(t, h.dir)
 	for _, s := range fields[1:] {
 		pid, err := strconv.Atoi(s)
 		require.NoError(t, err)
-		pids = append(pids, pid)
+		h.pids = append(h.pids, pid)
 	}
-	require.NotEmpty(t, pids, "the server runs")
+	require.NotEmpty(t, h.pids, "the server runs")
 	if step == "3" {
-		assert.True(t, isMounted(dir))
+		require.True(t, isMounted(h.dir))
 	}
+	return h
+}
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-	for sc.Scan() {
-		// Read to the end: the drill exits once it has cleaned up.
+// wait reads the drill's output to its end and returns its exit status.
+func (h *held) wait(t *testing.T) int {
+	for h.out.Scan() {
 	}
-	err = cmd.Wait()
+	err := h.cmd.Wait()
 	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee)
-	assert.Equal(t, 1, ee.ExitCode(), "an interrupted drill diagnosed nothing")
+	return ee.ExitCode()
+}
+
+// rootStep is the step with the most to clean up that can run here.
+func rootStep() string {
+	if os.Geteuid() == 0 {
+		return "3"
+	}
+	return "1"
+}
+
+// TestSIGINT sends a real SIGINT to a drill whose fault is in place.
+func TestSIGINT(t *testing.T) {
+	tmp := t.TempDir()
+	h := startHeld(t, tmp, rootStep())
+	require.NoError(t, h.cmd.Process.Signal(syscall.SIGINT))
+	assert.Equal(t, 1, h.wait(t), "an interrupted drill diagnosed nothing")
 	assertNothingLeft(t, tmp)
-	for _, pid := range pids {
+	for _, pid := range h.pids {
 		assert.NoDirExists(t, fmt.Sprintf("/proc/%d", pid))
 	}
+}
+
+// TestSIGKILL kills a drill whose fault is in place, so that nothing of
+// its own cleanup runs: its server dies with it, and the next drill
+// removes the lab and its mount.
+func TestSIGKILL(t *testing.T) {
+	tmp := t.TempDir()
+	h := startHeld(t, tmp, rootStep())
+	require.NoError(t, h.cmd.Process.Kill())
+	assert.Equal(t, -1, h.wait(t), "killed by a signal")
+	for _, pid := range h.pids {
+		assert.Eventually(t, func() bool { return !running(pid) }, 10*time.Second, 20*time.Millisecond,
+			"the server pid %d dies with the drill", pid)
+	}
+	assert.DirExists(t, h.dir, "a killed drill cleans nothing")
+
+	t.Setenv("TMPDIR", tmp)
+	var out, errb bytes.Buffer
+	assert.Equal(t, 0, run(context.Background(), []string{"-step", "1"}, &out, &errb), errb.String())
+	assert.Contains(t, errb.String(), h.dir)
+	assertNothingLeft(t, tmp)
+}
+
+// running reports whether pid exists and is not a zombie waiting for a
+// parent that does not reap.
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, after, ok := strings.Cut(string(b), ") ")
+	return ok && !strings.HasPrefix(after, "Z") && !strings.HasPrefix(after, "X")
 }
 
 // isolate points the drill's temporary directories at a fresh directory
@@ -316,4 +371,33 @@ func found(results []triage.Record, c triage.Code) bool {
 		}
 	}
 	return false
+}
+
+// TestSweep leaves a lab as a crashed drill would, its tmpfs still
+// mounted when root, and checks that the next drill removes it but not
+// the lab of a drill still running.
+func TestSweep(t *testing.T) {
+	tmp := isolate(t)
+	dead := exec.Command("true")
+	require.NoError(t, dead.Run())
+	stale := filepath.Join(tmp, "triage-drill-stale")
+	require.NoError(t, os.MkdirAll(filepath.Join(stale, "logs"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(stale, labOwner), []byte(strconv.Itoa(dead.Process.Pid)), 0o644))
+	if os.Geteuid() == 0 {
+		require.NoError(t, syscall.Mount("tmpfs", filepath.Join(stale, "logs"), "tmpfs", 0, "size=64k"))
+		t.Cleanup(func() { _ = syscall.Unmount(filepath.Join(stale, "logs"), syscall.MNT_DETACH) })
+		require.True(t, isMounted(stale))
+	}
+	live := filepath.Join(tmp, "triage-drill-live")
+	require.NoError(t, os.Mkdir(live, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(live, labOwner), []byte(strconv.Itoa(os.Getpid())), 0o644))
+
+	var out, errb bytes.Buffer
+	assert.Equal(t, 0, run(context.Background(), []string{"-step", "1"}, &out, &errb), errb.String())
+	assert.Contains(t, errb.String(), stale)
+	assert.NoDirExists(t, stale)
+	assert.False(t, isMounted(stale))
+	assert.DirExists(t, live, "a running drill's lab stays")
+	require.NoError(t, os.RemoveAll(live))
+	assertNothingLeft(t, tmp)
 }

@@ -37,12 +37,77 @@ type lab struct {
 	undo   []func()
 }
 
+const (
+	labPattern = "triage-drill-*"
+	// labOwner holds the PID of the drill that made the lab.
+	labOwner = "pid"
+)
+
 func newLab(parent string) (*lab, error) {
-	dir, err := os.MkdirTemp(parent, "triage-drill-")
+	dir, err := os.MkdirTemp(parent, labPattern)
 	if err != nil {
 		return nil, err
 	}
+	if err := os.WriteFile(filepath.Join(dir, labOwner), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
 	return &lab{dir: dir, appLog: filepath.Join(dir, "app.log")}, nil
+}
+
+// sweep removes the labs of drills that died without cleaning up: a crash
+// runs no deferred call, and a mount outlives its process. It returns the
+// labs removed.
+func sweep(parent string) []string {
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	dirs, _ := filepath.Glob(filepath.Join(parent, labPattern))
+	var swept []string
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, labOwner))
+		if err != nil {
+			// Not a lab, or one being made.
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || alive(pid) {
+			continue
+		}
+		if unmountUnder(d) != nil {
+			// Removing would reach into what is still mounted.
+			continue
+		}
+		if os.RemoveAll(d) == nil {
+			swept = append(swept, d)
+		}
+	}
+	return swept
+}
+
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return pid > 0 && (err == nil || errors.Is(err, syscall.EPERM))
+}
+
+// unmountUnder detaches every mount below dir, deepest first.
+func unmountUnder(dir string) error {
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	var points []string
+	for _, line := range strings.Split(string(mi), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
+			points = append(points, f[4])
+		}
+	}
+	for i := len(points) - 1; i >= 0; i-- {
+		if err := syscall.Unmount(points[i], syscall.MNT_DETACH); err != nil {
+			return fmt.Errorf("unmounting %s: %w", points[i], err)
+		}
+	}
+	return nil
 }
 
 func (l *lab) atEnd(f func()) { l.undo = append(l.undo, f) }
