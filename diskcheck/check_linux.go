@@ -190,18 +190,11 @@ func sample(ctx context.Context, fss []*Filesystem, timeout time.Duration, now f
 		go func() {
 			defer wg.Done()
 			point := fs.MountPoint
-			v, stuck, err := calls.do(ctx, "statfs "+point, timeout, func() (any, error) {
-				var st unix.Statfs_t
-				if err := unix.Statfs(point, &st); err != nil {
-					return nil, &os.PathError{Op: "statfs", Path: point, Err: err}
-				}
-				return st, nil
-			})
+			st, stuck, err := guardedStatfs(ctx, point, timeout)
 			if err != nil {
 				fs.Stuck, fs.Err, fs.Error = stuck, err, err.Error()
 				return
 			}
-			st := v.(unix.Statfs_t)
 			frsize := uint64(st.Frsize)
 			if frsize == 0 {
 				frsize = uint64(st.Bsize)
@@ -294,4 +287,26 @@ func probe(dir string) *Probe {
 	}
 	p.OK = true
 	return p
+}
+
+// guardedStatfs is statfs through the in-flight guard: at most one call
+// per mount point, and a mount that does not answer within timeout is
+// stuck. Check and Usage share it, so a caller joining the other's call
+// gets the same kind of value.
+func guardedStatfs(ctx context.Context, point string, timeout time.Duration) (unix.Statfs_t, bool, error) {
+	v, stuck, err := calls.do(ctx, "statfs "+point, timeout, func() (any, error) {
+		var st unix.Statfs_t
+		if err := unix.Statfs(point, &st); err != nil {
+			return nil, &os.PathError{Op: "statfs", Path: point, Err: err}
+		}
+		return st, nil
+	})
+	if err != nil {
+		return unix.Statfs_t{}, stuck, err
+	}
+	st, ok := v.(unix.Statfs_t)
+	if !ok {
+		return unix.Statfs_t{}, false, fmt.Errorf("diskcheck: statfs %s: unexpected %T", point, v)
+	}
+	return st, false, nil
 }

@@ -57,10 +57,7 @@ func usage(ctx context.Context, o *UsageOptions, r *UsageResult) error {
 	// Ask the mount first, through the guard Check uses: a walk into a
 	// stuck mount would block in the kernel on its first getdents.
 	if m, ok := holder(vis, abs); ok {
-		if _, _, err := calls.do(ctx, "statfs "+m.point, timeout, func() (any, error) {
-			var st unix.Statfs_t
-			return nil, unix.Statfs(m.point, &st)
-		}); errors.Is(err, ErrStuckMount) {
+		if _, _, err := guardedStatfs(ctx, m.point, timeout); errors.Is(err, ErrStuckMount) {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -328,4 +329,27 @@ func TestUsageMemoryPerDirectory(t *testing.T) {
 	few, many := allocs(10), allocs(1000)
 	t.Logf("allocations: %v for 100 files, %v for 10000", few, many)
 	assert.Less(t, many-few, 100.0, "allocations grow with the number of files")
+}
+
+// TestCheckAndUsageTogether runs Check and Usage side by side on one
+// filesystem, as the triage command does for -path: they share the
+// statfs guard, and whichever joins the other's call must get a value it
+// can use.
+func TestCheckAndUsageTogether(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "f"), make([]byte, 4096), 0o644))
+	ctx := context.Background()
+	for range 300 {
+		var wg sync.WaitGroup
+		var c Result
+		var u UsageResult
+		wg.Add(2)
+		go func() { defer wg.Done(); c = Check(ctx, Options{Paths: []string{dir}}) }()
+		go func() { defer wg.Done(); u = Usage(ctx, UsageOptions{Path: dir}) }()
+		wg.Wait()
+		require.NoError(t, c.Err)
+		require.NoError(t, u.Err)
+		require.Len(t, c.Filesystems, 1)
+		require.NotZero(t, c.Filesystems[0].Size)
+	}
 }
