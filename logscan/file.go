@@ -44,6 +44,10 @@ type Source struct {
 	// could be read near the end of the file; the window is then the
 	// last Lines lines (DefaultLines if zero).
 	NoTimestamps bool `json:"no_timestamps,omitempty"`
+	// Via says how the source was read when not directly: "dmesg" when
+	// the kernel log came from the dmesg command because KmsgPath could
+	// not be opened. Empty otherwise.
+	Via string `json:"via,omitempty"`
 	// Error says why the source could not be read; empty when it was.
 	Error string `json:"error,omitempty"`
 

@@ -68,6 +68,7 @@ func readKernel(ctx context.Context, a *agg, c config) Source {
 	if err != nil && len(recs) == 0 && ctx.Err() == nil {
 		if drecs, derr := readDmesg(ctx); derr == nil {
 			recs, err = drecs, nil
+			src.Via = "dmesg"
 		}
 	}
 	if err != nil {

@@ -56,7 +56,7 @@ type Options struct {
 	// no Units (all of its entries).
 	JournalDir string
 	// Kernel adds the kernel log (KmsgPath, or dmesg when it cannot be
-	// opened).
+	// opened; its Source then says Via "dmesg").
 	Kernel bool
 
 	// Since is how far back to read, measured from Now. Lines with
