@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"net"
+	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -83,6 +85,42 @@ func rawServer(t *testing.T, handle func(c *net.TCPConn)) string {
 // it.
 func dnsServer(t *testing.T, rcode int) *net.Resolver {
 	t.Helper()
+	return dnsServe(t, func(string, uint16) (int, []netip.Addr) { return rcode, nil })
+}
+
+// dnsZone answers A and AAAA queries for the names of zone (fully
+// qualified, lowercase) with the addresses of that family, NOERROR with
+// no answer for other types, and NXDOMAIN for other names. It returns a
+// resolver that asks only it.
+func dnsZone(t *testing.T, zone map[string][]netip.Addr) *net.Resolver {
+	t.Helper()
+	return dnsServe(t, func(name string, qtype uint16) (int, []netip.Addr) {
+		addrs, ok := zone[name]
+		if !ok {
+			return 3, nil
+		}
+		var out []netip.Addr
+		for _, a := range addrs {
+			if (qtype == dnsTypeA && a.Is4()) || (qtype == dnsTypeAAAA && a.Is6()) {
+				out = append(out, a)
+			}
+		}
+		return 0, out
+	})
+}
+
+const (
+	dnsTypeA    = 1
+	dnsTypeAAAA = 28
+)
+
+// dnsServe answers queries on loopback UDP with what answer says for the
+// first question's name (lowercase, with the final dot) and type: an
+// rcode and the addresses to put in the answer section as A or AAAA
+// records. A negative rcode leaves the query unanswered. It returns a
+// resolver that asks only it.
+func dnsServe(t *testing.T, answer func(name string, qtype uint16) (rcode int, addrs []netip.Addr)) *net.Resolver {
+	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	require.NoError(t, err)
 	done := make(chan struct{})
@@ -94,23 +132,42 @@ func dnsServer(t *testing.T, rcode int) *net.Resolver {
 			if err != nil {
 				return
 			}
-			if rcode < 0 || n < 12 {
+			if n < 12 {
 				continue
 			}
 			msg := append([]byte(nil), buf[:n]...)
-			flags := binary.BigEndian.Uint16(msg[2:4])
-			// QR, keep opcode and RD, RA, the rcode; no answers.
-			flags = 0x8000 | flags&0x7900 | 0x0080 | uint16(rcode)
-			binary.BigEndian.PutUint16(msg[2:4], flags)
-			binary.BigEndian.PutUint16(msg[6:8], 0)  // ANCOUNT
-			binary.BigEndian.PutUint16(msg[8:10], 0) // NSCOUNT
-			// Drop the additional section (EDNS) along with its count.
-			binary.BigEndian.PutUint16(msg[10:12], 0)
 			end := questionEnd(msg)
 			if end < 0 {
 				continue
 			}
-			_, _ = pc.WriteTo(msg[:end], from)
+			rcode, addrs := answer(questionName(msg), binary.BigEndian.Uint16(msg[end-4:end-2]))
+			if rcode < 0 {
+				continue
+			}
+			flags := binary.BigEndian.Uint16(msg[2:4])
+			// QR, keep opcode and RD, RA, the rcode.
+			flags = 0x8000 | flags&0x7900 | 0x0080 | uint16(rcode)
+			binary.BigEndian.PutUint16(msg[2:4], flags)
+			binary.BigEndian.PutUint16(msg[4:6], 1) // QDCOUNT: the first question
+			binary.BigEndian.PutUint16(msg[6:8], uint16(len(addrs)))
+			binary.BigEndian.PutUint16(msg[8:10], 0) // NSCOUNT
+			// Drop the additional section (EDNS) along with its count.
+			binary.BigEndian.PutUint16(msg[10:12], 0)
+			msg = msg[:end]
+			for _, a := range addrs {
+				typ, rdata := uint16(dnsTypeA), a.AsSlice()
+				if a.Is6() {
+					typ = dnsTypeAAAA
+				}
+				// Name: a pointer to the question's; class IN, TTL 60.
+				msg = binary.BigEndian.AppendUint16(msg, 0xc00c)
+				msg = binary.BigEndian.AppendUint16(msg, typ)
+				msg = binary.BigEndian.AppendUint16(msg, 1)
+				msg = binary.BigEndian.AppendUint32(msg, 60)
+				msg = binary.BigEndian.AppendUint16(msg, uint16(len(rdata)))
+				msg = append(msg, rdata...)
+			}
+			_, _ = pc.WriteTo(msg, from)
 		}
 	}()
 	// The resolver may leave a query goroutine reading until its
@@ -140,6 +197,17 @@ func dnsServer(t *testing.T, rcode int) *net.Resolver {
 			return c, err
 		},
 	}
+}
+
+// questionName returns the first question's name, lowercase with the
+// final dot; msg must have passed questionEnd.
+func questionName(msg []byte) string {
+	var b strings.Builder
+	for i := 12; msg[i] != 0; i += 1 + int(msg[i]) {
+		b.Write(msg[i+1 : i+1+int(msg[i])])
+		b.WriteByte('.')
+	}
+	return strings.ToLower(b.String())
 }
 
 // questionEnd returns the offset after the first question, -1 if the
