@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -26,21 +27,38 @@ func TestIntegrationSS(t *testing.T) {
 	}))
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
+	// Bound UDP sockets, read through sock_diag like the TCP ones.
+	var udp4, udp6 net.PacketConn
+	require.NoError(t, ns.Do(func() (err error) {
+		if udp4, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			return err
+		}
+		udp6, err = net.ListenPacket("udp", "[::]:0")
+		return err
+	}))
+	defer udp4.Close()
+	defer udp6.Close()
+	u4 := fmt.Sprintf("127.0.0.1:%d", udp4.LocalAddr().(*net.UDPAddr).Port)
+	u6 := fmt.Sprintf("[::]:%d", udp6.LocalAddr().(*net.UDPAddr).Port)
+	tcp4 := fmt.Sprintf("127.0.0.1:%d", port)
 
 	tests := []struct {
 		name string
 		args []string
 		code int
 		want []string
+		not  []string
 	}{
-		{"listeners with owners", []string{"-l", "-p"}, 0, []string{"LISTEN", fmt.Sprintf("127.0.0.1:%d", port), "Process", "pid="}},
-		{"bundled like ss -lntp", []string{"-lntp"}, 0, []string{"LISTEN", fmt.Sprintf("127.0.0.1:%d", port), "pid="}},
-		{"bundle with a non-switch", []string{"-lx"}, 2, nil},
-		{"summary", []string{"-s"}, 0, []string{"TCP: 1 (source netlink)", "LISTEN"}},
-		{"by port and state", []string{"-t", "-port", fmt.Sprint(port), "-state", "listen"}, 0, []string{"LISTEN"}},
-		{"udp only", []string{"-u"}, 0, []string{"Netid"}},
-		{"bad state", []string{"-state", "nope"}, 2, nil},
-		{"unknown flag", []string{"-x"}, 2, nil},
+		{"listeners with owners", []string{"-l", "-p"}, 0, []string{"LISTEN", tcp4, "Process", "pid="}, []string{"udp"}},
+		{"bundled like ss -lntp", []string{"-lntp"}, 0, []string{"LISTEN", tcp4, "pid="}, []string{"udp"}},
+		{"bundle with a non-switch", []string{"-lx"}, 2, nil, nil},
+		{"summary", []string{"-s"}, 0, []string{"TCP: 1 (source netlink)", "LISTEN"}, nil},
+		{"by port and state", []string{"-t", "-port", fmt.Sprint(port), "-state", "listen"}, 0, []string{"LISTEN"}, nil},
+		{"udp only", []string{"-u"}, 0, []string{"Netid", u4, u6}, []string{"tcp"}},
+		{"udp listeners", []string{"-u", "-l"}, 0, []string{"udp", "UNCONN", u4, u6}, []string{"tcp", "LISTEN"}},
+		{"udp listeners with owners", []string{"-lunp"}, 0, []string{u4, u6, "pid="}, []string{"tcp"}},
+		{"bad state", []string{"-state", "nope"}, 2, nil, nil},
+		{"unknown flag", []string{"-x"}, 2, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,6 +67,12 @@ func TestIntegrationSS(t *testing.T) {
 			assert.Equal(t, tt.code, code, errb.String())
 			for _, w := range tt.want {
 				assert.Contains(t, out.String(), w)
+			}
+			// Whole columns: a port number may well be in use by
+			// both protocols.
+			cols := strings.Fields(out.String())
+			for _, w := range tt.not {
+				assert.NotContains(t, cols, w)
 			}
 		})
 	}
@@ -59,4 +83,16 @@ func TestIntegrationSS(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out.Bytes(), &l))
 	require.Len(t, l.Sockets, 1)
 	assert.Equal(t, port, int(l.Sockets[0].Local.Port()))
+
+	out.Reset()
+	require.Equal(t, 0, run(context.Background(), []string{"-json", "-u", "-l", "-netns", ns.Path}, &out, &errb), errb.String())
+	l = sockstat.Listing{}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &l))
+	assert.Equal(t, "netlink", l.Source.Name)
+	var got []string
+	for _, s := range l.Sockets {
+		assert.Equal(t, sockstat.UDP, s.Proto)
+		got = append(got, s.Local.String())
+	}
+	assert.ElementsMatch(t, []string{u4, u6}, got)
 }
