@@ -571,6 +571,65 @@ func TestHTTPResolve(t *testing.T) {
 	})
 }
 
+// Names resolved by the caller's resolver: the lookup is a timed phase,
+// and a resolver that never answers is a DNS timeout, named so, by the
+// deadline.
+func TestHTTPResolver(t *testing.T) {
+	ipv6Loopback(t)
+	res := dnsZone(t, dualZone)
+	srv := httptest.NewServer(http.HandlerFunc(okHandler)) // IPv4 only
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	u := "http://dual.triage.test.:" + port + "/"
+
+	t.Run("one attempt", func(t *testing.T) {
+		r := HTTP(context.Background(), HTTPOptions{URL: u, Resolver: res})
+		require.NoError(t, r.Err)
+		assert.True(t, r.Has(CodeHTTPOK), "findings: %v", r.Findings)
+		require.Len(t, r.Attempts, 1)
+		h := r.Attempts[0].Last()
+		assert.Equal(t, srv.Listener.Addr().String(), h.Remote.String())
+		assert.Positive(t, h.Timings.DNS)
+		assert.Positive(t, h.Timings.Connect)
+		assertTimingsAddUp(t, h.Timings)
+	})
+	t.Run("dns timeout", func(t *testing.T) {
+		silent := dnsServer(t, -1)
+		for _, each := range []bool{false} {
+			for _, viaTimeout := range []bool{false, true} {
+				t.Run(fmt.Sprintf("each=%v/timeout=%v", each, viaTimeout), func(t *testing.T) {
+					deadline, timeout := 400*time.Millisecond, time.Duration(0)
+					if viaTimeout {
+						deadline, timeout = 5*time.Second, 400*time.Millisecond
+					}
+					within(t, deadline, func(ctx context.Context) {
+						start := time.Now()
+						r := HTTP(ctx, HTTPOptions{URL: u, Resolver: silent, EachAddress: each, Timeout: timeout})
+						if took := time.Since(start); viaTimeout && took > timeout+time.Second {
+							t.Errorf("returned after %s, Timeout was %s", took, timeout)
+						}
+						require.NoError(t, r.Err)
+						assert.Equal(t, triage.Fail, r.Status)
+						f, ok := r.Find(CodeTCPDNSTimeout)
+						require.True(t, ok, "findings: %v", r.Findings)
+						assert.Equal(t, "dual.triage.test.", f.Evidence.String("host"))
+						if each {
+							assert.Empty(t, r.Attempts, "no address to try")
+							return
+						}
+						require.Len(t, r.Attempts, 1)
+						h := r.Attempts[0].Last()
+						assert.Equal(t, ClassDNSTimeout, h.Class, "error: %v", h.Err)
+						assert.Equal(t, "dns", h.Phase)
+						assert.Positive(t, h.Timings.DNS)
+						assertTimingsAddUp(t, h.Timings)
+					})
+				})
+			}
+		}
+	})
+}
+
 func TestHTTPIPv6(t *testing.T) {
 	ipv6Loopback(t)
 	ln, err := net.Listen("tcp6", "[::1]:0")

@@ -80,10 +80,20 @@ func newHopTrace(start time.Time) *httpHopTrace {
 
 func (h *httpHopTrace) clientTrace() *httptrace.ClientTrace {
 	return &httptrace.ClientTrace{
-		DNSStart: func(httptrace.DNSStartInfo) { h.enter(phaseDNS) },
+		DNSStart: func(httptrace.DNSStartInfo) {
+			// The lookup comes before any dial: it moves the phase back
+			// from the connect a trace starts in, so that a resolver
+			// that does not answer is a DNS timeout.
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if !h.finished && h.cur <= phaseConnect {
+				h.cur = phaseDNS
+			}
+		},
 		DNSDone: func(i httptrace.DNSDoneInfo) {
 			if i.Err == nil {
 				h.leave(phaseDNS)
+				h.enter(phaseConnect)
 			}
 		},
 		ConnectStart: func(_, addr string) {
