@@ -394,6 +394,29 @@ func TestIntegrationOwnerOfChildProcess(t *testing.T) {
 	pid, _ := f.Evidence.Int("pid")
 	assert.Equal(t, int64(cmd.Process.Pid), pid)
 	assert.Equal(t, "sockstat.test", f.Evidence.String("process"))
+
+	// The same namespace named by the child's /proc/PID/ns/net: it holds
+	// the child's listener and nothing else, whatever the host has.
+	byPID := fmt.Sprintf("/proc/%d/ns/net", cmd.Process.Pid)
+	r = Check(context.Background(), Options{NetNS: byPID, Owners: true, Sample: 200 * time.Millisecond})
+	require.NoError(t, r.Err)
+	assert.Equal(t, "netlink", r.Source.Name)
+	assert.Equal(t, map[State]int{Listen: 1}, r.States)
+	require.Len(t, r.Listeners, 1)
+	assert.Equal(t, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(p)), r.Listeners[0].Local)
+	require.Len(t, r.Listeners[0].Processes, 1)
+	assert.Equal(t, cmd.Process.Pid, r.Listeners[0].Processes[0].PID)
+	// Counters are the namespace's too: nothing was ever established in it.
+	require.NotNil(t, r.Counters)
+	assert.Zero(t, r.Counters.ActiveOpens)
+	assert.Zero(t, r.Counters.CurrEstab)
+	l, err := Sockets(context.Background(), Options{NetNS: byPID})
+	require.NoError(t, err)
+	require.Len(t, l.Sockets, 1)
+	assert.Equal(t, p, int(l.Sockets[0].Local.Port()))
+	sum, err := Summarize(context.Background(), Options{NetNS: byPID})
+	require.NoError(t, err)
+	assert.Equal(t, map[State]int{Listen: 1}, sum.States)
 }
 
 // TestHelperChildListener is the child of TestIntegrationOwnerOfChildProcess.
