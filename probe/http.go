@@ -135,9 +135,12 @@ type HTTPOptions struct {
 	Resolve []string
 	// EachAddress makes one attempt per address of the URL's host (after
 	// Resolve), at the same time, so that one bad backend or a broken
-	// IPv6 path shows up. If false, one attempt lets the dialer pick.
+	// IPv6 path shows up. The name is looked up once, before the
+	// attempts; that lookup is the DNS phase of each attempt's first hop.
+	// If false, one attempt lets the dialer pick.
 	EachAddress bool
-	// Timeout bounds each attempt, redirects included. If zero,
+	// Timeout bounds each attempt, redirects included; with EachAddress,
+	// the lookup before the attempts counts in it. If zero,
 	// DefaultHTTPTimeout. The context's deadline bounds everything.
 	Timeout time.Duration
 	// Dialer dials connections. If nil, a net.Dialer using Resolver.
@@ -305,9 +308,17 @@ func httpRun(ctx context.Context, opts HTTPOptions, r *HTTPResult) error {
 	r.Method = p.method
 
 	if !opts.EachAddress {
-		r.Attempts = []HTTPAttempt{httpAttempt(ctx, p, netip.Addr{})}
+		r.Attempts = []HTTPAttempt{httpAttempt(ctx, p, netip.Addr{}, httpLookup{})}
 	} else {
-		addrs, took, err := httpAddrs(ctx, p)
+		// The lookup is part of every attempt: it shares their timeout
+		// and is their first hop's DNS phase.
+		lookup := httpLookup{start: time.Now()}
+		lctx, cancel := context.WithDeadline(ctx, lookup.start.Add(p.timeout))
+		addrs, took, err := httpAddrs(lctx, p)
+		cancel()
+		if took > 0 {
+			lookup.end = lookup.start.Add(took)
+		}
 		if errors.Is(err, triage.ErrInvalid) {
 			return err
 		}
@@ -322,7 +333,7 @@ func httpRun(ctx context.Context, opts HTTPOptions, r *HTTPResult) error {
 		r.Attempts = make([]HTTPAttempt, len(addrs))
 		var wg sync.WaitGroup
 		for i, a := range addrs {
-			wg.Go(func() { r.Attempts[i] = httpAttempt(ctx, p, a) })
+			wg.Go(func() { r.Attempts[i] = httpAttempt(ctx, p, a, lookup) })
 		}
 		wg.Wait()
 	}
@@ -492,10 +503,21 @@ func httpAddrs(ctx context.Context, p *httpPlan) ([]netip.Addr, time.Duration, e
 	return tcpResolve(ctx, p.opts.Resolver, "tcp", p.u.Hostname())
 }
 
+// httpLookup is the lookup EachAddress makes before its attempts. start
+// is zero when there was none; end is zero when no query was made (an IP
+// address, a pinned name).
+type httpLookup struct{ start, end time.Time }
+
 // httpAttempt makes one request chain on a Transport of its own, so that
-// nothing is shared with other checks and no connection outlives it.
-func httpAttempt(ctx context.Context, p *httpPlan, pinned netip.Addr) HTTPAttempt {
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+// nothing is shared with other checks and no connection outlives it. Its
+// timeout runs from the lookup's start when there was one.
+func httpAttempt(ctx context.Context, p *httpPlan, pinned netip.Addr, lookup httpLookup) HTTPAttempt {
+	var cancel context.CancelFunc
+	if lookup.start.IsZero() {
+		ctx, cancel = context.WithTimeout(ctx, p.timeout)
+	} else {
+		ctx, cancel = context.WithDeadline(ctx, lookup.start.Add(p.timeout))
+	}
 	defer cancel()
 
 	pins := p.pins
@@ -526,7 +548,8 @@ func httpAttempt(ctx context.Context, p *httpPlan, pinned netip.Addr) HTTPAttemp
 	}
 	u, method, body := p.u, p.method, p.opts.Body
 	for hop := 0; ; hop++ {
-		h, resp := httpHop(ctx, tr, p, u, method, body, a.TraceID)
+		h, resp := httpHop(ctx, tr, p, u, method, body, a.TraceID, lookup)
+		lookup = httpLookup{}
 		a.Hops = append(a.Hops, h)
 		if resp == nil || !p.opts.FollowRedirects || !isRedirect(h.StatusCode) {
 			break
@@ -697,11 +720,15 @@ var interestingHeaders = []string{
 }
 
 // httpHop makes one request. resp is returned (with its body closed) when
-// an answer came, so that a redirect can be followed.
-func httpHop(ctx context.Context, tr *http.Transport, p *httpPlan, u *url.URL, method string, body []byte, traceID string) (HTTPHop, *http.Response) {
+// an answer came, so that a redirect can be followed. A lookup made for
+// the hop beforehand is its DNS phase.
+func httpHop(ctx context.Context, tr *http.Transport, p *httpPlan, u *url.URL, method string, body []byte, traceID string, lookup httpLookup) (HTTPHop, *http.Response) {
 	h := HTTPHop{URL: u.String(), Method: method}
-	start := time.Now()
-	ht := newHopTrace(start)
+	ht := newHopTrace(time.Now())
+	if !lookup.end.IsZero() {
+		ht = newHopTrace(lookup.start)
+		ht.ends[phaseDNS] = lookup.end
+	}
 	fail := func(err error, ph phase) {
 		h.Err, h.Error, h.Phase = err, err.Error(), ph.String()
 		// Once the context is done the transport's error may be any

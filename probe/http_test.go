@@ -572,8 +572,8 @@ func TestHTTPResolve(t *testing.T) {
 }
 
 // Names resolved by the caller's resolver: the lookup is a timed phase,
-// and a resolver that never answers is a DNS timeout, named so, by the
-// deadline.
+// EachAddress tries every address it gave, and a resolver that never
+// answers is a DNS timeout, named so, by the deadline.
 func TestHTTPResolver(t *testing.T) {
 	ipv6Loopback(t)
 	res := dnsZone(t, dualZone)
@@ -593,9 +593,36 @@ func TestHTTPResolver(t *testing.T) {
 		assert.Positive(t, h.Timings.Connect)
 		assertTimingsAddUp(t, h.Timings)
 	})
+	t.Run("each address", func(t *testing.T) {
+		r := HTTP(context.Background(), HTTPOptions{URL: u, Resolver: res, EachAddress: true})
+		require.NoError(t, r.Err)
+		require.Len(t, r.Attempts, 2)
+		var pinned []netip.Addr
+		for _, a := range r.Attempts {
+			pinned = append(pinned, a.Pinned)
+			h := a.Last()
+			assert.Positive(t, h.Timings.DNS, "the lookup that found the address")
+			assertTimingsAddUp(t, h.Timings)
+			if a.Pinned.Is4() {
+				assert.Equal(t, 200, h.StatusCode)
+				assert.Equal(t, ClassNone, h.Class)
+				assert.Positive(t, h.Timings.Connect)
+			} else {
+				assert.Equal(t, ClassRefused, h.Class)
+				assert.Equal(t, "connect", h.Phase)
+				assert.Equal(t, "[::1]:"+port, h.tried.String())
+			}
+		}
+		assert.ElementsMatch(t, dualZone["dual.triage.test."], pinned)
+		assert.True(t, r.Has(CodeHTTPOK), "findings: %v", r.Findings)
+		f, ok := r.Find(CodeTCPRefused)
+		require.True(t, ok, "findings: %v", r.Findings)
+		assert.Equal(t, "::1", f.Evidence.String("addr"))
+		assert.Equal(t, triage.Fail, r.Status)
+	})
 	t.Run("dns timeout", func(t *testing.T) {
 		silent := dnsServer(t, -1)
-		for _, each := range []bool{false} {
+		for _, each := range []bool{false, true} {
 			for _, viaTimeout := range []bool{false, true} {
 				t.Run(fmt.Sprintf("each=%v/timeout=%v", each, viaTimeout), func(t *testing.T) {
 					deadline, timeout := 400*time.Millisecond, time.Duration(0)

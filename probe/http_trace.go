@@ -35,7 +35,8 @@ func (p phase) String() string {
 // DNS + Connect + TLS + Wait + Transfer == Total, always. A phase that did
 // not happen (no DNS for an IP address or a pinned name, no connect or
 // TLS on a reused connection) is zero; the phase a failure happened in
-// runs until the failure.
+// runs until the failure. With HTTPOptions.EachAddress the one lookup
+// made before the attempts is the DNS phase of each attempt's first hop.
 type HTTPTimings struct {
 	// DNS is resolving the name.
 	DNS time.Duration `json:"dns_ns"`
