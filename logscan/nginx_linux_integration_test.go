@@ -1,3 +1,5 @@
+//go:build linux
+
 package logscan
 
 import (
@@ -65,10 +67,16 @@ func TestIntegrationNginxUpstream(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("nginx needs root here")
 	}
-	dead, hung := freePort(t), hungUpstream(t)
-	p := testnginx.Start(t, map[string]string{
-		"/dead": fmt.Sprintf("127.0.0.1:%d", dead),
-		"/hung": fmt.Sprintf("127.0.0.1:%d", hung),
+	dead, hung, pooled := freePort(t), hungUpstream(t), freePort(t)
+	// A group whose only live server is dead: once its one failure marks
+	// it down (max_fails=1), nginx has no server left to try. A group of
+	// one server never marks it down, hence the second, disabled one.
+	p := testnginx.StartWithUpstreams(t, map[string]string{
+		"/dead":   fmt.Sprintf("127.0.0.1:%d", dead),
+		"/hung":   fmt.Sprintf("127.0.0.1:%d", hung),
+		"/pooled": "backend",
+	}, map[string][]string{
+		"backend": {fmt.Sprintf("127.0.0.1:%d max_fails=1 fail_timeout=60s", pooled), "127.0.0.1:9 down"},
 	})
 	addr, errLog := p.Addr, p.ErrorLog
 
@@ -85,6 +93,8 @@ func TestIntegrationNginxUpstream(t *testing.T) {
 		assert.Equal(t, http.StatusBadGateway, get("/dead"))
 	}
 	assert.Equal(t, http.StatusGatewayTimeout, get("/hung"))
+	assert.Equal(t, http.StatusBadGateway, get("/pooled"), "the connect fails and marks the server down")
+	assert.Equal(t, http.StatusBadGateway, get("/pooled"), "no live upstreams")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -100,6 +110,30 @@ func TestIntegrationNginxUpstream(t *testing.T) {
 	assert.Equal(t, fmt.Sprintf("127.0.0.1:%d", dead), f.Evidence.String("target"))
 	n, _ := f.Evidence.Int("count")
 	assert.EqualValues(t, 3, n)
-	assert.Equal(t, 4, r.ErrorLines)
+	n, _ = f.Evidence.Int("no_live_upstreams")
+	assert.Zero(t, n)
+	assert.Equal(t, 6, r.ErrorLines)
 	t.Logf("%s", f.Evidence.String("example"))
+
+	// The group's server refused once, then nginx had nobody to ask. The
+	// line names the group, not a server: upstream: "http://backend/pooled".
+	first := signal(t, r, CodeUpstreamRefused, fmt.Sprintf("127.0.0.1:%d", pooled))
+	assert.Equal(t, 1, first.Count)
+	assert.Zero(t, first.NoLiveUpstreams)
+	noLive := signal(t, r, CodeUpstreamRefused, "backend:80")
+	assert.Equal(t, 1, noLive.Count)
+	assert.Equal(t, 1, noLive.NoLiveUpstreams)
+	assert.Contains(t, noLive.Example, "no live upstreams")
+	var nl triage.Finding
+	for _, f := range r.Findings {
+		if f.Code == CodeUpstreamRefused && f.Evidence.String("target") == "backend:80" {
+			nl = f
+		}
+	}
+	require.Equal(t, CodeUpstreamRefused, nl.Code, "a finding for the group in %v", r.Findings)
+	assert.Equal(t, triage.Fail, nl.Status)
+	n, ok := nl.Evidence.Int("no_live_upstreams")
+	assert.True(t, ok)
+	assert.EqualValues(t, 1, n)
+	assert.Contains(t, nl.Summary, "no live upstreams")
 }

@@ -31,6 +31,14 @@ type Proxy struct {
 // the test ends. It skips the test when nginx is not installed.
 func Start(t testing.TB, routes map[string]string) *Proxy {
 	t.Helper()
+	return StartWithUpstreams(t, routes, nil)
+}
+
+// StartWithUpstreams is Start with upstream blocks: each name maps to the
+// block's server lines, such as "127.0.0.1:9 max_fails=1", and a route may
+// proxy to the name instead of a host:port.
+func StartWithUpstreams(t testing.TB, routes map[string]string, upstreams map[string][]string) *Proxy {
+	t.Helper()
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
 		if _, err := os.Stat("/usr/sbin/nginx"); err != nil {
@@ -45,6 +53,14 @@ func Start(t testing.TB, routes map[string]string) *Proxy {
 		t.Fatal(err)
 	}
 	port := freePort(t)
+	blocks := ""
+	for name, servers := range upstreams {
+		blocks += "\tupstream " + name + " {\n"
+		for _, srv := range servers {
+			blocks += "\t\tserver " + srv + ";\n"
+		}
+		blocks += "\t}\n"
+	}
 	locations := ""
 	for path, upstream := range routes {
 		locations += fmt.Sprintf("\t\tlocation %s { proxy_pass http://%s; proxy_connect_timeout 1s; proxy_read_timeout 1s; }\n", path, upstream)
@@ -62,11 +78,11 @@ http {
 	fastcgi_temp_path %[1]s/fastcgi;
 	uwsgi_temp_path %[1]s/uwsgi;
 	scgi_temp_path %[1]s/scgi;
-	server {
+%[4]s	server {
 		listen 127.0.0.1:%[2]d;
 %[3]s	}
 }
-`, dir, port, locations)
+`, dir, port, locations, blocks)
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
