@@ -18,7 +18,8 @@ type Signal struct {
 	Code triage.Code `json:"code"`
 	// Target is what failed: host:port for connections and upstreams, the
 	// name for DNS failures, a path for a full disk, a device for I/O
-	// errors, a port for SYN floods, a process for the OOM killer, the pool
+	// errors, the listener for SYN floods (a port on older kernels,
+	// address:port on newer ones), a process for the OOM killer, the pool
 	// name for pools; "unknown" when the lines did not say.
 	Target string `json:"target"`
 	// Count is how many lines (a stack trace counts once) showed it.
