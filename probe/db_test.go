@@ -3,13 +3,13 @@ package probe
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
-	"errors"
+	"net"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
@@ -93,27 +93,29 @@ func TestDBPingError(t *testing.T) {
 	assert.Error(t, r.PingErr)
 }
 
-// hangDriver's connections never answer a ping until its context ends,
-// like a database behind a network that drops packets.
-type hangDriver struct{}
-
-func (hangDriver) Open(string) (driver.Conn, error) { return hangConn{}, nil }
-
-type hangConn struct{}
-
-func (hangConn) Prepare(string) (driver.Stmt, error) { return nil, errors.New("not supported") }
-func (hangConn) Close() error                        { return nil }
-func (hangConn) Begin() (driver.Tx, error)           { return nil, errors.New("not supported") }
-func (hangConn) Ping(ctx context.Context) error {
-	<-ctx.Done()
-	return ctx.Err()
-}
-
-var registerHang sync.Once
-
+// A PostgreSQL server that accepts and never answers, like a database
+// behind a network that drops its replies: the real driver's ping sends
+// its startup message and waits in the handshake until the deadline.
 func TestDBPingTimeout(t *testing.T) {
-	registerHang.Do(func() { sql.Register("probe-hang", hangDriver{}) })
-	db, err := sql.Open("probe-hang", "")
+	var mu sync.Mutex
+	var got []byte
+	addr := rawServer(t, func(c *net.TCPConn) {
+		defer c.Close()
+		// Until the driver gives up and closes; the deadline only keeps
+		// a driver that never does from holding the test.
+		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		buf := make([]byte, 4096)
+		for {
+			n, err := c.Read(buf)
+			mu.Lock()
+			got = append(got, buf[:n]...)
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	})
+	db, err := sql.Open("pgx", "postgres://u@"+addr+"/db?connect_timeout=0&sslmode=disable")
 	require.NoError(t, err)
 	defer db.Close()
 
@@ -125,10 +127,18 @@ func TestDBPingTimeout(t *testing.T) {
 		within(t, deadline, func(ctx context.Context) {
 			r := DB(ctx, db, DBOptions{PingTimeout: pingTimeout, Interval: 100 * time.Millisecond})
 			require.NoError(t, r.Err)
-			assert.True(t, r.Has(CodeDBPingTimeout), "findings: %v", r.Findings)
+			assert.True(t, r.PingTimedOut, "ping error: %v", r.PingErr)
+			assert.Error(t, r.PingErr)
+			f, ok := r.Find(CodeDBPingTimeout)
+			require.True(t, ok, "findings: %v", r.Findings)
+			assert.Equal(t, triage.Fail, f.Status)
 			assert.Equal(t, triage.Fail, r.Status)
+			assert.Zero(t, r.After.InUse, "the failed connection went back to no one")
 		})
 	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Contains(t, string(got), "user\x00u\x00database\x00db\x00", "the server got the driver's startup message")
 }
 
 func TestDBInvalid(t *testing.T) {
