@@ -83,6 +83,47 @@ func TestDBPoolExhausted(t *testing.T) {
 	wg.Wait()
 }
 
+// What the pool closed shows in the samples, by reason: a pool that
+// keeps no idle connection closes each one as it comes back, the ping's
+// own included; one whose connections live a millisecond closes the
+// expired idle one the ping would have taken.
+func TestDBClosedConnections(t *testing.T) {
+	t.Run("max idle", func(t *testing.T) {
+		db := openSQLite(t)
+		db.SetMaxIdleConns(0)
+		for range 3 {
+			_, err := db.Exec(`insert into t values (1)`)
+			require.NoError(t, err)
+		}
+		r := DB(context.Background(), db, DBOptions{Interval: 20 * time.Millisecond})
+		require.NoError(t, r.Err)
+		assert.True(t, r.Has(CodeDBOK), "findings: %v", r.Findings)
+		assert.GreaterOrEqual(t, r.Before.MaxIdleClosed, int64(3), "the queries' connections")
+		assert.Greater(t, r.After.MaxIdleClosed, r.Before.MaxIdleClosed, "the ping's connection")
+		assert.Zero(t, r.After.MaxLifetimeClosed)
+		assert.Zero(t, r.After.Idle)
+	})
+	t.Run("max lifetime", func(t *testing.T) {
+		db := openSQLite(t)
+		for range 3 {
+			_, err := db.Exec(`insert into t values (1)`)
+			require.NoError(t, err)
+		}
+		require.Equal(t, 1, db.Stats().Idle)
+		time.Sleep(5 * time.Millisecond)
+		// The idle connection is now older than its lifetime. The
+		// pool's cleaner runs a second from now at the earliest: the
+		// ping is the one to find it expired.
+		db.SetConnMaxLifetime(time.Millisecond)
+		r := DB(context.Background(), db, DBOptions{Interval: 20 * time.Millisecond})
+		require.NoError(t, r.Err)
+		assert.True(t, r.Has(CodeDBOK), "findings: %v", r.Findings)
+		assert.Zero(t, r.Before.MaxLifetimeClosed)
+		assert.Positive(t, r.After.MaxLifetimeClosed)
+		assert.Zero(t, r.After.MaxIdleClosed)
+	})
+}
+
 func TestDBPingError(t *testing.T) {
 	db := openSQLite(t)
 	require.NoError(t, db.Close())
