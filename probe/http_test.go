@@ -339,6 +339,15 @@ func TestHTTPRedirects(t *testing.T) {
 	})
 }
 
+// cipherNames are the names of the cipher suites crypto/tls implements.
+var cipherNames = func() []string {
+	var names []string
+	for _, c := range tls.CipherSuites() {
+		names = append(names, c.Name)
+	}
+	return names
+}()
+
 func TestHTTPTLS(t *testing.T) {
 	ca := newTestCA(t)
 	other := newTestCA(t)
@@ -374,6 +383,7 @@ func TestHTTPTLS(t *testing.T) {
 			require.NotNil(t, h.TLS, "the certificate facts are kept even when it fails")
 			assert.Equal(t, tt.verified, h.TLS.Verified)
 			assert.NotEmpty(t, h.TLS.Version)
+			assert.Contains(t, cipherNames, h.TLS.Cipher, "a cipher suite by name")
 			assert.NotEmpty(t, h.TLS.Subject)
 			assert.Contains(t, h.TLS.Issuer, "triage test CA")
 			assert.False(t, h.TLS.NotAfter.IsZero())
@@ -405,6 +415,7 @@ func TestHTTPTLS(t *testing.T) {
 		h := r.Attempts[0].Last()
 		assert.Equal(t, "HTTP/2.0", h.Proto)
 		assert.Equal(t, "h2", h.TLS.ALPN)
+		assert.Contains(t, cipherNames, h.TLS.Cipher)
 		assertTimingsAddUp(t, h.Timings)
 	})
 	t.Run("system roots", func(t *testing.T) {
