@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -60,7 +61,12 @@ func netCodes(t *testing.T, args ...string) map[string][]string {
 }
 
 func TestNetJSON(t *testing.T) {
+	var mu sync.Mutex
+	methods := map[string][]string{} // by path
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		methods[r.URL.Path] = append(methods[r.URL.Path], r.Method)
+		mu.Unlock()
 		if r.URL.Path == "/fail" {
 			w.WriteHeader(http.StatusBadGateway)
 		}
@@ -78,6 +84,10 @@ func TestNetJSON(t *testing.T) {
 	assert.Contains(t, codes["probe.http"], "http.ok")
 	assert.Contains(t, codes["probe.tcp"], "tcp.refused")
 	assert.Contains(t, codes["probe.http"], "http.status_5xx")
+	mu.Lock()
+	assert.Equal(t, []string{"HEAD"}, methods["/"], "-head asks the -url like curl -I")
+	assert.Equal(t, []string{"GET"}, methods["/fail"], "a -dep URL is not the -url")
+	mu.Unlock()
 
 	codes = netCodes(t, "-addr", srv.Listener.Addr().String())
 	assert.Equal(t, []string{"tcp.connected"}, codes["probe.tcp"])
