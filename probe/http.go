@@ -27,8 +27,10 @@ import (
 
 // Finding codes of [HTTP]. Dial and DNS failures use the tcp.* codes of
 // [TCP]. Every HTTP finding carries the evidence keys url, host, addr and
-// port (the address connected or tried, when known), elapsed and trace_id
-// (absent when HTTPAttempt.TraceID is empty).
+// port (the address connected or tried, when known), elapsed, trace_id
+// (absent when HTTPAttempt.TraceID is empty) and pinned (true when the hop
+// went to an address chosen by Resolve or EachAddress rather than where
+// the name resolves; absent otherwise).
 const (
 	// CodeHTTPOK (OK): the final answer was 1xx, 2xx or 3xx. Evidence adds
 	// status, proto.
@@ -923,6 +925,12 @@ func httpFindings(p *httpPlan, a HTTPAttempt) []triage.Finding {
 		ev = append(ev, slog.String("addr", target.Addr().String()))
 	}
 	ev = append(ev, slog.Int("port", port), slog.Duration("elapsed", h.Timings.Total))
+	if _, resolved := p.pins[hostPortKey(hu)]; resolved || a.Pinned.IsValid() {
+		// The hop went to an address the caller chose, not where the
+		// name resolves: an answer here while the name fails points at
+		// DNS.
+		ev = append(ev, slog.Bool("pinned", true))
+	}
 	if a.TraceID != "" {
 		ev = append(ev, slog.String("trace_id", a.TraceID))
 	}

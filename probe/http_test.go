@@ -552,6 +552,13 @@ func TestHTTPResolve(t *testing.T) {
 		assert.Equal(t, srv.Listener.Addr().String(), h.Remote.String())
 		f, _ := r.Find(CodeHTTPOK)
 		assert.Contains(t, f.Command, "--resolve api.triage.invalid:"+port+":127.0.0.1")
+		pinned, ok := f.Evidence.Lookup("pinned")
+		assert.True(t, ok && pinned.Bool(), "a pinned answer says so: %v", f.Evidence)
+
+		direct := HTTP(context.Background(), HTTPOptions{URL: srv.URL})
+		f, _ = direct.Find(CodeHTTPOK)
+		_, ok = f.Evidence.Lookup("pinned")
+		assert.False(t, ok, "an answer where the name resolves is not pinned")
 	})
 	t.Run("each address", func(t *testing.T) {
 		// 127.0.0.2 is loopback too, but nothing listens there.
@@ -569,6 +576,8 @@ func TestHTTPResolve(t *testing.T) {
 		f, ok := r.Find(CodeTCPRefused)
 		require.True(t, ok)
 		assert.Equal(t, "127.0.0.2", f.Evidence.String("addr"))
+		pinned, ok := f.Evidence.Lookup("pinned")
+		assert.True(t, ok && pinned.Bool())
 		assert.Equal(t, triage.Fail, r.Status)
 	})
 	t.Run("dns", func(t *testing.T) {
