@@ -77,6 +77,15 @@ func TestClassifyTop(t *testing.T) {
 			symptom: classify.Refused, top: classify.RefusedNotListening,
 		},
 		{
+			name: "refused by name, fine when pinned: the name is at fault",
+			results: []triage.Outcome{
+				result("by name", finding("tcp.refused", triage.Fail, port, slog.String("addr", "127.0.0.99"))),
+				result("pinned", finding("http.ok", triage.OK, port, slog.Bool("pinned", true))),
+				result("dnscheck", finding("dns.mismatch", triage.Warn)),
+			},
+			symptom: classify.Refused, top: classify.DNSMismatch,
+		},
+		{
 			name: "refused, bound to another address",
 			results: []triage.Outcome{
 				result("probe.tcp", finding("tcp.refused", triage.Fail, port)),
@@ -315,4 +324,32 @@ func TestClassifyOKFindingsSupportOnlyWhereTheSignSaysSo(t *testing.T) {
 	top, ok := rep.Top()
 	require.True(t, ok)
 	assert.Equal(t, classify.RefusedFirewall, top.ID)
+}
+
+// TestPinnedAnswerSpeaksAgainstTheServer: when the same URL answers with
+// the name pinned (curl --resolve) but is refused by name, the refused
+// hypotheses that blame the server lose ground to DNS.
+func TestPinnedAnswerSpeaksAgainstTheServer(t *testing.T) {
+	port := slog.Int("port", 8080)
+	byName := result("by name", finding("tcp.refused", triage.Fail, port))
+	mismatch := result("dnscheck", finding("dns.mismatch", triage.Warn))
+	pinned := result("pinned", finding("http.ok", triage.OK, port, slog.Bool("pinned", true)))
+	direct := result("direct", finding("http.ok", triage.OK, slog.Int("port", 9090)))
+
+	without := classify.Classify([]triage.Outcome{byName, mismatch, direct}, classify.Options{})
+	with := classify.Classify([]triage.Outcome{byName, mismatch, pinned}, classify.Options{})
+	for _, id := range []string{classify.RefusedNotListening, classify.RefusedFirewall} {
+		a, ok := without.Find(id)
+		require.True(t, ok, id)
+		b, ok := with.Find(id)
+		if !ok {
+			continue // dropped below the floor: lowered all the way
+		}
+		assert.Less(t, b.Score, a.Score, id)
+		require.NotEmpty(t, b.Against, id)
+		assert.Equal(t, "pinned", b.Against[len(b.Against)-1].Check, id)
+	}
+	top, ok := with.Top()
+	require.True(t, ok)
+	assert.Equal(t, classify.DNSMismatch, top.ID)
 }

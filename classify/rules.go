@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"log/slog"
 	"slices"
 
 	"github.com/triagekit/triage"
@@ -124,6 +125,14 @@ const (
 
 func sign(c triage.Code, w float64) Sign { return Sign{Code: c, Weight: w} }
 
+// pinnedOK is an HTTP answer from an address the caller chose (curl
+// --resolve): the server works when the name is bypassed, which speaks
+// against the refused port being the server's fault.
+var pinnedOK = Sign{Code: httpOK, Weight: 0.6, When: func(f triage.Finding) bool {
+	v, ok := f.Evidence.Lookup("pinned")
+	return ok && v.Kind() == slog.KindBool && v.Bool()
+}}
+
 // statusIn accepts findings whose "status" evidence is one of codes.
 func statusIn(codes ...int64) func(triage.Finding) bool {
 	return func(f triage.Finding) bool {
@@ -144,7 +153,7 @@ func DefaultRules() []Rule {
 			ID: RefusedNoProcess, Symptoms: refused, Layer: LayerProcess, Weight: 0.95,
 			Title:    "the service process is not running",
 			Support:  []Sign{sign(processNotFound, 1), sign(processZombie, 0.8)},
-			Against:  []Sign{sign(processRunning, 0.8), sign(sockListening, 0.6)},
+			Against:  []Sign{sign(processRunning, 0.8), sign(sockListening, 0.6), pinnedOK},
 			Explains: []string{RefusedNotListening, RefusedFirewall, RefusedWrongAddress},
 			Next:     []string{"ps aux | grep {name}", "systemctl status {name}", "journalctl -u {name} -n 200 --no-pager"},
 		},
@@ -160,7 +169,7 @@ func DefaultRules() []Rule {
 			ID: RefusedNotListening, Symptoms: refused, Layer: LayerProcess, Weight: 0.85,
 			Title:    "nothing listens on the target port",
 			Support:  []Sign{sign(sockNoListener, 1), sign(tcpRefused, 0.4)},
-			Against:  []Sign{sign(sockListening, 0.9)},
+			Against:  []Sign{sign(sockListening, 0.9), pinnedOK},
 			Explains: []string{RefusedFirewall},
 			Next:     []string{"ss -lntp 'sport = :{port}'", "lsof -iTCP:{port} -sTCP:LISTEN -nP"},
 		},
@@ -168,7 +177,7 @@ func DefaultRules() []Rule {
 			ID: RefusedFirewall, Symptoms: refused, Layer: LayerNetwork, Weight: 0.8,
 			Title:   "a firewall rejects the connection",
 			Support: []Sign{sign(tcpBlocked, 1), {Code: sockListening, Weight: 0.85, OK: true}, sign(tcpRefused, 0.2)},
-			Against: []Sign{sign(sockNoListener, 0.9), sign(sockWrongAddress, 0.9)},
+			Against: []Sign{sign(sockNoListener, 0.9), sign(sockWrongAddress, 0.9), pinnedOK},
 			Next:    []string{"iptables -S", "nft list ruleset", "curl -v telnet://{host}:{port}"},
 		},
 
