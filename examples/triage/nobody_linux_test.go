@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/triagekit/triage/internal/testpriv"
+)
+
+// TestCommandAsNobody runs the routine as an unprivileged user against a
+// root process and a root-only log: those two say they could not tell,
+// with the reason, never that all is well; the rest of the routine still
+// answers.
+func TestCommandAsNobody(t *testing.T) {
+	pid, log := os.Getenv("TRIAGE_TEST_PID"), os.Getenv("TRIAGE_TEST_LOG")
+	if !testpriv.InChild() {
+		cmd := exec.Command("sleep", "60")
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		pid = strconv.Itoa(cmd.Process.Pid)
+		log = filepath.Join(t.TempDir(), "secret.log")
+		require.NoError(t, os.WriteFile(log, []byte("ERROR payment failed\n"), 0o600))
+	}
+	testpriv.AsNobody(t, func(t *testing.T) {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"-json", "-timeout", "5s", "-pid", pid, "-log", log}, &out, &errb)
+		assert.NotEqual(t, 2, code, errb.String())
+		var doc struct {
+			Results []struct {
+				Check    string `json:"check"`
+				Status   string `json:"status"`
+				Error    string `json:"error"`
+				Findings []struct {
+					Code   string `json:"code"`
+					Status string `json:"status"`
+				} `json:"findings"`
+			} `json:"results"`
+		}
+		require.NoError(t, json.Unmarshal(out.Bytes(), &doc), out.String())
+		seen := map[string]bool{}
+		for _, r := range doc.Results {
+			seen[r.Check] = true
+			switch r.Check {
+			case "probe.process " + pid:
+				// What /proc/PID/stat tells anyone is reported; what
+				// needs root (its fds) is an unknown finding, never OK.
+				assert.NotEqual(t, "ok", r.Status, "%+v", r)
+				assert.Contains(t, r.Error, "permission denied")
+				var denied string
+				for _, f := range r.Findings {
+					if f.Code == "process.permission_denied" {
+						denied = f.Status
+					}
+				}
+				assert.Equal(t, "unknown", denied, "%+v", r)
+			case "logscan":
+				assert.Equal(t, "unknown", r.Status, "%+v", r)
+				assert.Contains(t, r.Error, "permission denied")
+			case "probe.host":
+				assert.NotEqual(t, "unknown", r.Status, "the host's numbers are readable by anyone: %+v", r)
+			}
+		}
+		assert.True(t, seen["probe.process "+pid] && seen["logscan"] && seen["probe.host"], "%v", seen)
+	}, "TRIAGE_TEST_PID="+pid, "TRIAGE_TEST_LOG="+log)
+}
