@@ -31,3 +31,25 @@ func TestProcessBadInputMore(t *testing.T) {
 		})
 	}
 }
+
+func TestHostBadThresholds(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		th   HostThresholds
+	}{
+		{"negative cpu", HostThresholds{CPUBusyPct: -1}},
+		{"NaN memory", HostThresholds{MemoryAvailablePct: math.NaN()}},
+		{"infinite load", HostThresholds{LoadPerCore: math.Inf(1)}},
+		{"negative cgroup memory", HostThresholds{CgroupMemoryPct: -90}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var r HostResult
+			require.NotPanics(t, func() { r = fixtureHost(t, "container", HostOptions{Thresholds: tc.th}) })
+			assertInvalid(t, r.Result)
+		})
+	}
+	// A level nothing reaches turns its finding off.
+	r := fixtureHost(t, "container", HostOptions{Thresholds: HostThresholds{CgroupMemoryPct: 101}})
+	require.NoError(t, r.Err)
+	assert.False(t, r.Has(CodeCgroupMemoryNearLimit))
+}

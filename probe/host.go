@@ -2,6 +2,8 @@ package probe
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"time"
 
 	"github.com/triagekit/triage"
@@ -123,7 +125,9 @@ type HostOptions struct {
 }
 
 // HostThresholds are the levels at which [Host] raises findings. A zero
-// field means its default, given in brackets.
+// field means its default, given in brackets; a level no measurement
+// reaches, such as 101 for a percentage, turns its finding off. Negative
+// and non-finite levels make Host return triage.ErrInvalid.
 type HostThresholds struct {
 	CPUBusyPct         float64 // CPU busy % of the window for CodeCPUSaturated [90]
 	IOWaitPct          float64 // iowait % of the window for CodeIOWaitHigh [20]
@@ -136,6 +140,26 @@ type HostThresholds struct {
 	IOPressurePct      float64 // PSI io some avg10 for CodeIOPressure [25]
 	CgroupThrottledPct float64 // % of periods throttled for CodeCgroupCPUThrottled [10]
 	CgroupMemoryPct    float64 // working set % of memory.max for CodeCgroupMemoryNearLimit [90]
+}
+
+// validate refuses thresholds no measurement could be judged against:
+// negative or not finite.
+func (t HostThresholds) validate() error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{
+		{"CPUBusyPct", t.CPUBusyPct}, {"IOWaitPct", t.IOWaitPct}, {"StealPct", t.StealPct},
+		{"LoadPerCore", t.LoadPerCore}, {"MemoryAvailablePct", t.MemoryAvailablePct},
+		{"SwapPagesPerSec", t.SwapPagesPerSec}, {"CPUPressurePct", t.CPUPressurePct},
+		{"MemoryPressurePct", t.MemoryPressurePct}, {"IOPressurePct", t.IOPressurePct},
+		{"CgroupThrottledPct", t.CgroupThrottledPct}, {"CgroupMemoryPct", t.CgroupMemoryPct},
+	} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) || f.v < 0 {
+			return fmt.Errorf("%w: threshold %s is %v", triage.ErrInvalid, f.name, f.v)
+		}
+	}
+	return nil
 }
 
 func (t HostThresholds) withDefaults() HostThresholds {

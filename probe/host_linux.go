@@ -15,6 +15,9 @@ func hostRun(ctx context.Context, o *HostOptions, r *HostResult) error {
 	if o.Window < 0 {
 		return fmt.Errorf("%w: negative window %s", triage.ErrInvalid, o.Window)
 	}
+	if err := o.Thresholds.validate(); err != nil {
+		return err
+	}
 	if o.CgroupPID < 0 {
 		return fmt.Errorf("%w: negative cgroup pid %d", triage.ErrInvalid, o.CgroupPID)
 	}
