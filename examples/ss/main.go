@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -38,6 +39,11 @@ func (l *stateList) Set(s string) error {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// A listing of 100k sockets is 100k small writes: buffer them, or
+	// the writes to a terminal or pipe cost more than the dump.
+	bw := bufio.NewWriterSize(stdout, 64<<10)
+	defer bw.Flush()
+	stdout = bw
 	fs := flag.NewFlagSet("ss", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
