@@ -33,6 +33,7 @@ import (
 	"github.com/triagekit/triage/diskcheck"
 	"github.com/triagekit/triage/dnscheck"
 	"github.com/triagekit/triage/internal/testcgroup"
+	"github.com/triagekit/triage/internal/testmount"
 	"github.com/triagekit/triage/internal/testnet"
 	"github.com/triagekit/triage/internal/testnginx"
 	"github.com/triagekit/triage/logscan"
@@ -230,20 +231,6 @@ func proxy(t *testing.T, ns *testnet.NS, upstream string) string {
 	ln := ns.Listen(t, "tcp", "127.0.0.1:0")
 	serve(t, ln, rp)
 	return ln.Addr().String()
-}
-
-// tmpfs mounts a tmpfs with the given options under a temp dir.
-func tmpfs(t *testing.T, opts string) string {
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", opts, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount tmpfs: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if err := unix.Unmount(dir, 0); err != nil {
-			_ = unix.Unmount(dir, unix.MNT_DETACH)
-		}
-	})
-	return dir
 }
 
 // fill writes to dir until the filesystem says ENOSPC.
@@ -482,7 +469,7 @@ func matrix() []scenario {
 		{
 			name: "app answers 500: its uploads hit a full disk", want: classify.DiskFullWrites,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
-				data := tmpfs(t, "size=64k")
+				data := testmount.Tmpfs(t, "size=64k")
 				logPath := filepath.Join(t.TempDir(), "app.log")
 				app := appServer(t, logPath, func() error {
 					return os.WriteFile(filepath.Join(data, "upload"), make([]byte, 256<<10), 0o644)
@@ -497,7 +484,7 @@ func matrix() []scenario {
 		{
 			name: "tmpfs full by bytes", want: classify.DiskFull,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
-				dir := tmpfs(t, "size=1m")
+				dir := testmount.Tmpfs(t, "size=1m")
 				fill(t, dir, 64<<10)
 				return []triage.Check{diskCheck(diskcheck.Options{Paths: []string{dir}})}, nil
 			},
@@ -505,7 +492,7 @@ func matrix() []scenario {
 		{
 			name: "tmpfs out of inodes", want: classify.DiskInodesExhausted,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
-				dir := tmpfs(t, "size=8m,nr_inodes=64")
+				dir := testmount.Tmpfs(t, "size=8m,nr_inodes=64")
 				fill(t, dir, 0)
 				return []triage.Check{diskCheck(diskcheck.Options{Paths: []string{dir}})}, nil
 			},
@@ -513,7 +500,7 @@ func matrix() []scenario {
 		{
 			name: "tmpfs remounted read-only", want: classify.DiskReadOnly,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
-				dir := tmpfs(t, "size=1m")
+				dir := testmount.Tmpfs(t, "size=1m")
 				out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput()
 				require.NoError(t, err, "%s", out)
 				return []triage.Check{diskCheck(diskcheck.Options{Paths: []string{dir}})}, nil
@@ -522,7 +509,7 @@ func matrix() []scenario {
 		{
 			name: "deleted file held open", want: classify.DiskDeletedOpenFiles,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
-				dir := tmpfs(t, "size=8m")
+				dir := testmount.Tmpfs(t, "size=8m")
 				f := filepath.Join(dir, "huge.log")
 				cmd := exec.Command("sh", "-c", `exec 3>"$1"; head -c 4194304 /dev/zero >&3; rm "$1"; echo held; exec sleep 60`, "sh", f)
 				out, err := cmd.StdoutPipe()

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/testmount"
 	"golang.org/x/sys/unix"
 )
 
@@ -70,10 +71,10 @@ func findingOf(t *testing.T, r Result, c triage.Code) triage.Finding {
 }
 
 func TestIntegrationFullByBytes(t *testing.T) {
-	if !inMountNamespace(t) {
+	if !testmount.Private(t) {
 		return
 	}
-	dir := mountTmpfs(t, "size=1m")
+	dir := testmount.Tmpfs(t, "size=1m")
 	f, err := os.Create(filepath.Join(dir, "fill"))
 	require.NoError(t, err)
 	chunk := make([]byte, 64<<10)
@@ -113,10 +114,10 @@ func TestIntegrationFullByBytes(t *testing.T) {
 }
 
 func TestIntegrationInodesExhausted(t *testing.T) {
-	if !inMountNamespace(t) {
+	if !testmount.Private(t) {
 		return
 	}
-	dir := mountTmpfs(t, "size=8m,nr_inodes=64")
+	dir := testmount.Tmpfs(t, "size=8m,nr_inodes=64")
 	var err error
 	for i := 0; err == nil; i++ {
 		var f *os.File
@@ -144,10 +145,10 @@ func TestIntegrationInodesExhausted(t *testing.T) {
 }
 
 func TestIntegrationInodesLow(t *testing.T) {
-	if !inMountNamespace(t) {
+	if !testmount.Private(t) {
 		return
 	}
-	dir := mountTmpfs(t, "size=8m,nr_inodes=100")
+	dir := testmount.Tmpfs(t, "size=8m,nr_inodes=100")
 	// The root directory takes one inode; 92 files make 93 of 100.
 	for i := range 92 {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, strconv.Itoa(i)), nil, 0o644))
@@ -160,10 +161,10 @@ func TestIntegrationInodesLow(t *testing.T) {
 }
 
 func TestIntegrationReadOnly(t *testing.T) {
-	if !inMountNamespace(t) {
+	if !testmount.Private(t) {
 		return
 	}
-	dir := mountTmpfs(t, "size=1m")
+	dir := testmount.Tmpfs(t, "size=1m")
 	require.NoError(t, unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""))
 
 	r := Check(context.Background(), Options{Paths: []string{dir}, Probe: true})
@@ -195,10 +196,10 @@ func TestIntegrationReadOnly(t *testing.T) {
 }
 
 func TestIntegrationAllFilesystems(t *testing.T) {
-	if !inMountNamespace(t) {
+	if !testmount.Private(t) {
 		return
 	}
-	dir := mountTmpfs(t, "size=1m")
+	dir := testmount.Tmpfs(t, "size=1m")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "log"), make([]byte, 950<<10), 0o644))
 
 	// Other filesystems of the host may fail to answer; this one must not.
@@ -231,10 +232,10 @@ func TestIntegrationAllFilesystems(t *testing.T) {
 }
 
 func TestIntegrationDeletedOpen(t *testing.T) {
-	if !inMountNamespace(t) {
+	if !testmount.Private(t) {
 		return
 	}
-	dir := mountTmpfs(t, "size=8m")
+	dir := testmount.Tmpfs(t, "size=8m")
 	file := filepath.Join(dir, "app.log")
 	require.NoError(t, os.WriteFile(file, make([]byte, 3<<20), 0o644))
 
@@ -285,10 +286,10 @@ func TestIntegrationDeletedOpen(t *testing.T) {
 }
 
 func TestIntegrationGrowth(t *testing.T) {
-	if !inMountNamespace(t) {
+	if !testmount.Private(t) {
 		return
 	}
-	dir := mountTmpfs(t, "size=64m")
+	dir := testmount.Tmpfs(t, "size=64m")
 	first := Check(context.Background(), Options{Paths: []string{dir}})
 	require.NoError(t, first.Err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "dump"), make([]byte, 8<<20), 0o644))
@@ -326,7 +327,7 @@ func TestIntegrationGrowth(t *testing.T) {
 }
 
 func TestIntegrationStuckMount(t *testing.T) {
-	if !inMountNamespace(t) {
+	if !testmount.Private(t) {
 		return
 	}
 	s := mountStuckFUSE(t)

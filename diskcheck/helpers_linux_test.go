@@ -1,14 +1,10 @@
 package diskcheck
 
 import (
-	"bytes"
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,65 +13,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/triagekit/triage/internal/testmount"
 	"golang.org/x/sys/unix"
 )
-
-const nsEnv = "DISKCHECK_TEST_MOUNT_NS"
-
-// inMountNamespace runs the calling top-level test in a child test process
-// with a mount namespace of its own, so that the tmpfs and FUSE mounts it
-// makes (full, read-only, stuck) are never seen by anything else on the
-// machine, such as another package's tests listing every filesystem. It
-// returns true in the child, where the test goes on; in the parent it
-// reports the child's outcome and returns false.
-func inMountNamespace(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv(nsEnv) == t.Name() {
-		return true
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to make mounts")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.v", "-test.count=1", "-test.timeout=3m")
-	cmd.Env = append(os.Environ(), nsEnv+"="+t.Name())
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	out, err := cmd.CombinedOutput()
-	t.Logf("child in its own mount namespace:\n%s", out)
-	if err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			t.Skipf("cannot start a child in a new mount namespace: %v", err)
-		}
-		t.Fatalf("child failed: %v", err)
-	}
-	if bytes.Contains(out, []byte("--- SKIP: "+t.Name())) {
-		t.Skip("skipped in the child, see the log")
-	}
-	return false
-}
-
-// mountTmpfs mounts a tmpfs with opts (such as "size=1m") on a new
-// temporary directory and unmounts it when the test ends.
-func mountTmpfs(t *testing.T, opts string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := unix.Mount("triage-test", dir, "tmpfs", 0, opts); err != nil {
-		t.Skipf("cannot mount tmpfs: %v", err)
-	}
-	t.Cleanup(func() { unmount(t, dir) })
-	return dir
-}
-
-func unmount(t *testing.T, dir string) {
-	if err := unix.Unmount(dir, 0); err != nil {
-		// Something still holds it; detach it so the directory can go.
-		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	}
-}
 
 // FUSE opcodes and sizes from include/uapi/linux/fuse.h.
 const (
@@ -231,7 +171,7 @@ func (s *stuckFUSE) release() {
 // then unmounts, which ends the connection and the server.
 func (s *stuckFUSE) close(t *testing.T) {
 	s.release()
-	unmount(t, s.dir)
+	testmount.Unmount(t, s.dir)
 	select {
 	case <-s.served:
 	case <-time.After(10 * time.Second):

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/testmount"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,10 +18,10 @@ import (
 // inode limit, and statfs says 0 inodes. It is marked so, not reported as
 // 0% used nor as exhausted, and df agrees there is no percentage.
 func TestIntegrationNoInodeLimit(t *testing.T) {
-	if !inMountNamespace(t) {
+	if !testmount.Private(t) {
 		return
 	}
-	dir := mountTmpfs(t, "size=1m,nr_inodes=0")
+	dir := testmount.Tmpfs(t, "size=1m,nr_inodes=0")
 	for i := range 100 {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, strconv.Itoa(i)), nil, 0o644))
 	}
@@ -46,7 +47,7 @@ func TestIntegrationNoInodeLimit(t *testing.T) {
 // and backslash in /proc/self/mountinfo as octal escapes; the mount point
 // comes back as the path it is, whether found from a path or listed.
 func TestIntegrationEscapedMountPoints(t *testing.T) {
-	if !inMountNamespace(t) {
+	if !testmount.Private(t) {
 		return
 	}
 	for _, name := range []string{"var log", "tab\there", "new\nline", `back\slash`, `looks\040escaped`} {
@@ -56,7 +57,7 @@ func TestIntegrationEscapedMountPoints(t *testing.T) {
 			if err := unix.Mount("triage-test", mp, "tmpfs", 0, "size=1m"); err != nil {
 				t.Skipf("cannot mount tmpfs: %v", err)
 			}
-			t.Cleanup(func() { unmount(t, mp) })
+			t.Cleanup(func() { testmount.Unmount(t, mp) })
 			sub := filepath.Join(mp, "app")
 			require.NoError(t, os.Mkdir(sub, 0o755))
 

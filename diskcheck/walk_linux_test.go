@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/testmount"
 	"golang.org/x/sys/unix"
 )
 
@@ -50,10 +51,10 @@ func consumerPaths(cs []Consumer) []string {
 }
 
 func TestIntegrationUsageTree(t *testing.T) {
-	if !inMountNamespace(t) {
+	if !testmount.Private(t) {
 		return
 	}
-	root := mountTmpfs(t, "size=64m")
+	root := testmount.Tmpfs(t, "size=64m")
 	writeFile(t, root+"/big/f1", 1<<20)
 	writeFile(t, root+"/big/sub/f2", 512<<10)
 	writeFile(t, root+"/links/h1", 256<<10)
@@ -72,12 +73,12 @@ func TestIntegrationUsageTree(t *testing.T) {
 
 	// Another filesystem and a bind mount of this one's own subdirectory
 	// inside the tree: neither is entered by default.
-	elsewhere := mountTmpfs(t, "size=8m")
+	elsewhere := testmount.Tmpfs(t, "size=8m")
 	writeFile(t, elsewhere+"/blob", 2<<20)
 	require.NoError(t, unix.Mount(elsewhere, root+"/other", "", unix.MS_BIND, ""))
-	t.Cleanup(func() { unmount(t, root+"/other") })
+	t.Cleanup(func() { testmount.Unmount(t, root+"/other") })
 	require.NoError(t, unix.Mount(root+"/big", root+"/samefs", "", unix.MS_BIND, ""))
-	t.Cleanup(func() { unmount(t, root+"/samefs") })
+	t.Cleanup(func() { testmount.Unmount(t, root+"/samefs") })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -145,7 +146,7 @@ func TestIntegrationUsageUnreadable(t *testing.T) {
 		fmt.Printf("PROBE %s %s %v\n", f.Evidence.String("errno"), f.Evidence.String("op"), errors.Is(c.Filesystems[0].Probe.Err, os.ErrPermission))
 		return
 	}
-	if !inMountNamespace(t) {
+	if !testmount.Private(t) {
 		return
 	}
 	base := t.TempDir()
@@ -166,7 +167,7 @@ func TestIntegrationUsageUnreadable(t *testing.T) {
 	root := filepath.Join(base, "tree")
 	require.NoError(t, os.Mkdir(root, 0o755))
 	require.NoError(t, unix.Mount("triage-test", root, "tmpfs", 0, "size=8m,mode=755"))
-	t.Cleanup(func() { unmount(t, root) })
+	t.Cleanup(func() { testmount.Unmount(t, root) })
 	writeFile(t, root+"/open/f", 8<<10)
 	writeFile(t, root+"/secret/f", 64<<10)
 	writeFile(t, root+"/listonly/f", 64<<10)

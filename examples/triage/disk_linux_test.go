@@ -6,84 +6,28 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/triagekit/triage/diskcheck"
+	"github.com/triagekit/triage/internal/testmount"
 )
-
-const mountNSEnv = "TRIAGE_TEST_MOUNT_NS"
-
-// inMountNamespace runs the calling top-level test again in a child with
-// a mount namespace of its own, so the full tmpfs it makes is never seen
-// by other tests listing every filesystem. It returns true in the child,
-// where the test goes on; in the parent it reports the child's outcome
-// and returns false.
-func inMountNamespace(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv(mountNSEnv) == t.Name() {
-		return true
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to make mounts")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.v", "-test.count=1", "-test.timeout=3m")
-	cmd.Env = append(os.Environ(), mountNSEnv+"="+t.Name())
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	out, err := cmd.CombinedOutput()
-	t.Logf("child in its own mount namespace:\n%s", out)
-	if err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			t.Skipf("cannot start a child in a new mount namespace: %v", err)
-		}
-		t.Fatalf("child failed: %v", err)
-	}
-	if bytes.Contains(out, []byte("--- SKIP: "+t.Name())) {
-		t.Skip("skipped in the child, see the log")
-	}
-	return false
-}
-
-// mountTmpfs mounts a tmpfs with opts on a new temporary directory and
-// unmounts it when the test ends.
-func mountTmpfs(t *testing.T, opts string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := unix.Mount("triage-test", dir, "tmpfs", 0, opts); err != nil {
-		t.Skipf("cannot mount tmpfs: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := unix.Unmount(dir, 0); err != nil {
-			if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
-				t.Errorf("unmount %s: %v", dir, err)
-			}
-		}
-	})
-	return dir
-}
 
 // TestIntegrationPathFull: -path names a real filesystem that is full.
 // The disk step says so from the numbers and from a write that fails with
 // ENOSPC, and lists what eats the space; the service's own log, on the
 // same filesystem, says it too.
 func TestIntegrationPathFull(t *testing.T) {
-	if !inMountNamespace(t) {
+	if !testmount.Private(t) {
 		return
 	}
-	dir := mountTmpfs(t, "size=1m")
+	dir := testmount.Tmpfs(t, "size=1m")
 	logPath := filepath.Join(dir, "x.log")
 	require.NoError(t, os.WriteFile(logPath,
 		[]byte(time.Now().UTC().Format(time.RFC3339)+" ERROR write "+dir+"/spool/big: no space left on device\n"), 0o644))
