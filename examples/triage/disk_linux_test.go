@@ -108,20 +108,7 @@ func runDisk(t *testing.T, dir string, args ...string) diskRun {
 	var out, errb bytes.Buffer
 	code := run(context.Background(), append([]string{"-json", "-timeout", "20s"}, args...), &out, &errb)
 	assert.Equal(t, 1, code, "a full disk is trouble")
-	var rep struct {
-		Hypotheses []struct {
-			ID string `json:"id"`
-		} `json:"hypotheses"`
-		Results []struct {
-			Check    string `json:"check"`
-			Error    string `json:"error"`
-			Findings []struct {
-				Code     string         `json:"code"`
-				Evidence map[string]any `json:"evidence"`
-			} `json:"findings"`
-			Details json.RawMessage `json:"details"`
-		} `json:"results"`
-	}
+	var rep jsonReport
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rep), "stdout: %s\nstderr: %s", out.String(), errb.String())
 	d := diskRun{codes: map[string][]string{}, evidence: map[string]map[string]any{}}
 	for _, h := range rep.Hypotheses {

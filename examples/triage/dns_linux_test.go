@@ -63,30 +63,12 @@ func startResolver(t *testing.T, hostport, addr string) *resolver {
 	return r
 }
 
-// dnsReport is the part of the JSON report these tests read.
-type dnsReport struct {
-	Hypotheses []struct {
-		ID string `json:"id"`
-	} `json:"hypotheses"`
-	Results []struct {
-		Check    string `json:"check"`
-		Error    string `json:"error"`
-		Findings []struct {
-			Code     string         `json:"code"`
-			Evidence map[string]any `json:"evidence"`
-		} `json:"findings"`
-		Details json.RawMessage `json:"details"`
-	} `json:"results"`
-}
-
-// runDNS runs the command with -json and returns the report and the
-// dnscheck result's details.
-func runDNS(t *testing.T, args ...string) (dnsReport, dnscheck.Result, map[string]map[string]any) {
+func runDNS(t *testing.T, args ...string) (jsonReport, dnscheck.Result, map[string]map[string]any) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := run(context.Background(), append([]string{"-json", "-timeout", "10s"}, args...), &out, &errb)
 	require.NotEqual(t, 2, code, "usage error: %s", errb.String())
-	var rep dnsReport
+	var rep jsonReport
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rep), "stdout: %s\nstderr: %s", out.String(), errb.String())
 	var res dnscheck.Result
 	findings := map[string]map[string]any{}
@@ -106,7 +88,7 @@ func runDNS(t *testing.T, args ...string) (dnsReport, dnscheck.Result, map[strin
 	return rep, res, findings
 }
 
-func hypotheses(rep dnsReport) []string {
+func hypotheses(rep jsonReport) []string {
 	var ids []string
 	for _, h := range rep.Hypotheses {
 		ids = append(ids, h.ID)

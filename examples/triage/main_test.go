@@ -91,3 +91,19 @@ func TestReportFitsNarrowTerminal(t *testing.T) {
 	writeReport(&out, true, plan, []triage.Outcome{r}, verdict, time.Second)
 	assert.Contains(t, out.String(), "\x1b[31;1m")
 }
+
+// jsonReport is the part of the -json output the command's tests read.
+type jsonReport struct {
+	Hypotheses []struct {
+		ID string `json:"id"`
+	} `json:"hypotheses"`
+	Results []struct {
+		Check    string `json:"check"`
+		Error    string `json:"error"`
+		Findings []struct {
+			Code     string         `json:"code"`
+			Evidence map[string]any `json:"evidence"`
+		} `json:"findings"`
+		Details json.RawMessage `json:"details"`
+	} `json:"results"`
+}
