@@ -120,13 +120,13 @@ func TestIntegrationNginxUpstream(t *testing.T) {
 	first := signal(t, r, CodeUpstreamRefused, fmt.Sprintf("127.0.0.1:%d", pooled))
 	assert.Equal(t, 1, first.Count)
 	assert.Zero(t, first.NoLiveUpstreams)
-	noLive := signal(t, r, CodeUpstreamRefused, "backend:80")
+	noLive := signal(t, r, CodeUpstreamRefused, "backend")
 	assert.Equal(t, 1, noLive.Count)
 	assert.Equal(t, 1, noLive.NoLiveUpstreams)
 	assert.Contains(t, noLive.Example, "no live upstreams")
 	var nl triage.Finding
 	for _, f := range r.Findings {
-		if f.Code == CodeUpstreamRefused && f.Evidence.String("target") == "backend:80" {
+		if f.Code == CodeUpstreamRefused && f.Evidence.String("target") == "backend" {
 			nl = f
 		}
 	}

@@ -246,19 +246,15 @@ func urlTarget(s string) string {
 
 func upstreamTarget(s string) string {
 	if m := reUpstreamURL.FindStringSubmatch(s); m != nil {
+		// nginx writes the peer of a failed connection with its port
+		// (http://127.0.0.1:9099/); a URL without one names an upstream
+		// block (http://backend/, "no live upstreams"), not a host on the
+		// scheme's port.
+		if u := reURL.FindStringSubmatch(m[1]); u != nil && u[3] == "" {
+			return strings.Trim(u[2], "[]")
+		}
 		if t := urlTarget(m[1]); t != "" {
 			return t
-		}
-		// nginx names an upstream block without a port: http://backend/
-		u := m[1]
-		if i := strings.Index(u, "://"); i >= 0 {
-			u = u[i+3:]
-		}
-		if i := strings.IndexByte(u, '/'); i >= 0 {
-			u = u[:i]
-		}
-		if u != "" {
-			return u
 		}
 	}
 	return hostTarget(s)

@@ -29,7 +29,7 @@ func TestDetect(t *testing.T) {
 		{"nginx refused", `connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: _, request: "GET / HTTP/1.1", upstream: "http://127.0.0.2:8081/", host: "x"`, false, CodeUpstreamRefused, "127.0.0.2:8081"},
 		{"nginx timeout", `upstream timed out (110: Connection timed out) while reading response header from upstream, client: 127.0.0.1, upstream: "http://127.0.0.3:8082/"`, false, CodeUpstreamTimeout, "127.0.0.3:8082"},
 		{"nginx connect timeout", `connect() failed (110: Connection timed out) while connecting to upstream, upstream: "http://10.1.1.1:80/"`, false, CodeUpstreamTimeout, "10.1.1.1:80"},
-		{"nginx no live", `no live upstreams while connecting to upstream, client: 127.0.0.1, upstream: "http://backend/"`, false, CodeUpstreamRefused, "backend:80"},
+		{"nginx no live", `no live upstreams while connecting to upstream, client: 127.0.0.1, upstream: "http://backend/"`, false, CodeUpstreamRefused, "backend"},
 		{"envoy", "upstream connect error or disconnect/reset before headers. reset reason: connection failure", false, CodeUpstreamRefused, "unknown"},
 		{"go dns", "dial tcp: lookup db.internal on 127.0.0.53:53: no such host", false, CodeDNSFailure, "db.internal"},
 		{"java dns", "java.net.UnknownHostException: payments.svc: Name or service not known", false, CodeDNSFailure, "payments.svc"},
