@@ -5,13 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,7 +19,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-	"golang.org/x/sys/unix"
 
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/logscan"
@@ -332,42 +328,6 @@ func TestServeFromCache(t *testing.T) {
 	}
 	_, metrics = s.get(t, "/metrics", "")
 	assert.Equal(t, first, snapshotTime.FindStringSubmatch(metrics), "one round of checks for every probe")
-}
-
-// A full disk under the request log fails readiness. Needs root to mount
-// a tmpfs.
-func TestServeDiskFull(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs needs root")
-	}
-	logs := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", logs).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount tmpfs: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if err := unix.Unmount(logs, 0); err != nil {
-			_ = unix.Unmount(logs, unix.MNT_DETACH)
-		}
-	})
-	s := start(t, "-log", filepath.Join(logs, "requests.log"), "-db", filepath.Join(t.TempDir(), "notes.db"), "-token", "t", "-ttl", "1ms")
-	code, body := s.get(t, "/readyz?verbose", "")
-	require.Equal(t, http.StatusOK, code, body)
-
-	buf := make([]byte, 64<<10)
-	for i := 0; ; i++ {
-		err := os.WriteFile(filepath.Join(logs, fmt.Sprintf("fill%04d", i)), buf, 0o644)
-		if errors.Is(err, unix.ENOSPC) {
-			break
-		}
-		require.NoError(t, err)
-	}
-	code, body = s.get(t, "/readyz?verbose", "")
-	assert.Equal(t, http.StatusServiceUnavailable, code)
-	assert.Contains(t, body, "[-]disk failed\n")
-	assert.NotContains(t, body, logs)
-	code, body = s.get(t, "/readyz?verbose", "t")
-	assert.Equal(t, http.StatusServiceUnavailable, code)
-	assert.Contains(t, body, "[-]disk failed: ")
 }
 
 // The token may come from the environment.
