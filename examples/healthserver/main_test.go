@@ -213,12 +213,17 @@ func TestServe(t *testing.T) {
 		code, body, hdr := s.do(t, http.MethodGet, "/health", "", "")
 		assert.Equal(t, http.StatusOK, code)
 		assert.Equal(t, "application/health+json", hdr.Get("Content-Type"))
-		assert.JSONEq(t, `{"status":"pass"}`, body)
+		// A busy test machine may make a host-wide finding warn (other
+		// tests' TIME-WAIT); readiness holds, and nothing fails.
+		var public map[string]any
+		require.NoError(t, json.Unmarshal([]byte(body), &public), body)
+		assert.Len(t, public, 1, body)
+		assert.Contains(t, []any{"pass", "warn"}, public["status"], body)
 
 		code, body = s.get(t, "/health", token)
 		assert.Equal(t, http.StatusOK, code)
 		doc := decodeHealth(t, body)
-		assert.Equal(t, "pass", doc.Status)
+		assert.Contains(t, []string{"pass", "warn"}, doc.Status, body)
 		assert.ElementsMatch(t, checkNames, keys(doc.Checks))
 		assert.Contains(t, doc.codes("self"), probe.CodeTCPConnected)
 		assert.Contains(t, doc.codes("dep"), probe.CodeTCPConnected)
@@ -336,7 +341,12 @@ func TestTokenFromEnvironment(t *testing.T) {
 	s := start(t, "-log", filepath.Join(t.TempDir(), "requests.log"))
 	code, body := s.get(t, "/health", "")
 	assert.Equal(t, http.StatusOK, code)
-	assert.JSONEq(t, `{"status":"pass"}`, body)
+	// Without the token only the status shows; a busy test machine may
+	// make it warn (TIME-WAIT from other tests), never fail.
+	var public map[string]any
+	require.NoError(t, json.Unmarshal([]byte(body), &public), body)
+	assert.Len(t, public, 1, body)
+	assert.Contains(t, []any{"pass", "warn"}, public["status"], body)
 	code, body = s.get(t, "/health", "from-env")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Contains(t, decodeHealth(t, body).Checks, "disk")
