@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -49,7 +50,10 @@ type Options struct {
 	// Resolver is the application's resolver. If nil, one that behaves as
 	// net.DefaultResolver does (same choice between the Go and the C
 	// resolver, same files), except that its DNS connections close when
-	// Check's context ends, so no lookup outlives Check. A Resolver given
+	// Check's context ends, so no lookup outlives Check; when ResolvConf
+	// names another file than DefaultResolvConf (a container's), its
+	// lookups go to that file's nameservers, in turn, with this host's
+	// search list and ndots (Go's resolver reads no other file). A Resolver given
 	// here is used as is; Go's resolver lets a lookup run on after its
 	// context ends unless its Dial ties the connection to the context
 	// (see the package tests). The application view looks the name
@@ -180,6 +184,7 @@ func check(ctx context.Context, o Options, r *Result) error {
 
 	var errs []error
 	var hosts hostsTable
+	res := o.Resolver
 	if !o.SkipSystem {
 		rc, err := readResolvConf(o.ResolvConf)
 		r.ResolvConf = &rc
@@ -195,6 +200,11 @@ func check(ctx context.Context, o Options, r *Result) error {
 		for _, a := range ns {
 			r.Servers = append(r.Servers, Server{Addr: a, Source: src})
 		}
+		if res == nil && err == nil && o.ResolvConf != "" && o.ResolvConf != DefaultResolvConf {
+			// Go's resolver reads only this host's resolv.conf: send the
+			// application's lookups to the named file's servers.
+			res = resolverTo(ns)
+		}
 		hosts, err = readHosts(o.HostsFile)
 		if err != nil {
 			errs = append(errs, err)
@@ -207,7 +217,7 @@ func check(ctx context.Context, o Options, r *Result) error {
 
 	var wg sync.WaitGroup
 	if !o.SkipSystem {
-		wg.Go(func() { r.App = appView(ctx, o.Resolver, name, r.Hosts, qt) })
+		wg.Go(func() { r.App = appView(ctx, res, name, r.Hosts, qt) })
 	}
 
 	r.Queried = dns.Fqdn(name)
@@ -360,6 +370,16 @@ func appView(ctx context.Context, res *net.Resolver, name string, hosts []netip.
 		v.NotFound = errors.As(err, &de) && de.IsNotFound
 	}
 	return v
+}
+
+// resolverTo is Go's resolver asking servers (host:port) in turn instead
+// of this host's nameservers.
+func resolverTo(servers []string) *net.Resolver {
+	var next atomic.Uint32
+	var d net.Dialer
+	return &net.Resolver{PreferGo: true, Dial: dialUntilDone(func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, network, servers[int(next.Add(1)-1)%len(servers)])
+	})}
 }
 
 // dialUntilDone wraps dial (nil: a net.Dialer) so that connections close

@@ -285,22 +285,12 @@ func newSystem(t *testing.T, resolvExtra, hosts string) system {
 	return s
 }
 
-// resolverTo is an application resolver that sends every query to addr.
-// Its connections close when the lookup is abandoned, as Check's default
-// resolver's do, so that no lookup outlives the test.
-func resolverTo(addr string) *net.Resolver {
-	var d net.Dialer
-	return &net.Resolver{PreferGo: true, Dial: dialUntilDone(func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return d.DialContext(ctx, network, addr)
-	})}
-}
-
 func TestCheckSystemView(t *testing.T) {
 	s := newSystem(t, "search corp.test example.test\noptions ndots:5 timeout:1\n", "10.9.9.9 api.example.test\n10.9.9.8 legacy.example.test\n")
 
 	t.Run("search expansion and hosts override", func(t *testing.T) {
 		r := Check(context.Background(), Options{Name: "api.example.test", ResolvConf: s.resolvConf, HostsFile: s.hosts,
-			Resolver: resolverTo(s.server), QueryTimeout: fastQuery})
+			Resolver: resolverTo([]string{s.server}), QueryTimeout: fastQuery})
 		require.NoError(t, r.Err)
 		require.NotNil(t, r.ResolvConf)
 		assert.Equal(t, 5, r.ResolvConf.Ndots)
@@ -339,7 +329,7 @@ func TestCheckSystemView(t *testing.T) {
 	})
 	t.Run("fully qualified skips the list", func(t *testing.T) {
 		r := Check(context.Background(), Options{Name: "db.corp.test.", ResolvConf: s.resolvConf, HostsFile: s.hosts,
-			Resolver: resolverTo(s.server), QueryTimeout: fastQuery})
+			Resolver: resolverTo([]string{s.server}), QueryTimeout: fastQuery})
 		assert.Empty(t, r.Search)
 		assert.False(t, r.Has(CodeSearchExpansion))
 		assert.False(t, r.Has(CodeHostsOverride))
@@ -349,7 +339,7 @@ func TestCheckSystemView(t *testing.T) {
 	})
 	t.Run("short name answered by the first suffix", func(t *testing.T) {
 		r := Check(context.Background(), Options{Name: "db", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts,
-			Resolver: resolverTo(s.server), QueryTimeout: fastQuery})
+			Resolver: resolverTo([]string{s.server}), QueryTimeout: fastQuery})
 		require.Len(t, r.Search, 1)
 		assert.Equal(t, "db.corp.test.", r.Queried)
 		assert.False(t, r.Has(CodeSearchExpansion), "the list did what it is for")
@@ -357,7 +347,7 @@ func TestCheckSystemView(t *testing.T) {
 	})
 	t.Run("nothing answers", func(t *testing.T) {
 		r := Check(context.Background(), Options{Name: "nope", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts,
-			Resolver: resolverTo(s.server), QueryTimeout: fastQuery})
+			Resolver: resolverTo([]string{s.server}), QueryTimeout: fastQuery})
 		assert.Len(t, r.Search, 3)
 		f, ok := r.Find(CodeSearchExpansion)
 		require.True(t, ok)
@@ -372,15 +362,26 @@ func TestCheckSystemView(t *testing.T) {
 		stale.recursive = true
 		staleAddr := startDNS(t, loopbackNet()+"1", 0, stale)
 		r := Check(context.Background(), Options{Name: "db.corp.test.", ResolvConf: s.resolvConf, HostsFile: s.hosts,
-			Resolver: resolverTo(staleAddr), QueryTimeout: fastQuery})
+			Resolver: resolverTo([]string{staleAddr}), QueryTimeout: fastQuery})
 		require.NotNil(t, r.App)
 		assert.Equal(t, "resolver", r.App.Source)
 		f, ok := r.Find(CodeMismatch)
 		require.True(t, ok, "findings: %v", r.Findings)
 		assert.Equal(t, "application says 198.51.100.1; DNS says 192.0.2.20", f.Evidence.String("answers"))
 	})
+	t.Run("another resolv.conf steers the application's lookups", func(t *testing.T) {
+		// No Resolver: the file's nameserver answers the application
+		// view, not this host's.
+		r := Check(context.Background(), Options{Name: "db.corp.test.", Types: []string{"A"}, ResolvConf: s.resolvConf,
+			HostsFile: s.hosts, QueryTimeout: fastQuery})
+		require.NoError(t, r.Err)
+		require.NotNil(t, r.App)
+		assert.Equal(t, "resolver", r.App.Source)
+		assert.Equal(t, []netip.Addr{netip.MustParseAddr("192.0.2.20")}, r.App.Addrs)
+		assert.False(t, r.Has(CodeMismatch), "findings: %v", r.Findings)
+	})
 	t.Run("hosts name unknown to dns", func(t *testing.T) {
-		r := Check(context.Background(), Options{Name: "legacy.example.test.", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts, Resolver: resolverTo(s.server), QueryTimeout: fastQuery})
+		r := Check(context.Background(), Options{Name: "legacy.example.test.", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts, Resolver: resolverTo([]string{s.server}), QueryTimeout: fastQuery})
 		f, ok := r.Find(CodeNXDomain)
 		require.True(t, ok)
 		assert.Equal(t, triage.Warn, f.Status, "the application reads the hosts file, not DNS")
@@ -391,7 +392,7 @@ func TestCheckSystemView(t *testing.T) {
 	})
 	t.Run("hosts agrees with dns", func(t *testing.T) {
 		require.NoError(t, os.WriteFile(s.hosts, []byte("192.0.2.20 db.corp.test\n"), 0o644))
-		r := Check(context.Background(), Options{Name: "db.corp.test.", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts, Resolver: resolverTo(s.server), QueryTimeout: fastQuery})
+		r := Check(context.Background(), Options{Name: "db.corp.test.", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts, Resolver: resolverTo([]string{s.server}), QueryTimeout: fastQuery})
 		assert.False(t, r.Has(CodeHostsOverride))
 		assert.Equal(t, "hosts", r.App.Source)
 	})
@@ -454,7 +455,7 @@ func TestCheckMissingFiles(t *testing.T) {
 	addr := startDNS(t, loopbackNet()+"1", 0, exampleZone(t))
 	r := Check(context.Background(), Options{Name: "www.example.test.", Types: []string{"A"},
 		ResolvConf: filepath.Join(dir, "nope"), HostsFile: filepath.Join(dir, "nope"), Servers: []string{addr},
-		Resolver: resolverTo(addr), QueryTimeout: 100 * time.Millisecond})
+		Resolver: resolverTo([]string{addr}), QueryTimeout: 100 * time.Millisecond})
 	assert.ErrorIs(t, r.Err, os.ErrNotExist)
 	assert.NotEqual(t, triage.OK, r.Status, "%v", r.Findings)
 }
@@ -507,7 +508,7 @@ func TestCheckApplicationResolverHangs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	r := Check(ctx, Options{Name: "www.example.test.", Types: []string{"A"}, ResolvConf: rc, HostsFile: hosts, Resolver: resolverTo(silent)})
+	r := Check(ctx, Options{Name: "www.example.test.", Types: []string{"A"}, ResolvConf: rc, HostsFile: hosts, Resolver: resolverTo([]string{silent})})
 	assert.Less(t, time.Since(start), 700*time.Millisecond+time.Second)
 	require.NotNil(t, r.App)
 	assert.Error(t, r.App.Err)
@@ -560,7 +561,7 @@ func TestCheckSilentSystemServer(t *testing.T) {
 	require.NoError(t, os.WriteFile(rc, []byte("nameserver "+silentIP+"\nnameserver "+goodIP+"\noptions timeout:3 attempts:2 rotate\n"), 0o644))
 
 	r := Check(context.Background(), Options{Name: "www.example.test.", Types: []string{"A"}, ResolvConf: rc,
-		HostsFile: filepath.Join(t.TempDir(), "none"), Resolver: resolverTo(good), QueryTimeout: fastQuery})
+		HostsFile: filepath.Join(t.TempDir(), "none"), Resolver: resolverTo([]string{good}), QueryTimeout: fastQuery})
 	f, ok := r.Find(CodeTimeout)
 	require.True(t, ok, "findings: %v", r.Findings)
 	assert.Equal(t, triage.Warn, f.Status, "the stub moves on to %s", good)

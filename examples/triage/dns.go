@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/dnscheck"
@@ -64,54 +62,11 @@ func planDNS(c *config) ([]planned, error) {
 			return nil, usagef("%s %q is not a readable file", f.flag, f.path)
 		}
 	}
-	if c.resolvConf != "" {
-		res, err := appResolver(c.resolvConf)
-		if err != nil {
-			return nil, usagef("-resolv-conf %q: %v", c.resolvConf, err)
-		}
-		opts.Resolver = res
-	}
 	return []planned{{
 		step: stepDNSHTTP,
 		check: triage.Func("dnscheck", func(ctx context.Context) dnscheck.Result {
 			return dnscheck.Check(ctx, opts)
 		}),
-	}}, nil
-}
-
-// appResolver is the application's resolver under the resolv.conf at
-// path. Go's resolver reads only this host's /etc/resolv.conf, so its
-// queries are sent to path's nameservers instead, in turn (127.0.0.1 and
-// ::1 when it names none), as the application there would send them.
-// This host's search list and ndots still shape the names it asks: the
-// direct queries follow path's, so a name that is not fully qualified may
-// be looked up differently by the two.
-func appResolver(path string) (*net.Resolver, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rc, err := dnscheck.ParseResolvConf(f)
-	if err != nil {
-		return nil, err
-	}
-	servers := rc.Nameservers
-	if len(servers) == 0 {
-		servers = []string{"127.0.0.1:53", "[::1]:53"}
-	}
-	var next atomic.Uint32
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		s := servers[int(next.Add(1)-1)%len(servers)]
-		var d net.Dialer
-		c, err := d.DialContext(ctx, network, s)
-		if err != nil {
-			return nil, err
-		}
-		// The lookup may be abandoned while it waits: let the connection go
-		// with it, as dnscheck's own resolver does.
-		context.AfterFunc(ctx, func() { c.Close() })
-		return c, nil
 	}}, nil
 }
 
