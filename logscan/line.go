@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/triagekit/triage/internal/traceparent"
 )
 
 // maxLineBytes is where a line is cut. The rest is dropped and a marker
@@ -310,7 +312,7 @@ func parseJSONLine(b []byte, l *Line, now time.Time, loc *time.Location) bool {
 	tid := str("trace_id", "traceId", "traceid", "trace.id", "dd.trace_id", "logging.googleapis.com/trace", "traceparent",
 		"correlation_id", "correlationId", "correlation.id", "request_id", "requestId", "req_id", "x_request_id", "x-request-id")
 	if tid != "" {
-		if id, ok := traceparentID(tid); ok {
+		if id, ok := traceparent.ID(tid); ok {
 			tid = id
 		}
 		if i := strings.LastIndexByte(tid, '/'); i >= 0 { // projects/p/traces/ID
@@ -369,21 +371,6 @@ func unixTime(f float64) (time.Time, bool) {
 	return time.Unix(0, int64(f)), true
 }
 
-// traceparentID returns the trace-id of a W3C traceparent
-// ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").
-func traceparentID(s string) (string, bool) {
-	if len(s) < 55 || s[2] != '-' || s[35] != '-' || s[52] != '-' {
-		return "", false
-	}
-	id := s[3:35]
-	for i := 0; i < len(id); i++ {
-		if !isHex(id[i]) {
-			return "", false
-		}
-	}
-	return id, true
-}
-
 func isHex(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 var traceKeys = [...]string{"traceparent", "trace_id", "traceid", "trace-id", "trace.id", "correlation_id", "correlationid", "correlation-id", "x-request-id", "request_id", "requestid", "request-id", "req_id"}
@@ -419,7 +406,7 @@ func findTraceID(b []byte) string {
 			continue
 		}
 		v := string(b[j:e])
-		if id, ok := traceparentID(v); ok {
+		if id, ok := traceparent.ID(v); ok {
 			return id
 		}
 		return v
@@ -432,7 +419,7 @@ func findTraceID(b []byte) string {
 		}
 		i += i2
 		if i+55 <= len(b) {
-			if id, ok := traceparentID(string(b[i : i+55])); ok {
+			if id, ok := traceparent.ID(string(b[i : i+55])); ok {
 				return id
 			}
 		}

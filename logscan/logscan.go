@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/traceparent"
 )
 
 // Defaults for a zero [Options].
@@ -162,7 +163,7 @@ func (o Options) config() (config, error) {
 			return c, fmt.Errorf("%w: bad unit name %q", triage.ErrInvalid, u)
 		}
 	}
-	if id, ok := traceparentID(o.TraceID); ok {
+	if id, ok := traceparent.ID(o.TraceID); ok {
 		c.traceID = id // a whole traceparent header: look for its trace-id
 	} else {
 		c.traceID = o.TraceID

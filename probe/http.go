@@ -23,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/traceparent"
 )
 
 // Finding codes of [HTTP]. Dial and DNS failures use the tcp.* codes of
@@ -405,7 +406,9 @@ func httpPrepare(opts HTTPOptions) (*httpPlan, error) {
 	}
 	if len(tps) == 1 {
 		// Several traceparent headers are invalid: a server ignores all.
-		p.callerTraceID, _ = traceparentID(tps[0])
+		if traceparent.Accepted(tps[0]) {
+			p.callerTraceID, _ = traceparent.ID(tps[0])
+		}
 	}
 	if p.maxBody == 0 {
 		p.maxBody = DefaultMaxBodyBytes
@@ -690,30 +693,6 @@ func newSpanID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// traceparentID returns the trace id of a W3C traceparent header value
-// ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01") when a
-// server would accept it: lowercase hex fields, a version other than ff,
-// trace and parent ids not all zero, and for version 00 nothing more. A
-// later version may add fields after a dash.
-func traceparentID(v string) (string, bool) {
-	if len(v) < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-' {
-		return "", false
-	}
-	version, id, parent, flags := v[:2], v[3:35], v[36:52], v[53:55]
-	for _, f := range []string{version, id, parent, flags} {
-		if strings.IndexFunc(f, func(c rune) bool { return !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') }) >= 0 {
-			return "", false
-		}
-	}
-	if version == "ff" || strings.Trim(id, "0") == "" || strings.Trim(parent, "0") == "" {
-		return "", false
-	}
-	if len(v) > 55 && (version == "00" || v[55] != '-') {
-		return "", false
-	}
-	return id, true
 }
 
 // interestingHeaders are the answer headers a hop keeps.
