@@ -20,7 +20,7 @@ type PortResult struct {
 }
 
 func checkPort(ctx context.Context, port int) PortResult {
-	r := PortResult{Port: port}
+	r := PortResult{Result: triage.Begin("port", triage.Target{Host: "localhost", Port: port}), Port: port}
 	r.Add(triage.Finding{
 		Code:     "example.no_listener",
 		Status:   triage.Fail,
@@ -47,7 +47,7 @@ func ExampleRunner() {
 
 	for _, o := range (triage.Runner{Concurrency: 2}).Run(ctx, checks...) {
 		r := o.Common()
-		fmt.Printf("%s: %s", r.Check, r.Status)
+		fmt.Printf("%s: %s", r.Label(), r.Status)
 		for _, f := range r.Findings {
 			fmt.Printf(" [%s]", f.Code)
 		}
@@ -85,11 +85,11 @@ func ExampleFinding() {
 	// warn disk.inodes_low: /var/log: 96% of inodes used 96
 }
 
-func ExampleNewRecord() {
+func ExampleResult_json() {
 	r := checkPort(context.Background(), 9000)
-	r.Check = "port"
-	b, _ := json.Marshal(triage.NewRecord(&r))
+	r.Duration = 1500 * time.Microsecond
+	b, _ := json.Marshal(&r)
 	fmt.Println(string(b))
 	// Output:
-	// {"check":"port","status":"fail","findings":[{"code":"example.no_listener","status":"fail","summary":"nothing listens on :9000","evidence":{"port":9000},"command":"ss -lntp 'sport = :9000'"}],"duration_ms":0,"details":{"port":9000}}
+	// {"check":"port","target":{"host":"localhost","port":9000},"status":"fail","findings":[{"code":"example.no_listener","status":"fail","summary":"nothing listens on :9000","evidence":{"port":9000},"command":"ss -lntp 'sport = :9000'"}],"duration_ns":1500000,"port":9000}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -36,13 +37,25 @@ func (f Finding) String() string {
 	return fmt.Sprintf("%s %s: %s", f.Status, f.Code, f.Summary)
 }
 
+// LogValue lets slog print a finding as its code, status, summary and
+// evidence.
+func (f Finding) LogValue() slog.Value {
+	as := []slog.Attr{slog.String("code", string(f.Code)), slog.String("status", f.Status.String()),
+		slog.String("summary", f.Summary)}
+	if len(f.Evidence) > 0 {
+		as = append(as, slog.Attr{Key: "evidence", Value: slog.GroupValue(f.Evidence...)})
+	}
+	return slog.GroupValue(as...)
+}
+
 // Evidence is the ordered list of measured values behind a finding: ports,
 // counts, paths, percentages, durations. It uses [slog.Attr] so values keep
 // their kind (slog.Int, slog.Float64, slog.Duration, slog.String, ...).
 //
 // In JSON it is an object whose keys keep their order; durations are
-// written as Go duration strings ("1.5s"), times in RFC 3339, and
-// infinite or NaN floats as the strings "+Inf", "-Inf" and "NaN".
+// written as integer nanoseconds under a key that ends in "_ns" (the
+// suffix is added when the key lacks it), times in RFC 3339, and infinite
+// or NaN floats as the strings "+Inf", "-Inf" and "NaN".
 type Evidence []slog.Attr
 
 // Lookup returns the value stored under key.
@@ -110,13 +123,18 @@ func (e Evidence) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		k, err := json.Marshal(a.Key)
+		val := a.Value.Resolve()
+		key := a.Key
+		if val.Kind() == slog.KindDuration && !strings.HasSuffix(key, "_ns") {
+			key += "_ns"
+		}
+		k, err := json.Marshal(key)
 		if err != nil {
 			return nil, err
 		}
 		b.Write(k)
 		b.WriteByte(':')
-		v, err := marshalValue(a.Value.Resolve())
+		v, err := marshalValue(val)
 		if err != nil {
 			return nil, fmt.Errorf("triage: evidence %q: %w", a.Key, err)
 		}
@@ -135,7 +153,7 @@ func marshalValue(v slog.Value) ([]byte, error) {
 		}
 		return json.Marshal(v.Float64())
 	case slog.KindDuration:
-		return json.Marshal(v.Duration().String())
+		return strconv.AppendInt(nil, int64(v.Duration()), 10), nil
 	case slog.KindTime:
 		return json.Marshal(v.Time().Format(time.RFC3339Nano))
 	case slog.KindGroup:

@@ -1,40 +1,89 @@
 package triage
 
-// Record is the JSON form of an [Outcome], as the triage CLI and the
-// health handler print it:
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Record is a result read back from its JSON: the common part, and the
+// typed fields as they were written. It is an [Outcome], so a saved report
+// can be classified again without running anything.
 //
-//	{"check": "sockstat", "status": "fail", "findings": [...],
-//	 "error": "...", "duration_ms": 12.5, "details": {...}}
+// The error comes back as its text only: errors.Is no longer matches what
+// it wrapped.
 type Record struct {
-	Check      string    `json:"check"`
-	Status     Status    `json:"status"`
-	Findings   []Finding `json:"findings"`
-	Error      string    `json:"error,omitempty"`
-	DurationMS float64   `json:"duration_ms"`
-	// Details is the typed result itself (its own fields only). When a
-	// Record is decoded from JSON it holds whatever encoding/json made of
-	// the object.
-	Details any `json:"details,omitempty"`
+	Result
+	// Details holds the typed fields by their JSON keys, in no order.
+	Details map[string]json.RawMessage
 }
 
-// NewRecord returns the wire form of o. Details is omitted when o is a bare
-// *Result, which has no typed part.
-func NewRecord(o Outcome) Record {
-	r := o.Common()
-	rec := Record{
-		Check:      r.Check,
-		Status:     r.Status,
-		Findings:   r.Findings,
-		DurationMS: float64(r.Duration.Microseconds()) / 1000,
+// commonKeys are the JSON keys of [Result].
+var commonKeys = []string{"check", "name", "target", "status", "findings", "error", "duration_ns"}
+
+// UnmarshalJSON reads the JSON of any typed result.
+func (r *Record) UnmarshalJSON(b []byte) error {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return fmt.Errorf("triage: result: %w", err)
 	}
-	if rec.Findings == nil {
-		rec.Findings = []Finding{}
+	if all == nil {
+		return errors.New("triage: result is null")
 	}
-	if r.Err != nil {
-		rec.Error = r.Err.Error()
+	var c struct {
+		Check    string    `json:"check"`
+		Name     string    `json:"name"`
+		Target   Target    `json:"target"`
+		Status   Status    `json:"status"`
+		Findings []Finding `json:"findings"`
+		Error    string    `json:"error"`
+		Duration int64     `json:"duration_ns"`
 	}
-	if _, bare := o.(*Result); !bare {
-		rec.Details = o
+	if err := json.Unmarshal(b, &c); err != nil {
+		return fmt.Errorf("triage: result: %w", err)
 	}
-	return rec
+	*r = Record{Result: Result{
+		Check: c.Check, Name: c.Name, Target: c.Target, Status: c.Status,
+		Findings: c.Findings, Duration: time.Duration(c.Duration), finished: true,
+	}}
+	if r.Findings == nil {
+		r.Findings = []Finding{}
+	}
+	if c.Error != "" {
+		r.Err = &checkError{errors.New(c.Error)}
+	}
+	for _, k := range commonKeys {
+		delete(all, k)
+	}
+	if len(all) > 0 {
+		r.Details = all
+	}
+	return nil
+}
+
+// MarshalJSON writes the record as the typed result was written: the
+// common fields, then the details in key order.
+func (r Record) MarshalJSON() ([]byte, error) {
+	common, err := json.Marshal(&r.Result)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Details) == 0 {
+		return common, nil
+	}
+	details, err := json.Marshal(r.Details)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.Write(common[:len(common)-1])
+	if len(details) > 2 {
+		b.WriteByte(',')
+		b.Write(details[1:])
+	} else {
+		b.WriteByte('}')
+	}
+	return b.Bytes(), nil
 }

@@ -9,9 +9,11 @@ import (
 
 // Check is one named check for a [Runner].
 type Check struct {
-	// Name identifies the check in results, such as "sockstat" or
-	// "probe.http api.example.com". If not empty, it replaces the name
-	// the check gave its result.
+	// Name is the caller's name for this check, such as "api" or "db":
+	// the result's Name, and the key the health handler and the metrics
+	// use. The result's Check, the kind of check, is never changed. A
+	// result the runner has to make up itself (a panic, a check that did
+	// not return) has Name as its Check too.
 	Name string
 	// Timeout bounds this check. If zero, the runner's Timeout is used;
 	// either way the check also ends with the runner's context.
@@ -21,19 +23,25 @@ type Check struct {
 	Run func(ctx context.Context) Outcome
 }
 
-// Func adapts a check function that returns a typed result by value, such
-// as sockstat's, into a [Check]:
+// Func adapts a check function into a [Check]. The function may return
+// its typed result by value, as the check packages do, or as a pointer:
 //
-//	triage.Func("sockstat", func(ctx context.Context) sockstat.Result {
+//	triage.Func("ports", func(ctx context.Context) sockstat.Result {
 //		return sockstat.Check(ctx, sockstat.Options{})
 //	})
-func Func[R any, P interface {
-	*R
-	Outcome
-}](name string, fn func(context.Context) R) Check {
+//
+// A function whose result embeds no [Result] yields, when run, an Unknown
+// result with an error matching [ErrInvalid] that names the type.
+func Func[R any](name string, fn func(context.Context) R) Check {
 	return Check{Name: name, Run: func(ctx context.Context) Outcome {
 		r := fn(ctx)
-		return P(&r)
+		if o, ok := any(r).(Outcome); ok {
+			return o
+		}
+		if o, ok := any(&r).(Outcome); ok {
+			return o
+		}
+		return madeUp(name, 0, fmt.Errorf("%w: check %q returns %T, which does not embed triage.Result", ErrInvalid, name, r))
 	}}
 }
 
@@ -196,10 +204,15 @@ func call(ctx context.Context, c Check) (o Outcome) {
 	return o
 }
 
+// settle names the result and finishes it when its check did not: a
+// result with findings but no status must not read as "could not tell".
 func settle(o Outcome, name string, d time.Duration) Outcome {
 	r := o.Common()
 	if name != "" {
-		r.Check = name
+		r.Name = name
+	}
+	if !r.Finished() {
+		r.Finish(r.Err)
 	}
 	if r.Duration == 0 {
 		r.Duration = d
@@ -208,7 +221,8 @@ func settle(o Outcome, name string, d time.Duration) Outcome {
 }
 
 func madeUp(name string, d time.Duration, err error) *Result {
-	r := &Result{Check: name, Duration: d}
+	r := &Result{Check: name, Name: name}
 	r.Finish(err)
+	r.Duration = d
 	return r
 }

@@ -23,7 +23,7 @@ type fake struct {
 
 func okCheck(name string) triage.Check {
 	return triage.Func(name, func(ctx context.Context) fake {
-		var r fake
+		r := fake{Result: triage.Begin("fake", triage.Target{})}
 		r.Saw = name
 		r.Add(triage.Finding{Code: "test.ok", Status: triage.OK, Summary: "fine"})
 		r.Finish(nil)
@@ -39,11 +39,38 @@ func TestRunnerOrderAndNames(t *testing.T) {
 		f, ok := out[i].(*fake)
 		require.True(t, ok, "typed result kept")
 		assert.Equal(t, name, f.Saw)
-		assert.Equal(t, name, f.Check, "runner fills the name")
+		assert.Equal(t, name, f.Name, "runner fills the name")
+		assert.Equal(t, "fake", f.Check, "and keeps the kind")
 		assert.Equal(t, triage.OK, f.Status)
 		assert.Positive(t, f.Duration)
 	}
 	assert.Empty(t, r.Run(context.Background()))
+}
+
+func TestRunnerFuncForms(t *testing.T) {
+	unfinished := triage.Func("unfinished", func(context.Context) fake {
+		var r fake
+		r.Add(triage.Finding{Code: "test.bad", Status: triage.Warn})
+		return r
+	})
+	pointer := triage.Func("pointer", func(context.Context) *fake {
+		r := &fake{Saw: "pointer"}
+		r.Finish(nil)
+		return r
+	})
+	notResult := triage.Func("not a result", func(context.Context) int { return 1 })
+	out := triage.Runner{}.Run(context.Background(), unfinished, pointer, notResult)
+
+	r := out[0].Common()
+	assert.Equal(t, triage.Warn, r.Status, "a result its check forgot to finish is finished, not unknown")
+	assert.NoError(t, r.Err)
+	f, ok := out[1].(*fake)
+	require.True(t, ok, "a check returning a pointer works as well")
+	assert.Equal(t, "pointer", f.Saw)
+	assert.Equal(t, triage.OK, f.Status)
+	assert.Equal(t, triage.Unknown, out[2].Common().Status)
+	assert.ErrorIs(t, out[2].Common().Err, triage.ErrInvalid)
+	assert.Contains(t, out[2].Common().Err.Error(), "int", "the error names the type")
 }
 
 func TestRunnerPanic(t *testing.T) {
@@ -67,7 +94,7 @@ func TestRunnerPanic(t *testing.T) {
 	assert.ErrorIs(t, out[3].Common().Err, triage.ErrPanic, "typed nil result")
 	assert.ErrorIs(t, out[4].Common().Err, triage.ErrInvalid)
 	for _, o := range out {
-		assert.NotEmpty(t, o.Common().Check)
+		assert.NotEmpty(t, o.Common().Label())
 	}
 }
 
@@ -181,7 +208,7 @@ func TestRunnerCancelled(t *testing.T) {
 	out := triage.Runner{Concurrency: 1}.Run(ctx, okCheck("a"), okCheck("b"))
 	for _, o := range out {
 		require.NotNil(t, o)
-		assert.NotEmpty(t, o.Common().Check)
+		assert.NotEmpty(t, o.Common().Label())
 	}
 }
 

@@ -3,7 +3,9 @@ package triage_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -70,7 +72,7 @@ func TestResultFinish(t *testing.T) {
 			}
 			r.Finish(tt.err)
 			assert.Equal(t, tt.want, r.Status)
-			assert.Equal(t, tt.err, r.Err)
+			assert.ErrorIs(t, r.Err, tt.err)
 		})
 	}
 	var zero triage.Result
@@ -82,20 +84,26 @@ func TestEvidenceJSON(t *testing.T) {
 		slog.Int("port", 8080),
 		slog.String("addr", "127.0.0.1"),
 		slog.Float64("used_pct", 97.5),
-		slog.Duration("rtt", 1500*time.Millisecond),
+		slog.Duration("rtt_ns", 1500*time.Millisecond),
+		slog.Duration("window", 250*time.Millisecond),
 		slog.Bool("v6only", false),
 		slog.Uint64("count", 3),
 		slog.Any("err", errors.New("boom")),
 	}
 	b, err := json.Marshal(ev)
 	require.NoError(t, err)
-	assert.Equal(t, `{"port":8080,"addr":"127.0.0.1","used_pct":97.5,"rtt":"1.5s","v6only":false,"count":3,"err":"boom"}`, string(b))
+	assert.Equal(t, `{"port":8080,"addr":"127.0.0.1","used_pct":97.5,"rtt_ns":1500000000,"window_ns":250000000,"v6only":false,"count":3,"err":"boom"}`, string(b),
+		"durations are nanoseconds under a key ending in _ns")
 
 	var back triage.Evidence
 	require.NoError(t, json.Unmarshal(b, &back))
 	require.Len(t, back, len(ev))
 	for i, a := range back {
-		assert.Equal(t, ev[i].Key, a.Key, "order kept")
+		want := ev[i].Key
+		if want == "window" {
+			want = "window_ns"
+		}
+		assert.Equal(t, want, a.Key, "order kept")
 	}
 	n, ok := back.Int("port")
 	assert.True(t, ok)
@@ -127,16 +135,31 @@ func TestRecord(t *testing.T) {
 	r.Finish(nil)
 	r.Duration = 1500 * time.Microsecond
 
-	b, err := json.Marshal(triage.NewRecord(r))
+	b, err := json.Marshal(r)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"check":"sockstat","status":"fail","duration_ms":1.5,
+	want := `{"check":"sockstat","status":"fail","duration_ns":1500000,
 		"findings":[{"code":"sockstat.no_listener","status":"fail","summary":"no listener on :8080",
 			"evidence":{"port":8080},"command":"ss -lntp 'sport = :8080'"}],
-		"details":{"port":8080}}`, string(b))
+		"port":8080}`
+	assert.JSONEq(t, want, string(b), "a typed result marshals whole")
+
+	var back triage.Record
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, "sockstat", back.Check)
+	assert.Equal(t, triage.Fail, back.Status)
+	assert.Equal(t, 1500*time.Microsecond, back.Duration)
+	assert.JSONEq(t, "8080", string(back.Details["port"]))
+	again, err := json.Marshal(back)
+	require.NoError(t, err)
+	assert.JSONEq(t, want, string(again), "a record writes what it read")
 
 	bare := &triage.Result{Check: "x"}
-	bare.Finish(errors.New("no permission"))
-	b, err = json.Marshal(triage.NewRecord(bare))
+	bare.Finish(fmt.Errorf("reading: %w", os.ErrPermission))
+	assert.ErrorIs(t, bare.Err, os.ErrPermission, "the error matches what it wraps")
+	b, err = json.Marshal(bare)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"check":"x","status":"unknown","findings":[],"error":"no permission","duration_ms":0}`, string(b))
+	assert.JSONEq(t, `{"check":"x","status":"unknown","findings":[],"error":"reading: permission denied","duration_ns":0}`, string(b))
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.EqualError(t, back.Err, "reading: permission denied")
+	assert.Nil(t, back.Details)
 }

@@ -523,7 +523,7 @@ func TestCheckRecordJSON(t *testing.T) {
 	z.recursive = true
 	addr := startDNS(t, loopbackNet()+"1", 0, z)
 	r := Check(context.Background(), Options{Name: "alias.example.test", Servers: []string{addr}, SkipSystem: true, Port: 1, QueryTimeout: fastQuery, DialTimeout: 100 * time.Millisecond})
-	b, err := json.Marshal(triage.NewRecord(&r))
+	b, err := json.Marshal(&r)
 	require.NoError(t, err)
 	var back struct {
 		Check   string `json:"check"`

@@ -290,7 +290,7 @@ func render(results []triage.Outcome, verdict classify.Report, opts Options) *sn
 		detailed.WriteByte('\n')
 		doc.Checks[r.Check] = append(doc.Checks[r.Check], checkDoc{
 			Status: ietfStatus(r.Status, fail), Output: reasonOf(r), Time: s.at.UTC().Format(time.RFC3339),
-			ObservedValue: triage.NewRecord(o),
+			ObservedValue: o,
 		})
 	}
 	tail := "readyz check passed\n"
@@ -347,8 +347,8 @@ type healthDoc struct {
 }
 
 type checkDoc struct {
-	Status        string        `json:"status"`
-	Output        string        `json:"output,omitempty"`
-	Time          string        `json:"time"`
-	ObservedValue triage.Record `json:"observedValue"`
+	Status        string         `json:"status"`
+	Output        string         `json:"output,omitempty"`
+	Time          string         `json:"time"`
+	ObservedValue triage.Outcome `json:"observedValue"`
 }

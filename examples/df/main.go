@@ -155,7 +155,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func printJSON(stdout, stderr io.Writer, o triage.Outcome) int {
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(triage.NewRecord(o)); err != nil {
+	if err := enc.Encode(o); err != nil {
 		fmt.Fprintf(stderr, "df: %v\n", err)
 		return 2
 	}

@@ -221,7 +221,7 @@ func anyResponse(r dnscheck.Result) bool {
 func writeJSON(w io.Writer, o triage.Outcome) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	_ = enc.Encode(triage.NewRecord(o))
+	_ = enc.Encode(o)
 }
 
 func writeShort(w io.Writer, r dnscheck.Result) {

@@ -206,7 +206,7 @@ func runStep(parent context.Context, n int, st step, timeout time.Duration) (o o
 		o.Hypotheses = []classify.Hypothesis{}
 	}
 	for _, r := range results {
-		o.Results = append(o.Results, triage.NewRecord(r))
+		o.Results = append(o.Results, triage.Record{Result: *r.Common()})
 	}
 	if h, ok := rep.Top(); ok {
 		o.Top = h.ID
@@ -253,7 +253,7 @@ func writeOutcome(w io.Writer, o outcome) {
 		}
 	}
 	for _, r := range o.Results {
-		fmt.Fprintf(&b, "  check:  %-4s %s (%s)\n", r.Status, r.Check, time.Duration(r.DurationMS*float64(time.Millisecond)).Round(time.Millisecond))
+		fmt.Fprintf(&b, "  check:  %-4s %s (%s)\n", r.Status, r.Check, r.Duration.Round(time.Millisecond))
 		for _, f := range r.Findings {
 			// What the hypotheses below do not already say.
 			if f.Status != triage.OK && !cited[r.Check+"\x00"+f.Summary] {

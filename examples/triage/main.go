@@ -219,14 +219,11 @@ flags:
 type report struct {
 	Symptom    classify.Symptom      `json:"symptom"`
 	Hypotheses []classify.Hypothesis `json:"hypotheses"`
-	Results    []triage.Record       `json:"results"`
+	Results    []triage.Outcome      `json:"results"`
 }
 
 func writeJSON(w io.Writer, verdict classify.Report, results []triage.Outcome) error {
-	r := report{Symptom: verdict.Symptom, Hypotheses: verdict.Hypotheses, Results: make([]triage.Record, len(results))}
-	for i, o := range results {
-		r.Results[i] = triage.NewRecord(o)
-	}
+	r := report{Symptom: verdict.Symptom, Hypotheses: verdict.Hypotheses, Results: results}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)

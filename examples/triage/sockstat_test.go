@@ -117,7 +117,7 @@ func TestSockstatEndToEnd(t *testing.T) {
 
 		code, r := runSockstat(t, fmt.Sprintf("127.0.0.1:%d", port))
 		assert.Equal(t, 1, code, "a refused target is trouble")
-		assert.Empty(t, r.Error)
+		assert.NoError(t, r.Err)
 		assert.Equal(t, triage.Fail, r.Status)
 		f := findingIn(t, r, sockstat.CodeNoListener)
 		p, _ := f.Evidence.Int("port")
@@ -132,7 +132,7 @@ func TestSockstatEndToEnd(t *testing.T) {
 		port := ln.Addr().(*net.TCPAddr).Port
 
 		_, r := runSockstat(t, fmt.Sprintf("127.0.0.1:%d", port))
-		assert.Empty(t, r.Error)
+		assert.NoError(t, r.Err)
 		f := findingIn(t, r, sockstat.CodeListening)
 		assert.Equal(t, triage.OK, f.Status)
 		p, _ := f.Evidence.Int("port")
