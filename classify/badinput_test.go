@@ -31,9 +31,9 @@ func TestClassifyBadInput(t *testing.T) {
 		{"typed nil common result", []triage.Outcome{(*triage.Result)(nil), refused, noListener}, classify.Options{}},
 		{"typed nil check result", []triage.Outcome{(*probe.TCPResult)(nil), (*sockstat.Result)(nil), refused, noListener}, classify.Options{}},
 		{"unknown symptom", []triage.Outcome{refused, noListener}, classify.Options{Symptom: "bogus"}},
-		{"infinite weight", []triage.Outcome{refused, noListener}, classify.Options{Weights: map[string]float64{"refused.not_listening": inf}}},
-		{"NaN weight", []triage.Outcome{refused, noListener}, classify.Options{Weights: map[string]float64{"refused.not_listening": nan}}},
-		{"negative weight", []triage.Outcome{refused, noListener}, classify.Options{Weights: map[string]float64{"refused.not_listening": -1}}},
+		{"infinite weight", []triage.Outcome{refused, noListener}, classify.Options{Weights: map[classify.ID]float64{"refused.not_listening": inf}}},
+		{"NaN weight", []triage.Outcome{refused, noListener}, classify.Options{Weights: map[classify.ID]float64{"refused.not_listening": nan}}},
+		{"negative weight", []triage.Outcome{refused, noListener}, classify.Options{Weights: map[classify.ID]float64{"refused.not_listening": -1}}},
 		{"rule with infinite weight", []triage.Outcome{refused, noListener}, classify.Options{Rules: []classify.Rule{{
 			ID: "custom.inf", Weight: inf, Support: []classify.Sign{{Code: sockstat.CodeNoListener, Weight: inf}},
 		}}}},

@@ -7,30 +7,41 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
-	"strings"
+	"strconv"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/probe"
 )
 
 // Symptom is what the client sees.
 type Symptom string
 
-// The symptoms of the routine. None means no symptom is known or derived.
+// The symptoms of the routine. None means no symptom is known or derived;
+// it is written "none", in JSON and in metric labels alike. An empty
+// Symptom in [Options] means the same.
 const (
-	None      Symptom = ""
+	None      Symptom = "none"
 	Refused   Symptom = "refused"
 	Timeout   Symptom = "timeout"
 	Status5xx Symptom = "5xx"
 )
 
-// ParseSymptom accepts "refused", "timeout", "5xx" and "" (none).
+// ParseSymptom accepts "refused", "timeout", "5xx", and "none" or "" for
+// none.
 func ParseSymptom(s string) (Symptom, error) {
 	switch Symptom(s) {
-	case None, Refused, Timeout, Status5xx:
+	case "", None:
+		return None, nil
+	case Refused, Timeout, Status5xx:
 		return Symptom(s), nil
 	}
-	return None, fmt.Errorf("%w: symptom %q is not refused, timeout or 5xx", triage.ErrInvalid, s)
+	return None, fmt.Errorf("%w: symptom %q is not refused, timeout, 5xx or none", triage.ErrInvalid, s)
 }
+
+// ID is a stable hypothesis id, such as "refused.not_listening". The ids
+// of the default rules are constants of this package; they are API: new
+// ones are added, none is renamed.
+type ID string
 
 // Layer is where a hypothesis points.
 type Layer string
@@ -65,7 +76,7 @@ type Sign struct {
 // Rule turns findings into one hypothesis.
 type Rule struct {
 	// ID is the stable hypothesis id, such as "refused.not_listening".
-	ID string
+	ID ID
 	// Symptoms the rule applies to. Empty means any symptom, including
 	// none: the finding is a problem on its own (a full disk).
 	Symptoms []Symptom
@@ -83,11 +94,14 @@ type Rule struct {
 	Against []Sign
 	// Explains lists hypothesis ids this one explains away when raised:
 	// their scores are lowered.
-	Explains []string
-	// Next are commands that confirm the hypothesis. {host}, {port},
-	// {addr}, {name}, {path}, {pid}, {unit} and {url} are filled from the
-	// evidence of the supporting findings and of the probed target; a
-	// command whose placeholders cannot be filled is left out.
+	Explains []ID
+	// Next are commands that confirm the hypothesis. A placeholder such
+	// as {port} is filled from the supporting findings' evidence under
+	// that key; the shared facts {host}, {port}, {addr}, {url}, {name},
+	// {process}, {pid}, {path}, {cgroup} and {unit} (the keys triage.Key*)
+	// also from the targets of their results, then from the request's
+	// target. A fact that none of them knows is written as <port>, so
+	// that the command still shows what to run.
 	Next []string
 }
 
@@ -102,18 +116,22 @@ type Options struct {
 	Rules []Rule
 	// Weights overrides rule weights by hypothesis id. A weight that is
 	// negative or not finite is ignored.
-	Weights map[string]float64
+	Weights map[ID]float64
 	// NoDefaults leaves the default rules out, so that only Rules apply.
 	NoDefaults bool
-	// SymptomFrom names the checks whose findings decide the symptom,
-	// such as the probe of the URL users call. If empty, every TCP and
-	// HTTP finding does, dependency probes included.
+	// SymptomFrom names the checks whose findings decide the symptom and
+	// whose targets are the request's target, such as the probe of the URL
+	// users call; a check is named by its label (triage.Result.Label). If
+	// empty, every TCP and HTTP probe does, dependency probes included.
 	SymptomFrom []string
 }
 
 // Ref names a finding in a hypothesis.
 type Ref struct {
+	// Check is the kind of check that made the finding; Name the caller's
+	// name for that check, if any.
 	Check   string        `json:"check"`
+	Name    string        `json:"name,omitempty"`
 	Code    triage.Code   `json:"code"`
 	Status  triage.Status `json:"status"`
 	Summary string        `json:"summary"`
@@ -121,7 +139,7 @@ type Ref struct {
 
 // Hypothesis is one candidate cause.
 type Hypothesis struct {
-	ID       string   `json:"id"`
+	ID       ID       `json:"id"`
 	Symptom  Symptom  `json:"symptom"`
 	Layer    Layer    `json:"layer"`
 	Score    float64  `json:"score"`
@@ -152,7 +170,7 @@ func (r Report) Top() (Hypothesis, bool) {
 }
 
 // Find returns the hypothesis with the given id, if raised.
-func (r Report) Find(id string) (Hypothesis, bool) {
+func (r Report) Find(id ID) (Hypothesis, bool) {
 	for _, h := range r.Hypotheses {
 		if h.ID == id {
 			return h, true
@@ -167,13 +185,15 @@ const (
 	unrelatedFactor = 0.8
 )
 
-// observed is a finding with the check it came from.
+// observed is a finding with the result it came from.
 type observed struct {
-	check string
-	f     triage.Finding
+	r *triage.Result
+	f triage.Finding
 }
 
-// Classify ranks the hypotheses the results support. It does no I/O.
+// Classify ranks the hypotheses the results support. It does no I/O and
+// reads only the common part of each result, so that results read back
+// from JSON ([triage.Record]) classify as the typed ones did.
 func Classify(results []triage.Outcome, opts Options) Report {
 	var obs []observed
 	for _, o := range results {
@@ -182,16 +202,19 @@ func Classify(results []triage.Outcome, opts Options) Report {
 			continue
 		}
 		for _, f := range r.Findings {
-			obs = append(obs, observed{r.Check, f})
+			obs = append(obs, observed{r, f})
 		}
 	}
 
 	rep := Report{Symptom: opts.Symptom, Hypotheses: []Hypothesis{}}
+	if rep.Symptom == "" {
+		rep.Symptom = None
+	}
 	if rep.Symptom == None {
 		rep.Symptom = derive(obs, opts.SymptomFrom)
 		rep.Derived = rep.Symptom != None
 	}
-	target := targetFacts(obs)
+	target := requestTarget(obs, opts.SymptomFrom)
 	obs = aboutTarget(obs, opts.SymptomFrom)
 
 	rules := ruleSet(opts)
@@ -216,7 +239,7 @@ func Classify(results []triage.Outcome, opts Options) Report {
 
 	// A raised hypothesis lowers those it explains away, the more the
 	// surer it is itself.
-	factor := map[string]float64{}
+	factor := map[ID]float64{}
 	for _, r := range hs {
 		for _, id := range rules[r.rule].Explains {
 			if id != r.h.ID {
@@ -242,7 +265,7 @@ func Classify(results []triage.Outcome, opts Options) Report {
 			rep.Hypotheses = append(rep.Hypotheses, r.h)
 		}
 	}
-	order := map[string]int{}
+	order := map[ID]int{}
 	for _, r := range hs {
 		order[r.h.ID] = r.rule
 	}
@@ -315,7 +338,7 @@ func matches(s Sign, o observed) bool {
 	return o.f.Code == s.Code && (s.When == nil || s.When(o.f))
 }
 
-func evaluate(rule Rule, obs []observed, symptom Symptom, target map[string]string) (Hypothesis, bool) {
+func evaluate(rule Rule, obs []observed, symptom Symptom, target triage.Target) (Hypothesis, bool) {
 	h := Hypothesis{ID: rule.ID, Layer: rule.Layer, Evidence: []Ref{}, Against: []Ref{}, Next: []string{}}
 	if len(rule.Symptoms) > 0 {
 		h.Symptom = symptom
@@ -369,26 +392,53 @@ func evaluate(rule Rule, obs []observed, symptom Symptom, target map[string]stri
 func clamp(w float64) float64 { return max(0, min(1, w)) }
 
 func ref(o observed) Ref {
-	return Ref{Check: o.check, Code: o.f.Code, Status: o.f.Status, Summary: o.f.Summary}
+	return Ref{Check: o.r.Check, Name: o.r.Name, Code: o.f.Code, Status: o.f.Status, Summary: o.f.Summary}
 }
 
 var placeholder = regexp.MustCompile(`\{([a-z_]+)\}`)
 
+// targetFacts returns the placeholder values a target knows.
+func targetFacts(t triage.Target) map[string]string {
+	facts := map[string]string{
+		triage.KeyHost: t.Host, triage.KeyURL: t.URL, triage.KeyName: t.Name, triage.KeyProcess: t.Process,
+		triage.KeyCgroup: t.Cgroup, triage.KeyUnit: t.Unit,
+	}
+	if t.Port != 0 {
+		facts[triage.KeyPort] = strconv.Itoa(t.Port)
+	}
+	if t.Addr.IsValid() {
+		facts[triage.KeyAddr] = t.Addr.Addr().String()
+	}
+	if t.PID != 0 {
+		facts[triage.KeyPID] = strconv.Itoa(t.PID)
+	}
+	if len(t.Paths) > 0 {
+		facts[triage.KeyPath] = t.Paths[0]
+	}
+	return facts
+}
+
 // nextCommands fills the rule's command templates, then adds the
 // supporting findings' own commands, without duplicates.
-func nextCommands(rule Rule, support []observed, target map[string]string) []string {
+func nextCommands(rule Rule, support []observed, target triage.Target) []string {
 	facts := map[string]string{}
-	for _, o := range support {
-		for _, a := range o.f.Evidence {
-			if _, seen := facts[a.Key]; !seen {
-				facts[a.Key] = a.Value.Resolve().String()
-			}
-		}
-	}
-	for k, v := range target {
-		if _, seen := facts[k]; !seen {
+	learn := func(k, v string) {
+		if _, seen := facts[k]; !seen && v != "" {
 			facts[k] = v
 		}
+	}
+	for _, o := range support {
+		for _, a := range o.f.Evidence {
+			learn(a.Key, a.Value.Resolve().String())
+		}
+	}
+	for _, o := range support {
+		for k, v := range targetFacts(o.r.Target) {
+			learn(k, v)
+		}
+	}
+	for k, v := range targetFacts(target) {
+		learn(k, v)
 	}
 	out := []string{}
 	add := func(c string) {
@@ -397,17 +447,13 @@ func nextCommands(rule Rule, support []observed, target map[string]string) []str
 		}
 	}
 	for _, tmpl := range rule.Next {
-		ok := true
-		cmd := placeholder.ReplaceAllStringFunc(tmpl, func(m string) string {
-			v, found := facts[m[1:len(m)-1]]
-			if !found || v == "" {
-				ok = false
+		add(placeholder.ReplaceAllStringFunc(tmpl, func(m string) string {
+			k := m[1 : len(m)-1]
+			if v, ok := facts[k]; ok {
+				return v
 			}
-			return v
-		})
-		if ok {
-			add(cmd)
-		}
+			return "<" + k + ">"
+		}))
 	}
 	for _, o := range support {
 		add(o.f.Command)
@@ -416,26 +462,29 @@ func nextCommands(rule Rule, support []observed, target map[string]string) []str
 }
 
 // portScoped are the findings that answer "does anything listen on the
-// asked port?": they speak about the target only when they are about its
-// port.
+// asked port?": they speak about the target only when their check was
+// aimed at its port.
 var portScoped = []triage.Code{sockListening, sockNoListener, sockWrongAddress}
 
-// aboutTarget leaves out listener findings about another port than the
-// one the failing probes dialled: a service's own listener says nothing
-// about why its dependency refuses. Without a failing probe that names a
-// port, every finding is kept.
+// requestProbe reports whether o is a finding of a probe that reproduced
+// the request (TCP or HTTP) and decides the symptom: any such probe, or
+// those named in from.
+func requestProbe(o observed, from []string) bool {
+	if o.r.Check != probe.KindTCP && o.r.Check != probe.KindHTTP {
+		return false
+	}
+	return len(from) == 0 || slices.Contains(from, o.r.Label())
+}
+
+// aboutTarget leaves out listener findings of a check aimed at another
+// port than the one the failing probes dialled: a service's own listener
+// says nothing about why its dependency refuses. Without a failing probe
+// aimed at a port, every finding is kept.
 func aboutTarget(obs []observed, from []string) []observed {
-	ports := map[string]bool{}
+	ports := map[int]bool{}
 	for _, o := range obs {
-		code := string(o.f.Code)
-		if !strings.HasPrefix(code, "tcp.") && !strings.HasPrefix(code, "http.") {
-			continue
-		}
-		if o.f.Status == triage.OK || (len(from) > 0 && !slices.Contains(from, o.check)) {
-			continue
-		}
-		if v, ok := o.f.Evidence.Lookup("port"); ok {
-			ports[v.String()] = true
+		if o.f.Status != triage.OK && requestProbe(o, from) && o.r.Target.Port != 0 {
+			ports[o.r.Target.Port] = true
 		}
 	}
 	if len(ports) == 0 {
@@ -443,32 +492,24 @@ func aboutTarget(obs []observed, from []string) []observed {
 	}
 	kept := obs[:0:0]
 	for _, o := range obs {
-		if slices.Contains(portScoped, o.f.Code) {
-			if v, ok := o.f.Evidence.Lookup("port"); ok && !ports[v.String()] {
-				continue
-			}
+		if slices.Contains(portScoped, o.f.Code) && o.r.Target.Port != 0 && !ports[o.r.Target.Port] {
+			continue
 		}
 		kept = append(kept, o)
 	}
 	return kept
 }
 
-// targetFacts collects what the probes say about the target: its host,
-// port, address and URL.
-func targetFacts(obs []observed) map[string]string {
-	facts := map[string]string{}
-	for _, o := range obs {
-		if !strings.HasPrefix(string(o.f.Code), "tcp.") && !strings.HasPrefix(string(o.f.Code), "http.") {
-			continue
-		}
-		for _, k := range []string{"host", "port", "addr", "url"} {
-			if _, seen := facts[k]; seen {
-				continue
-			}
-			if v, ok := o.f.Evidence.Lookup(k); ok {
-				facts[k] = v.String()
+// requestTarget is what the request probes were aimed at: the first
+// failing one's target, completed by the others'.
+func requestTarget(obs []observed, from []string) triage.Target {
+	var t triage.Target
+	for _, failing := range []bool{true, false} {
+		for _, o := range obs {
+			if requestProbe(o, from) && (o.f.Status != triage.OK) == failing {
+				t = t.Merge(o.r.Target)
 			}
 		}
 	}
-	return facts
+	return t
 }

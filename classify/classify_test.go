@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,10 +12,38 @@ import (
 
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/classify"
+	"github.com/triagekit/triage/probe"
 )
 
-func result(check string, fs ...triage.Finding) triage.Outcome {
-	r := &triage.Result{Check: check}
+// result makes the common part of a result as a check of the kind its
+// findings' codes name would: a "tcp." finding comes from probe.tcp, and
+// so on. name is the caller's name for the check when it is not the kind.
+// The port and host of the findings' evidence are the check's target, as
+// the probes and sockstat set it.
+func result(name string, fs ...triage.Finding) triage.Outcome {
+	kind := name
+	if len(fs) > 0 {
+		switch code := string(fs[0].Code); {
+		case strings.HasPrefix(code, "tcp."):
+			kind = probe.KindTCP
+		case strings.HasPrefix(code, "http."):
+			kind = probe.KindHTTP
+		case strings.HasPrefix(code, "sockstat."):
+			kind = "sockstat"
+		}
+	}
+	r := &triage.Result{Check: kind}
+	if name != kind {
+		r.Name = name
+	}
+	for _, f := range fs {
+		if p, ok := f.Evidence.Int(triage.KeyPort); ok && r.Target.Port == 0 {
+			r.Target.Port = int(p)
+		}
+		if h := f.Evidence.String(triage.KeyHost); h != "" && r.Target.Host == "" {
+			r.Target.Host = h
+		}
+	}
 	r.Add(fs...)
 	r.Finish(nil)
 	return r
@@ -24,8 +53,8 @@ func finding(code string, s triage.Status, ev ...slog.Attr) triage.Finding {
 	return triage.Finding{Code: triage.Code(code), Status: s, Summary: code + " seen", Evidence: ev}
 }
 
-func ids(r classify.Report) []string {
-	out := make([]string, len(r.Hypotheses))
+func ids(r classify.Report) []classify.ID {
+	out := make([]classify.ID, len(r.Hypotheses))
 	for i, h := range r.Hypotheses {
 		out[i] = h.ID
 	}
@@ -39,7 +68,7 @@ func TestClassifyTop(t *testing.T) {
 		given   classify.Symptom
 		results []triage.Outcome
 		symptom classify.Symptom
-		top     string
+		top     classify.ID
 	}{
 		{
 			name: "refused, nothing listens",
@@ -163,7 +192,7 @@ func TestClassifyTop(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rep := classify.Classify(tt.results, classify.Options{Symptom: tt.given})
 			assert.Equal(t, tt.symptom, rep.Symptom)
-			assert.Equal(t, tt.given == classify.None && tt.symptom != classify.None, rep.Derived)
+			assert.Equal(t, tt.given == "" && tt.symptom != classify.None, rep.Derived)
 			top, ok := rep.Top()
 			require.True(t, ok, "a hypothesis is raised")
 			assert.Equal(t, tt.top, top.ID, "ranking: %v", ids(rep))
@@ -187,7 +216,7 @@ func TestClassifyHealthyIsEmpty(t *testing.T) {
 	assert.Empty(t, rep.Hypotheses)
 	b, err := json.Marshal(rep)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"symptom":"","symptom_derived":false,"hypotheses":[]}`, string(b))
+	assert.JSONEq(t, `{"symptom":"none","symptom_derived":false,"hypotheses":[]}`, string(b))
 }
 
 func TestClassifyAbsentEvidenceIsNotNegative(t *testing.T) {
@@ -196,7 +225,7 @@ func TestClassifyAbsentEvidenceIsNotNegative(t *testing.T) {
 		result("probe.tcp", finding("tcp.refused", triage.Fail, slog.Int("port", 81))),
 	}, classify.Options{})
 	assert.Equal(t, classify.Refused, rep.Symptom)
-	assert.Equal(t, []string{classify.RefusedNotListening, classify.RefusedFirewall}, ids(rep))
+	assert.Equal(t, []classify.ID{classify.RefusedNotListening, classify.RefusedFirewall}, ids(rep))
 	assert.Less(t, rep.Hypotheses[0].Score, 0.5, "weak without sockstat")
 }
 
@@ -235,14 +264,15 @@ func TestClassifyCustomRulesAndWeights(t *testing.T) {
 		Next:    []string{"queuectl inspect {queue}", "never {missing}"},
 	}
 	rep := classify.Classify(results, classify.Options{Rules: []classify.Rule{mine}})
-	require.Equal(t, []string{"app.queue_stuck", classify.DiskFull}, ids(rep))
-	assert.Equal(t, []string{"queuectl inspect orders"}, rep.Hypotheses[0].Next, "unfillable commands are left out")
+	require.Equal(t, []classify.ID{"app.queue_stuck", classify.DiskFull}, ids(rep))
+	assert.Equal(t, []string{"queuectl inspect orders", "never <missing>"}, rep.Hypotheses[0].Next,
+		"a fact nobody knows stays a visible hole, not a command that disappears")
 
-	rep = classify.Classify(results, classify.Options{Rules: []classify.Rule{mine}, Weights: map[string]float64{"app.queue_stuck": 0.1}})
+	rep = classify.Classify(results, classify.Options{Rules: []classify.Rule{mine}, Weights: map[classify.ID]float64{"app.queue_stuck": 0.1}})
 	assert.Equal(t, classify.DiskFull, rep.Hypotheses[0].ID, "weights override")
 
 	rep = classify.Classify(results, classify.Options{Rules: []classify.Rule{mine}, NoDefaults: true})
-	assert.Equal(t, []string{"app.queue_stuck"}, ids(rep))
+	assert.Equal(t, []classify.ID{"app.queue_stuck"}, ids(rep))
 }
 
 func TestClassifyDeterministicTies(t *testing.T) {
@@ -255,7 +285,7 @@ func TestClassifyDeterministicTies(t *testing.T) {
 		assert.Equal(t, first, ids(classify.Classify(results, classify.Options{})))
 	}
 	// Equal scores keep rule order.
-	assert.Equal(t, []string{classify.ConnTimeWaitExcess, classify.ConnSynSentBacklog}, first)
+	assert.Equal(t, []classify.ID{classify.ConnTimeWaitExcess, classify.ConnSynSentBacklog}, first)
 }
 
 func TestClassifyNextCommandsFromEvidence(t *testing.T) {
@@ -276,17 +306,20 @@ func TestClassifyNextCommandsFromEvidence(t *testing.T) {
 }
 
 func TestParseSymptom(t *testing.T) {
-	for _, s := range []string{"", "refused", "timeout", "5xx"} {
+	for _, s := range []string{"none", "refused", "timeout", "5xx"} {
 		got, err := classify.ParseSymptom(s)
 		require.NoError(t, err)
 		assert.Equal(t, classify.Symptom(s), got)
 	}
-	_, err := classify.ParseSymptom("slow")
+	got, err := classify.ParseSymptom("")
+	require.NoError(t, err)
+	assert.Equal(t, classify.None, got, `"" is none`)
+	_, err = classify.ParseSymptom("slow")
 	assert.ErrorIs(t, err, triage.ErrInvalid)
 }
 
 func TestDefaultRulesAreWellFormed(t *testing.T) {
-	seen := map[string]bool{}
+	seen := map[classify.ID]bool{}
 	for _, r := range classify.DefaultRules() {
 		assert.False(t, seen[r.ID], "duplicate id %s", r.ID)
 		seen[r.ID] = true
@@ -297,7 +330,7 @@ func TestDefaultRulesAreWellFormed(t *testing.T) {
 		assert.LessOrEqual(t, r.Weight, 1.0, r.ID)
 	}
 	// Every stable id of the design has a rule.
-	for _, id := range []string{
+	for _, id := range []classify.ID{
 		"refused.no_process", "refused.not_listening", "refused.wrong_address", "refused.firewall",
 		"timeout.packet_drop", "timeout.backlog_full", "timeout.slow_app", "timeout.resource_saturation",
 		"timeout.dependency", "timeout.dns", "5xx.upstream_refused", "5xx.upstream_timeout", "5xx.app_error",
@@ -338,7 +371,7 @@ func TestPinnedAnswerSpeaksAgainstTheServer(t *testing.T) {
 
 	without := classify.Classify([]triage.Outcome{byName, mismatch, direct}, classify.Options{})
 	with := classify.Classify([]triage.Outcome{byName, mismatch, pinned}, classify.Options{})
-	for _, id := range []string{classify.RefusedNotListening, classify.RefusedFirewall} {
+	for _, id := range []classify.ID{classify.RefusedNotListening, classify.RefusedFirewall} {
 		a, ok := without.Find(id)
 		require.True(t, ok, id)
 		b, ok := with.Find(id)
@@ -347,7 +380,7 @@ func TestPinnedAnswerSpeaksAgainstTheServer(t *testing.T) {
 		}
 		assert.Less(t, b.Score, a.Score, id)
 		require.NotEmpty(t, b.Against, id)
-		assert.Equal(t, "pinned", b.Against[len(b.Against)-1].Check, id)
+		assert.Equal(t, "pinned", b.Against[len(b.Against)-1].Name, id)
 	}
 	top, ok := with.Top()
 	require.True(t, ok)

@@ -48,7 +48,7 @@ import (
 
 type scenario struct {
 	name    string
-	want    string           // the expected top hypothesis; "" for healthy
+	want    classify.ID      // the expected top hypothesis; "" for healthy
 	symptom classify.Symptom // given by the caller, if any
 	// setup makes the fault and returns the checks to run and the names
 	// of the checks that decide the symptom.
@@ -76,9 +76,9 @@ func TestIntegrationFaultMatrix(t *testing.T) {
 			results := triage.Runner{}.Run(ctx, checks...)
 			rep := classify.Classify(results, classify.Options{Symptom: sc.symptom, SymptomFrom: targets})
 
-			row := matrixRow{scenario: sc.name, want: sc.want, symptom: string(rep.Symptom)}
+			row := matrixRow{scenario: sc.name, want: string(sc.want), symptom: string(rep.Symptom)}
 			if top, ok := rep.Top(); ok {
-				row.top, row.score = top.ID, top.Score
+				row.top, row.score = string(top.ID), top.Score
 			}
 			mu.Lock()
 			rows = append(rows, row)
@@ -88,7 +88,7 @@ func TestIntegrationFaultMatrix(t *testing.T) {
 				assert.Equal(t, classify.None, rep.Symptom)
 				assert.Empty(t, rep.Hypotheses, "a healthy service raises nothing")
 			} else {
-				assert.Equal(t, sc.want, row.top, "ranking: %s", describe(rep, results))
+				assert.Equal(t, string(sc.want), row.top, "ranking: %s", describe(rep, results))
 			}
 		})
 	}

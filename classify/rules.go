@@ -9,35 +9,35 @@ import (
 
 // Hypothesis ids. They are API: new ones are added, none is renamed.
 const (
-	RefusedNoProcess          = "refused.no_process"
-	RefusedNotListening       = "refused.not_listening"
-	RefusedWrongAddress       = "refused.wrong_address"
-	RefusedFirewall           = "refused.firewall"
-	TimeoutPacketDrop         = "timeout.packet_drop"
-	TimeoutBacklogFull        = "timeout.backlog_full"
-	TimeoutSlowApp            = "timeout.slow_app"
-	TimeoutResourceSaturation = "timeout.resource_saturation"
-	TimeoutDependency         = "timeout.dependency"
-	TimeoutDNS                = "timeout.dns"
-	UpstreamRefused           = "5xx.upstream_refused"
-	UpstreamTimeout           = "5xx.upstream_timeout"
-	AppError                  = "5xx.app_error"
-	DiskFullWrites            = "5xx.disk_full"
-	DNSNXDomain               = "dns.nxdomain"
-	DNSServFail               = "dns.servfail"
-	DNSMismatch               = "dns.mismatch"
-	DNSHostsOverride          = "dns.hosts_override"
-	DNSIPv6Broken             = "dns.ipv6_broken"
-	DiskFull                  = "disk.full"
-	DiskInodesExhausted       = "disk.inodes_exhausted"
-	DiskReadOnly              = "disk.readonly"
-	DiskDeletedOpenFiles      = "disk.deleted_open_files"
-	ConnTimeWaitExcess        = "conn.time_wait_excess"
-	ConnSynSentBacklog        = "conn.syn_sent_backlog"
-	ConnFDExhaustion          = "conn.fd_exhaustion"
-	ResourceCPUSaturated      = "resource.cpu_saturated"
-	ResourceMemoryPressure    = "resource.memory_pressure"
-	ResourceOOMKilled         = "resource.oom_killed"
+	RefusedNoProcess          ID = "refused.no_process"
+	RefusedNotListening       ID = "refused.not_listening"
+	RefusedWrongAddress       ID = "refused.wrong_address"
+	RefusedFirewall           ID = "refused.firewall"
+	TimeoutPacketDrop         ID = "timeout.packet_drop"
+	TimeoutBacklogFull        ID = "timeout.backlog_full"
+	TimeoutSlowApp            ID = "timeout.slow_app"
+	TimeoutResourceSaturation ID = "timeout.resource_saturation"
+	TimeoutDependency         ID = "timeout.dependency"
+	TimeoutDNS                ID = "timeout.dns"
+	UpstreamRefused           ID = "5xx.upstream_refused"
+	UpstreamTimeout           ID = "5xx.upstream_timeout"
+	AppError                  ID = "5xx.app_error"
+	DiskFullWrites            ID = "5xx.disk_full"
+	DNSNXDomain               ID = "dns.nxdomain"
+	DNSServFail               ID = "dns.servfail"
+	DNSMismatch               ID = "dns.mismatch"
+	DNSHostsOverride          ID = "dns.hosts_override"
+	DNSIPv6Broken             ID = "dns.ipv6_broken"
+	DiskFull                  ID = "disk.full"
+	DiskInodesExhausted       ID = "disk.inodes_exhausted"
+	DiskReadOnly              ID = "disk.readonly"
+	DiskDeletedOpenFiles      ID = "disk.deleted_open_files"
+	ConnTimeWaitExcess        ID = "conn.time_wait_excess"
+	ConnSynSentBacklog        ID = "conn.syn_sent_backlog"
+	ConnFDExhaustion          ID = "conn.fd_exhaustion"
+	ResourceCPUSaturated      ID = "resource.cpu_saturated"
+	ResourceMemoryPressure    ID = "resource.memory_pressure"
+	ResourceOOMKilled         ID = "resource.oom_killed"
 )
 
 // Finding codes the default rules read. They are the constants the check
@@ -154,15 +154,15 @@ func DefaultRules() []Rule {
 			Title:    "the service process is not running",
 			Support:  []Sign{sign(processNotFound, 1), sign(processZombie, 0.8)},
 			Against:  []Sign{sign(processRunning, 0.8), sign(sockListening, 0.6), pinnedOK},
-			Explains: []string{RefusedNotListening, RefusedFirewall, RefusedWrongAddress},
-			Next:     []string{"ps aux | grep {name}", "systemctl status {name}", "journalctl -u {name} -n 200 --no-pager"},
+			Explains: []ID{RefusedNotListening, RefusedFirewall, RefusedWrongAddress},
+			Next:     []string{"ps aux | grep {process}", "systemctl status {unit}", "journalctl -u {unit} -n 200 --no-pager"},
 		},
 		{
 			ID: RefusedWrongAddress, Symptoms: refused, Layer: LayerNetwork, Weight: 0.9,
 			Title:    "the service listens, but on another address than the one dialled",
 			Support:  []Sign{sign(sockWrongAddress, 1)},
 			Against:  []Sign{sign(sockListening, 0.8)},
-			Explains: []string{RefusedNotListening, RefusedFirewall},
+			Explains: []ID{RefusedNotListening, RefusedFirewall},
 			Next:     []string{"ss -lntp 'sport = :{port}'", "lsof -iTCP:{port} -sTCP:LISTEN -nP"},
 		},
 		{
@@ -170,7 +170,7 @@ func DefaultRules() []Rule {
 			Title:    "nothing listens on the target port",
 			Support:  []Sign{sign(sockNoListener, 1), sign(tcpRefused, 0.4)},
 			Against:  []Sign{sign(sockListening, 0.9), pinnedOK},
-			Explains: []string{RefusedFirewall},
+			Explains: []ID{RefusedFirewall},
 			Next:     []string{"ss -lntp 'sport = :{port}'", "lsof -iTCP:{port} -sTCP:LISTEN -nP"},
 		},
 		{
@@ -186,7 +186,7 @@ func DefaultRules() []Rule {
 			ID: TimeoutBacklogFull, Symptoms: timeout, Layer: LayerProcess, Weight: 0.9,
 			Title:    "the accept queue is full: the service cannot accept fast enough",
 			Support:  []Sign{sign(sockAcceptQueueFull, 1), sign(sockListenOverflows, 0.8), sign(logKernelSYNFlood, 0.6)},
-			Explains: []string{TimeoutPacketDrop},
+			Explains: []ID{TimeoutPacketDrop},
 			Next:     []string{"ss -lnt 'sport = :{port}'", "nstat -az TcpExtListenOverflows TcpExtListenDrops"},
 		},
 		{
@@ -194,7 +194,7 @@ func DefaultRules() []Rule {
 			Title: "a dependency is slow or its connection pool is exhausted",
 			Support: []Sign{sign(dbPoolExhausted, 1), sign(dbPingTimeout, 1), sign(logDependencyTimeout, 0.9),
 				sign(logPoolExhausted, 0.9), sign(logTimeoutsNoStack, 0.7)},
-			Explains: []string{TimeoutSlowApp},
+			Explains: []ID{TimeoutSlowApp},
 			Next:     []string{"ss -antp 'dport = :{port}'"},
 		},
 		{
@@ -233,7 +233,7 @@ func DefaultRules() []Rule {
 			Support: []Sign{sign(logUpstreamRefused, 1), sign(logDependencyRefused, 0.6),
 				{Code: httpStatus5xx, Weight: 0.5, When: statusIn(502)}},
 			Against:  []Sign{{Code: httpStatus5xx, Weight: 0.5, When: statusIn(504)}},
-			Explains: []string{AppError},
+			Explains: []ID{AppError},
 			Next:     []string{"ss -lntp", "curl -v {url}"},
 		},
 		{
@@ -242,7 +242,7 @@ func DefaultRules() []Rule {
 			Support: []Sign{sign(logUpstreamTimeout, 1), sign(logDependencyTimeout, 0.5),
 				{Code: httpStatus5xx, Weight: 0.5, When: statusIn(504)}},
 			Against:  []Sign{{Code: httpStatus5xx, Weight: 0.5, When: statusIn(502)}},
-			Explains: []string{AppError},
+			Explains: []ID{AppError},
 			Next:     []string{"curl -v -m 10 {url}", "ss -antp state syn-sent"},
 		},
 		{
@@ -250,7 +250,7 @@ func DefaultRules() []Rule {
 			Title: "writes fail because the disk is full",
 			Support: []Sign{sign(logDiskFull, 1), sign(diskFull, 0.7), sign(diskInodesExhausted, 0.7),
 				sign(diskNotWritable, 0.7), sign(diskReadOnly, 0.5)},
-			Explains: []string{AppError},
+			Explains: []ID{AppError},
 			Next:     []string{"df -h {path}", "df -i {path}"},
 		},
 		{
@@ -258,7 +258,7 @@ func DefaultRules() []Rule {
 			Title: "the application itself fails",
 			Support: []Sign{sign(logErrors, 0.7),
 				{Code: httpStatus5xx, Weight: 0.5, When: statusIn(500, 501, 503, 505)}},
-			Next: []string{"journalctl -u {name} -n 200 --no-pager", "curl -v {url}"},
+			Next: []string{"journalctl -u {unit} -n 200 --no-pager", "curl -v {url}"},
 		},
 
 		// dns: no symptom needed.
@@ -368,7 +368,7 @@ func DefaultRules() []Rule {
 func derive(obs []observed, from []string) Symptom {
 	var refused, timeout bool
 	for _, o := range obs {
-		if len(from) > 0 && !slices.Contains(from, o.check) {
+		if !requestProbe(o, from) {
 			continue
 		}
 		switch o.f.Code {

@@ -97,10 +97,10 @@ func collect(ch chan<- prometheus.Metric, s health.Snapshot) {
 		ch <- prometheus.MustNewConstMetric(descFindings, prometheus.GaugeValue, float64(counts[k]), k.check, k.code, k.status)
 	}
 	for _, h := range s.Report.Hypotheses {
-		ch <- prometheus.MustNewConstMetric(descScore, prometheus.GaugeValue, h.Score, h.ID, string(h.Layer))
+		ch <- prometheus.MustNewConstMetric(descScore, prometheus.GaugeValue, h.Score, string(h.ID), string(h.Layer))
 	}
 	if top, ok := s.Report.Top(); ok {
-		ch <- prometheus.MustNewConstMetric(descTop, prometheus.GaugeValue, 1, top.ID, string(top.Symptom), string(top.Layer))
+		ch <- prometheus.MustNewConstMetric(descTop, prometheus.GaugeValue, 1, string(top.ID), string(top.Symptom), string(top.Layer))
 	}
 	for _, sym := range []classify.Symptom{classify.None, classify.Refused, classify.Timeout, classify.Status5xx} {
 		ch <- prometheus.MustNewConstMetric(descSymptom, prometheus.GaugeValue, boolValue(s.Report.Symptom == sym), string(sym))

@@ -22,7 +22,7 @@ import (
 type step struct {
 	name  string
 	title string
-	want  string
+	want  classify.ID
 	setup func(ctx context.Context, l *lab) (*fault, error)
 }
 
@@ -56,14 +56,14 @@ type outcome struct {
 	Step       int                   `json:"step"`
 	Name       string                `json:"name"`
 	Title      string                `json:"title"`
-	Want       string                `json:"want"`
+	Want       classify.ID           `json:"want"`
 	Skipped    string                `json:"skipped,omitempty"`
 	Error      string                `json:"error,omitempty"`
 	Broke      string                `json:"broke,omitempty"`
 	Before     string                `json:"before,omitempty"`
 	Notes      []string              `json:"notes,omitempty"`
 	Symptom    classify.Symptom      `json:"symptom"`
-	Top        string                `json:"top"`
+	Top        classify.ID           `json:"top"`
 	Match      bool                  `json:"match"`
 	Hypotheses []classify.Hypothesis `json:"hypotheses"`
 	Results    []triage.Record       `json:"results,omitempty"`
@@ -278,7 +278,7 @@ func writeOutcome(w io.Writer, o outcome) {
 	case o.Match:
 		fmt.Fprintf(&b, "  verdict: diagnosed: %s is what was broken (%s)\n", o.Top, o.Elapsed.Round(time.Millisecond))
 	default:
-		fmt.Fprintf(&b, "  verdict: MISSED: wanted %s, the top hypothesis is %s\n", o.Want, orNone(o.Top))
+		fmt.Fprintf(&b, "  verdict: MISSED: wanted %s, the top hypothesis is %s\n", o.Want, orNone(string(o.Top)))
 	}
 	b.WriteString("\n")
 	_, _ = io.WriteString(w, b.String())

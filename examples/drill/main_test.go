@@ -72,7 +72,7 @@ func TestUsage(t *testing.T) {
 func TestSteps(t *testing.T) {
 	tests := []struct {
 		step    int
-		want    string
+		want    classify.ID
 		symptom classify.Symptom
 		// evidence must support the top hypothesis.
 		evidence []triage.Code
@@ -128,7 +128,7 @@ func TestReport(t *testing.T) {
 	code := run(context.Background(), []string{"-step", "1"}, &out, &errb)
 	assert.Equal(t, 0, code, "stdout: %s\nstderr: %s", out.String(), errb.String())
 	text := out.String()
-	for _, w := range []string{"step 1 refused:", "broke:", "symptom: refused", "1. " + classify.RefusedNotListening, "$ ss -lntp", "verdict: diagnosed", "1 of 1 steps diagnosed"} {
+	for _, w := range []string{"step 1 refused:", "broke:", "symptom: refused", "1. " + string(classify.RefusedNotListening), "$ ss -lntp", "verdict: diagnosed", "1 of 1 steps diagnosed"} {
 		assert.Contains(t, text, w)
 	}
 }
