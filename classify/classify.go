@@ -139,7 +139,9 @@ type Ref struct {
 
 // Hypothesis is one candidate cause.
 type Hypothesis struct {
-	ID       ID       `json:"id"`
+	ID ID `json:"id"`
+	// Symptom is the symptom the hypothesis explains; None for a rule
+	// that needs no symptom (a full disk).
 	Symptom  Symptom  `json:"symptom"`
 	Layer    Layer    `json:"layer"`
 	Score    float64  `json:"score"`
@@ -339,7 +341,7 @@ func matches(s Sign, o observed) bool {
 }
 
 func evaluate(rule Rule, obs []observed, symptom Symptom, target triage.Target) (Hypothesis, bool) {
-	h := Hypothesis{ID: rule.ID, Layer: rule.Layer, Evidence: []Ref{}, Against: []Ref{}, Next: []string{}}
+	h := Hypothesis{ID: rule.ID, Symptom: None, Layer: rule.Layer, Evidence: []Ref{}, Against: []Ref{}, Next: []string{}}
 	if len(rule.Symptoms) > 0 {
 		h.Symptom = symptom
 	}
