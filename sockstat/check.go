@@ -412,7 +412,7 @@ func (s *scan) fill(r *Result) {
 		}
 	}
 	r.UDP = s.nUDP
-	r.Target = s.target
+	r.TargetStates = s.target
 	slices.SortFunc(s.listen, func(a, b Listener) int {
 		return cmp.Or(cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.Local.Port(), b.Local.Port()), a.Local.Addr().Compare(b.Local.Addr()))
 	})

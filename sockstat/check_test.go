@@ -89,7 +89,7 @@ func TestCheckFixture(t *testing.T) {
 	require.True(t, ok)
 	n, _ := f.Evidence.Int("count")
 	assert.Equal(t, int64(12), n)
-	assert.Equal(t, map[State]int{Listen: 0, CloseWait: 12}[CloseWait], r.Target[CloseWait])
+	assert.Equal(t, map[State]int{Listen: 0, CloseWait: 12}[CloseWait], r.TargetStates[CloseWait])
 	assert.Len(t, r.Sockets, 13) // the listener and the CLOSE-WAIT ones
 	assert.Equal(t, 1, r.UDP)
 	require.NotNil(t, r.Ephemeral)

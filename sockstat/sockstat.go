@@ -207,9 +207,9 @@ type Result struct {
 	Total int `json:"total"`
 	// UDP is the number of UDP sockets, when UDP was asked.
 	UDP int `json:"udp,omitempty"`
-	// Target counts TCP sockets per state on Options.Port (either end)
+	// TargetStates counts TCP sockets per state on Options.Port (either end)
 	// or towards Options.Peer; nil when neither was set.
-	Target map[State]int `json:"target,omitempty"`
+	TargetStates map[State]int `json:"target_states,omitempty"`
 	// TopPeers are the peers with the most SYN-SENT and TIME-WAIT
 	// sockets, and the local ports with the most CLOSE-WAIT ones.
 	TopPeers []PeerCount `json:"top_peers,omitempty"`

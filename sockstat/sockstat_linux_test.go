@@ -137,7 +137,7 @@ func TestIntegrationSynSentBacklog(t *testing.T) {
 	assert.Equal(t, int64(6), n)
 	assert.Equal(t, "127.0.0.1", f.Evidence.String("peer"))
 	assert.Equal(t, 6, r.States[SynSent])
-	assert.Equal(t, map[State]int{SynSent: 6}, r.Target)
+	assert.Equal(t, map[State]int{SynSent: 6}, r.TargetStates)
 	assert.Len(t, r.Sockets, 6)
 	for _, s := range r.Sockets {
 		assert.Equal(t, SynSent, s.State)
