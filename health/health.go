@@ -282,13 +282,13 @@ func render(results []triage.Outcome, verdict classify.Report, opts Options) *sn
 		if fail {
 			mark, word = "-", "failed"
 		}
-		fmt.Fprintf(&verbose, "[%s]%s %s\n", mark, r.Check, word)
-		fmt.Fprintf(&detailed, "[%s]%s %s", mark, r.Check, word)
+		fmt.Fprintf(&verbose, "[%s]%s %s\n", mark, r.Label(), word)
+		fmt.Fprintf(&detailed, "[%s]%s %s", mark, r.Label(), word)
 		if reason := reasonOf(r); reason != "" && (fail || r.Status != triage.OK) {
 			fmt.Fprintf(&detailed, ": %s", reason)
 		}
 		detailed.WriteByte('\n')
-		doc.Checks[r.Check] = append(doc.Checks[r.Check], checkDoc{
+		doc.Checks[r.Label()] = append(doc.Checks[r.Label()], checkDoc{
 			Status: ietfStatus(r.Status, fail), Output: reasonOf(r), Time: s.at.UTC().Format(time.RFC3339),
 			ObservedValue: o,
 		})

@@ -28,7 +28,7 @@ var (
 	descTop = prometheus.NewDesc("triage_top_hypothesis",
 		"1 for the best-ranked hypothesis.", []string{"id", "symptom", "layer"}, nil)
 	descSymptom = prometheus.NewDesc("triage_symptom",
-		"1 for the symptom derived or given; an empty label means none.", []string{"symptom"}, nil)
+		"1 for the symptom derived or given; \"none\" when there is none.", []string{"symptom"}, nil)
 	descReady = prometheus.NewDesc("triage_ready",
 		"1 when the readiness endpoint would answer 200.", nil, nil)
 	descTime = prometheus.NewDesc("triage_snapshot_timestamp_seconds",
@@ -82,11 +82,11 @@ func collect(ch chan<- prometheus.Metric, s health.Snapshot) {
 	for _, o := range s.Results {
 		r := o.Common()
 		for _, st := range statuses {
-			ch <- prometheus.MustNewConstMetric(descStatus, prometheus.GaugeValue, boolValue(r.Status == st), r.Check, st.String())
+			ch <- prometheus.MustNewConstMetric(descStatus, prometheus.GaugeValue, boolValue(r.Status == st), r.Label(), st.String())
 		}
-		ch <- prometheus.MustNewConstMetric(descDuration, prometheus.GaugeValue, r.Duration.Seconds(), r.Check)
+		ch <- prometheus.MustNewConstMetric(descDuration, prometheus.GaugeValue, r.Duration.Seconds(), r.Label())
 		for _, f := range r.Findings {
-			k := findingKey{r.Check, string(f.Code), f.Status.String()}
+			k := findingKey{r.Label(), string(f.Code), f.Status.String()}
 			if counts[k] == 0 {
 				order = append(order, k)
 			}

@@ -51,15 +51,15 @@ triage_findings{check="sockstat",code="sockstat.listening",status="ok"} 1
 # HELP triage_ready 1 when the readiness endpoint would answer 200.
 # TYPE triage_ready gauge
 triage_ready 0
-# HELP triage_symptom 1 for the symptom derived or given; an empty label means none.
+# HELP triage_symptom 1 for the symptom derived or given; "none" when there is none.
 # TYPE triage_symptom gauge
-triage_symptom{symptom=""} 1
 triage_symptom{symptom="5xx"} 0
+triage_symptom{symptom="none"} 1
 triage_symptom{symptom="refused"} 0
 triage_symptom{symptom="timeout"} 0
 # HELP triage_top_hypothesis 1 for the best-ranked hypothesis.
 # TYPE triage_top_hypothesis gauge
-triage_top_hypothesis{id="disk.full",layer="disk",symptom=""} 1
+triage_top_hypothesis{id="disk.full",layer="disk",symptom="none"} 1
 `
 	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(expected),
 		"triage_check_status", "triage_findings", "triage_ready", "triage_symptom", "triage_top_hypothesis"))
