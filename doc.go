@@ -13,31 +13,40 @@
 //
 // Each step is a check in its own package:
 //
-//   - probe: host resources, processes, TCP and HTTP reproduction, dependencies
+//   - host: CPU, memory, swap, pressure stalls and cgroup limits (top, free, vmstat)
+//   - process: processes by name, PID or pidfile, their threads and file descriptors (ps, top -H)
 //   - logscan: tail windows of file logs and journald, error signatures, trace ids
 //   - sockstat: listeners with owners, TCP states, queues, kernel counters
+//   - probe: the request reproduced (TCP, HTTP like curl -v) and dependencies probed (databases)
 //   - dnscheck: what the application resolves versus each resolver, iterative trace
 //   - diskcheck: bytes and inodes per filesystem, writability, space consumers
-//   - classify: combined results to a symptom and ranked hypotheses
 //
-// and two for embedding: health serves the checks as /livez, /readyz and a
-// health+json document with a cache that a probe storm cannot break
-// through, and promtriage exposes the same snapshot to Prometheus.
+// Above them, classify turns the combined results into a symptom and
+// ranked hypotheses; above that, health serves the checks as /livez,
+// /readyz and a health+json document with a cache that a probe storm
+// cannot break through, and promtriage exposes the same snapshot to
+// Prometheus.
 //
-// This package holds what they share: [Status], [Finding], the common part
-// of every result ([Result]) and a [Runner] that executes many checks under
-// one deadline. It imports only the standard library, so importing one check
-// package stays cheap.
+// This package holds what they share: [Status], [Finding], [Target], the
+// common part of every result ([Result]) and a [Runner] that executes many
+// checks under one deadline. It imports only the standard library, so
+// importing one check package stays cheap.
 //
 // # Results
 //
 // Every check returns its own typed result (sockstat.Result,
-// diskcheck.Result, ...) that embeds [Result]. The embedded part says how
-// the check ended: its [Status] is the worst of its findings, and a
-// non-nil Err says why the check could not tell. "The target failed" and
-// "the check could not tell" are different outcomes: a refused port is a
-// [Fail] finding with evidence, a permission error is [Unknown] with the
-// error kept for errors.Is.
+// diskcheck.Result, ...) that embeds [Result]. The embedded part names the
+// kind of check, what it was aimed at ([Target]) and how it ended: its
+// [Status] is the worst of its findings, and a non-nil Err says why the
+// check could not tell. "The target failed" and "the check could not tell"
+// are different outcomes: a refused port is a [Fail] finding with
+// evidence, a permission error is [Unknown] with the error kept for
+// errors.Is.
+//
+// A typed result marshals whole: json.Marshal writes the common part and
+// the typed fields side by side, every duration as integer nanoseconds
+// under a key ending in "_ns"; slog prints its common part. A [Record]
+// reads any result back, so that a saved report can be classified again.
 //
 // # Findings
 //

@@ -63,6 +63,24 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// Into decodes the record into a typed result: the typed fields from
+// Details, the common part as read. Decoding a result's JSON straight into
+// its typed struct cannot restore the error, which JSON holds as text;
+// Into can.
+func (r *Record) Into(o Outcome) error {
+	if len(r.Details) > 0 {
+		b, err := json.Marshal(r.Details)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, o); err != nil {
+			return fmt.Errorf("triage: %s result: %w", r.Check, err)
+		}
+	}
+	*o.Common() = r.Result
+	return nil
+}
+
 // MarshalJSON writes the record as the typed result was written: the
 // common fields, then the details in key order.
 func (r Record) MarshalJSON() ([]byte, error) {

@@ -20,7 +20,9 @@ import (
 // results alike through [Outcome] without losing their types, and so that
 // json.Marshal of a typed result writes the whole of it: these fields and
 // the typed ones side by side. Every duration in that JSON is an integer
-// count of nanoseconds under a key ending in "_ns".
+// count of nanoseconds under a key ending in "_ns". To read a result back,
+// decode it into a [Record] (and from there, with [Record.Into], into its
+// typed struct).
 type Result struct {
 	// Check is the kind of check that produced the result, a stable name
 	// such as "sockstat" or "probe.http" that never holds a target.

@@ -152,6 +152,11 @@ func TestRecord(t *testing.T) {
 	again, err := json.Marshal(back)
 	require.NoError(t, err)
 	assert.JSONEq(t, want, string(again), "a record writes what it read")
+	var typedBack typed
+	require.NoError(t, back.Into(&typedBack))
+	assert.Equal(t, 8080, typedBack.Port)
+	assert.Equal(t, triage.Fail, typedBack.Status)
+	assert.Equal(t, r.Findings, typedBack.Findings)
 
 	bare := &triage.Result{Check: "x"}
 	bare.Finish(fmt.Errorf("reading: %w", os.ErrPermission))
@@ -162,4 +167,6 @@ func TestRecord(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &back))
 	assert.EqualError(t, back.Err, "reading: permission denied")
 	assert.Nil(t, back.Details)
+	require.NoError(t, back.Into(&typedBack))
+	assert.EqualError(t, typedBack.Err, "reading: permission denied", "the error survives, as text")
 }
