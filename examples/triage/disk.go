@@ -8,8 +8,6 @@ import (
 	"github.com/triagekit/triage/diskcheck"
 )
 
-func init() { register(planDisk) }
-
 // planDisk checks every real filesystem plus those holding the -log files
 // or, with -path, the filesystems holding those directories: bytes, inodes,
 // read-only, deleted-but-open files, a writability probe, and the largest
@@ -39,7 +37,7 @@ func planDisk(c *config) ([]planned, error) {
 		return diskcheck.Check(ctx, o)
 	})}}
 	for _, p := range c.path {
-		out = append(out, planned{step: stepDisk, check: triage.Func("diskcheck.usage "+p, func(ctx context.Context) diskcheck.UsageResult {
+		out = append(out, planned{step: stepDisk, check: triage.Func("usage "+p, func(ctx context.Context) diskcheck.UsageResult {
 			return diskcheck.Usage(ctx, diskcheck.UsageOptions{Path: p, Top: 5})
 		})})
 	}

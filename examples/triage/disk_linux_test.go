@@ -119,13 +119,13 @@ func runDisk(t *testing.T, dir string, args ...string) diskRun {
 			d.codes[r.Check] = append(d.codes[r.Check], f.Code)
 			d.evidence[r.Check+" "+f.Code] = f.Evidence
 		}
-		switch r.Check {
+		switch r.Name {
 		case "diskcheck":
 			d.diskErr = r.Error
-			require.NoError(t, json.Unmarshal(r.Details, &d.disk))
-		case "diskcheck.usage " + dir:
+			require.NoError(t, r.typed(&d.disk))
+		case "usage " + dir:
 			require.Empty(t, r.Error)
-			require.NoError(t, json.Unmarshal(r.Details, &d.usage))
+			require.NoError(t, r.typed(&d.usage))
 			d.usageRan = true
 		}
 	}

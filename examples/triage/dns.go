@@ -12,8 +12,6 @@ import (
 	"github.com/triagekit/triage/dnscheck"
 )
 
-func init() { register(planDNS) }
-
 // planDNS resolves -dns NAME, or the -url host when it is a name, through
 // the application's view and every resolver (resolv.conf's and each
 // -dns-server), compared. When the name comes from -url, its addresses are

@@ -79,7 +79,7 @@ func runDNS(t *testing.T, args ...string) (jsonReport, dnscheck.Result, map[stri
 		}
 		n++
 		require.Empty(t, r.Error)
-		require.NoError(t, json.Unmarshal(r.Details, &res))
+		require.NoError(t, r.typed(&res))
 		for _, f := range r.Findings {
 			findings[f.Code] = f.Evidence
 		}

@@ -8,8 +8,6 @@ import (
 	"github.com/triagekit/triage/probe"
 )
 
-func init() { register(planHost) }
-
 // planHost always checks the host's resources (top, free, vmstat) and adds
 // one process check per -process NAME and per -pid N (ps, top -H). With a
 // -pid, the host step judges memory and CPU against that process's cgroup
@@ -19,7 +17,7 @@ func planHost(c *config) ([]planned, error) {
 	if len(c.pid) > 0 {
 		host.CgroupPID = c.pid[0]
 	}
-	plan := []planned{{step: stepProcess, check: triage.Func("probe.host", func(ctx context.Context) probe.HostResult {
+	plan := []planned{{step: stepProcess, check: triage.Func("host", func(ctx context.Context) probe.HostResult {
 		return probe.Host(ctx, host)
 	})}}
 	for _, name := range c.process {
@@ -27,7 +25,7 @@ func planHost(c *config) ([]planned, error) {
 			return nil, usagef("-process needs a process name")
 		}
 		opts := probe.ProcessOptions{Name: name}
-		plan = append(plan, planned{step: stepProcess, check: triage.Func("probe.process "+name,
+		plan = append(plan, planned{step: stepProcess, check: triage.Func("process "+name,
 			func(ctx context.Context) probe.ProcessResult { return probe.Process(ctx, opts) })})
 	}
 	for _, pid := range c.pid {
@@ -35,7 +33,7 @@ func planHost(c *config) ([]planned, error) {
 			return nil, usagef("-pid must be a positive process id, not %d", pid)
 		}
 		opts := probe.ProcessOptions{PID: pid}
-		plan = append(plan, planned{step: stepProcess, check: triage.Func("probe.process "+strconv.Itoa(pid),
+		plan = append(plan, planned{step: stepProcess, check: triage.Func("process "+strconv.Itoa(pid),
 			func(ctx context.Context) probe.ProcessResult { return probe.Process(ctx, opts) })})
 	}
 	return plan, nil

@@ -22,25 +22,19 @@ func TestPIDJudgesItsCgroup(t *testing.T) {
 
 	var out, errb bytes.Buffer
 	run(context.Background(), []string{"-json", "-pid", strconv.Itoa(pid), "-timeout", "5s"}, &out, &errb)
-	var doc struct {
-		Results []struct {
-			Check    string `json:"check"`
-			Findings []struct {
-				Code string `json:"code"`
-			} `json:"findings"`
-			Details probe.HostResult `json:"details"`
-		} `json:"results"`
-	}
+	var doc jsonReport
 	require.NoError(t, json.Unmarshal(out.Bytes(), &doc), out.String())
 	var codes []string
 	found := false
 	for _, r := range doc.Results {
-		if r.Check != "probe.host" {
+		if r.Check != "host" {
 			continue
 		}
 		found = true
-		require.NotNil(t, r.Details.Cgroup, out.String())
-		assert.Equal(t, uint64(64<<20), r.Details.Cgroup.MemoryMaxBytes)
+		var host probe.HostResult
+		require.NoError(t, r.typed(&host))
+		require.NotNil(t, host.Cgroup, out.String())
+		assert.Equal(t, uint64(64<<20), host.Cgroup.MemoryMaxBytes)
 		for _, f := range r.Findings {
 			codes = append(codes, f.Code)
 		}

@@ -8,8 +8,6 @@ import (
 	"github.com/triagekit/triage/logscan"
 )
 
-func init() { register(planLogs) }
-
 // planLogs reads the files given with -log and the units given with
 // -unit (from the -journal-dir journal when given) over the -since window,
 // and the kernel log when it is readable.

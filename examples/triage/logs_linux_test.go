@@ -35,16 +35,7 @@ func TestIntegrationJournalUnit(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := run(context.Background(), []string{"-json", "-timeout", "10s", "-journal-dir", dir, "-unit", "api.service", "-since", "1m"}, &out, &errb)
 	assert.Equal(t, 1, code, "the unit logs errors")
-	var rep struct {
-		Results []struct {
-			Check    string `json:"check"`
-			Findings []struct {
-				Code    string `json:"code"`
-				Command string `json:"command"`
-			} `json:"findings"`
-			Details json.RawMessage `json:"details"`
-		} `json:"results"`
-	}
+	var rep jsonReport
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rep), "stdout: %s\nstderr: %s", out.String(), errb.String())
 
 	var res logscan.Result
@@ -56,7 +47,7 @@ func TestIntegrationJournalUnit(t *testing.T) {
 			continue
 		}
 		found = true
-		require.NoError(t, json.Unmarshal(r.Details, &res))
+		require.NoError(t, r.typed(&res))
 		for _, f := range r.Findings {
 			codes = append(codes, f.Code)
 			if f.Code == string(logscan.CodeDependencyRefused) {

@@ -4,8 +4,18 @@
 //	go run ./examples/triage                      # this host
 //	go run ./examples/triage -process nginx -json # plus a process, as JSON
 //
-// Exit status: 0 when nothing failed, 1 when something did, 2 for a usage
-// error.
+// Exit status:
+//
+//	0  healthy: nothing points at a problem, and every check could tell
+//	1  trouble: a symptom was seen or given, a hypothesis was raised, or a
+//	   check failed
+//	2  usage error
+//	3  could not tell: nothing failed, but a check could not tell (no
+//	   permission, the deadline, an unsupported platform)
+//
+// With -json it prints one object described by schema/report.schema.json
+// at the root of the module; its "verdict" says the same as the exit
+// status.
 package main
 
 import (
@@ -16,12 +26,33 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/classify"
 )
+
+// Exit statuses.
+const (
+	exitHealthy      = 0
+	exitTrouble      = 1
+	exitUsage        = 2
+	exitCouldNotTell = 3
+)
+
+// verdicts, as the JSON document names the exit statuses.
+var verdicts = map[int]string{exitHealthy: "healthy", exitTrouble: "trouble", exitCouldNotTell: "could not tell"}
+
+// schemaVersion is the version of the -json document.
+const schemaVersion = 2
+
+// version is the command's version; the build can set it with
+// -ldflags "-X main.version=v0.2.0". If empty, the module's version from
+// the build information is printed.
+var version = ""
 
 // config holds the command line. Each check's file reads the flags it
 // needs in its planner.
@@ -45,6 +76,7 @@ type config struct {
 	symptom    string
 	timeout    time.Duration
 	json       bool
+	verbose    bool
 
 	// trace follows the -url request into the logs: its traceparent is
 	// sent with the request, and the log check waits for the request to
@@ -86,10 +118,9 @@ type planned struct {
 // for flags it cannot accept.
 type planner func(c *config) ([]planned, error)
 
-// planners are registered by each check's file in init, in file order.
-var planners []planner
-
-func register(p planner) { planners = append(planners, p) }
+// planners make the checks, in the routine's order: resources and
+// processes, logs, ports, the request and its dependencies, DNS, disk.
+var planners = []planner{planHost, planLogs, planSockstat, planNet, planDNS, planDisk}
 
 type usageError struct{ msg string }
 
@@ -103,8 +134,9 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("triage", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	c := &config{}
+	var showVersion bool
 	fs.StringVar(&c.url, "url", "", "reproduce a request to `URL` like curl -v")
 	fs.BoolVar(&c.head, "head", false, "send HEAD instead of GET, like curl -I")
 	fs.StringVar(&c.addr, "addr", "", "connect to `HOST:PORT` over TCP (when there is no -url)")
@@ -123,43 +155,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&c.dep, "dep", "probe the dependency at `HOST:PORT` (repeatable)")
 	fs.StringVar(&c.symptom, "symptom", "", "the symptom already known: refused, timeout or 5xx")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "bound the whole run")
-	fs.BoolVar(&c.json, "json", false, "print one JSON object instead of the report")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `usage: triage [flags]
-
-Runs the incident routine: process and resources, logs, ports and
-connections, DNS and HTTP, disk, dependencies. With no flags it checks
-this host.
-
-examples:
-  triage
-  triage -process nginx -pid 1234
-  triage -url https://api.example.com/health -json
-  triage -url https://api.example.com/ -resolve api.example.com:443:10.0.0.7
-  triage -dns db.internal. -resolv-conf /proc/1234/root/etc/resolv.conf
-
-flags:
-`)
-		fs.PrintDefaults()
-	}
+	fs.BoolVar(&c.json, "json", false, "print one JSON object (schema/report.schema.json) instead of the report")
+	fs.BoolVar(&c.verbose, "v", false, "also show what passed, with the numbers behind it")
+	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			usage(stdout, fs)
+			return exitHealthy
 		}
-		return 2
+		fmt.Fprintf(stderr, "triage: %v\nRun 'triage -h' for the flags.\n", err)
+		return exitUsage
+	}
+	if showVersion {
+		fmt.Fprintln(stdout, versionLine())
+		return exitHealthy
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "triage: unexpected argument %q\n", fs.Arg(0))
-		return 2
+		fmt.Fprintf(stderr, "triage: unexpected argument %q\nRun 'triage -h' for the flags.\n", fs.Arg(0))
+		return exitUsage
 	}
 	if c.timeout <= 0 {
 		fmt.Fprintln(stderr, "triage: -timeout must be positive")
-		return 2
+		return exitUsage
 	}
 	symptom, err := classify.ParseSymptom(c.symptom)
 	if err != nil {
 		fmt.Fprintln(stderr, "triage: -symptom must be refused, timeout or 5xx")
-		return 2
+		return exitUsage
 	}
 
 	if c.url != "" {
@@ -170,11 +192,12 @@ flags:
 		ps, err := p(c)
 		if err != nil {
 			fmt.Fprintf(stderr, "triage: %v\n", err)
-			return 2
+			return exitUsage
 		}
 		plan = append(plan, ps...)
 	}
-	// The JSON results and the report follow the routine's order.
+	// A planner may add checks to more than one step (the request and
+	// its dependencies); the report follows the routine's order.
 	slices.SortStableFunc(plan, func(a, b planned) int { return a.step - b.step })
 	checks := make([]triage.Check, len(plan))
 	var targets []string
@@ -193,37 +216,96 @@ flags:
 	stop()
 	elapsed := time.Since(start)
 	verdict := classify.Classify(results, classify.Options{Symptom: symptom, SymptomFrom: targets})
+	code := exitStatus(verdict, results)
 
-	trouble := verdict.Symptom != classify.None || len(verdict.Hypotheses) > 0
-	for _, o := range results {
-		if o.Common().Status == triage.Fail {
-			trouble = true
-		}
-	}
 	if c.json {
-		if err := writeJSON(stdout, verdict, results); err != nil {
+		if err := writeJSON(stdout, code, verdict, results, elapsed); err != nil {
 			fmt.Fprintf(stderr, "triage: %v\n", err)
-			return 2
+			return exitUsage
 		}
 	} else {
-		writeReport(stdout, colorful(stdout), plan, results, verdict, elapsed)
+		writeReport(stdout, reportOptions{color: colorful(stdout), verbose: c.verbose, code: code},
+			plan, results, verdict, elapsed)
 	}
-	if trouble {
-		return 1
-	}
-	return 0
+	return code
 }
 
-// report is the JSON the command prints. Later fields are added, never
-// renamed.
+// exitStatus is trouble when a symptom is seen or given, a hypothesis is
+// raised or a check failed; could not tell when, short of that, a check
+// could not tell; healthy otherwise.
+func exitStatus(verdict classify.Report, results []triage.Outcome) int {
+	if verdict.Symptom != classify.None || len(verdict.Hypotheses) > 0 {
+		return exitTrouble
+	}
+	code := exitHealthy
+	for _, o := range results {
+		switch o.Common().Status {
+		case triage.Fail:
+			return exitTrouble
+		case triage.Unknown:
+			code = exitCouldNotTell
+		}
+	}
+	return code
+}
+
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, `usage: triage [flags]
+
+Runs the incident routine: process and resources, logs, ports and
+connections, DNS and HTTP, disk, dependencies. With no flags it checks
+this host.
+
+examples:
+  triage
+  triage -process nginx -pid 1234
+  triage -url https://api.example.com/health -json
+  triage -url https://api.example.com/ -resolve api.example.com:443:10.0.0.7
+  triage -dns db.internal. -resolv-conf /proc/1234/root/etc/resolv.conf
+
+exit status: 0 healthy, 1 trouble, 2 usage error, 3 could not tell
+
+flags:
+`)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+func versionLine() string {
+	v := version
+	goVersion := ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" {
+			v = bi.Main.Version
+		}
+		goVersion = bi.GoVersion
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	return strings.TrimSpace("triage " + v + " " + goVersion)
+}
+
+// report is the JSON the command prints, as schema/report.schema.json
+// describes it. Fields are added, never renamed; a change of meaning
+// raises schemaVersion.
 type report struct {
-	Symptom    classify.Symptom      `json:"symptom"`
-	Hypotheses []classify.Hypothesis `json:"hypotheses"`
-	Results    []triage.Outcome      `json:"results"`
+	SchemaVersion  int                   `json:"schema_version"`
+	Verdict        string                `json:"verdict"`
+	Symptom        classify.Symptom      `json:"symptom"`
+	SymptomDerived bool                  `json:"symptom_derived"`
+	Hypotheses     []classify.Hypothesis `json:"hypotheses"`
+	Results        []triage.Outcome      `json:"results"`
+	Elapsed        time.Duration         `json:"elapsed_ns"`
 }
 
-func writeJSON(w io.Writer, verdict classify.Report, results []triage.Outcome) error {
-	r := report{Symptom: verdict.Symptom, Hypotheses: verdict.Hypotheses, Results: results}
+func writeJSON(w io.Writer, code int, verdict classify.Report, results []triage.Outcome, elapsed time.Duration) error {
+	r := report{
+		SchemaVersion: schemaVersion, Verdict: verdicts[code],
+		Symptom: verdict.Symptom, SymptomDerived: verdict.Derived, Hypotheses: verdict.Hypotheses,
+		Results: results, Elapsed: elapsed,
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)

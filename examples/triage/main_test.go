@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -30,30 +31,108 @@ func TestUsageErrors(t *testing.T) {
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			var out, errb bytes.Buffer
-			assert.Equal(t, 2, run(context.Background(), args, &out, &errb))
+			assert.Equal(t, exitUsage, run(context.Background(), args, &out, &errb))
 			assert.NotEmpty(t, errb.String())
+			assert.Empty(t, out.String())
+			assert.LessOrEqual(t, strings.Count(errb.String(), "\n"), 2, "one line and a hint, not the whole usage: %s", errb.String())
 		})
 	}
+	for _, help := range []string{"-h", "-help", "--help"} {
+		var out, errb bytes.Buffer
+		assert.Equal(t, exitHealthy, run(context.Background(), []string{help}, &out, &errb))
+		assert.Contains(t, out.String(), "examples:", "help goes to stdout")
+		assert.Contains(t, out.String(), "-timeout")
+		assert.Contains(t, out.String(), "exit status")
+		assert.Empty(t, errb.String())
+	}
 	var out, errb bytes.Buffer
-	assert.Equal(t, 0, run(context.Background(), []string{"-h"}, &out, &errb))
-	assert.Contains(t, errb.String(), "examples:")
+	assert.Equal(t, exitHealthy, run(context.Background(), []string{"-version"}, &out, &errb))
+	assert.Regexp(t, `^triage \S+ go1\.`, out.String())
+}
+
+func TestExitStatus(t *testing.T) {
+	res := func(s triage.Status) triage.Outcome {
+		r := &triage.Result{Check: "x"}
+		r.Add(triage.Finding{Code: "x.y", Status: s})
+		if s == triage.Unknown {
+			r.Finish(context.DeadlineExceeded)
+		} else {
+			r.Finish(nil)
+		}
+		return r
+	}
+	none := classify.Report{Symptom: classify.None}
+	tests := []struct {
+		name    string
+		verdict classify.Report
+		results []triage.Outcome
+		want    int
+	}{
+		{"all ok", none, []triage.Outcome{res(triage.OK), res(triage.Warn)}, exitHealthy},
+		{"one could not tell", none, []triage.Outcome{res(triage.OK), res(triage.Unknown)}, exitCouldNotTell},
+		{"a failure outweighs could not tell", none, []triage.Outcome{res(triage.Unknown), res(triage.Fail)}, exitTrouble},
+		{"a symptom is trouble", classify.Report{Symptom: classify.Timeout}, []triage.Outcome{res(triage.Unknown)}, exitTrouble},
+		{"a hypothesis is trouble", classify.Report{Symptom: classify.None, Hypotheses: []classify.Hypothesis{{ID: classify.DiskFull}}},
+			[]triage.Outcome{res(triage.OK)}, exitTrouble},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, exitStatus(tt.verdict, tt.results))
+		})
+	}
+}
+
+// TestCouldNotTellHasItsOwnExitStatus: with no time to look, the checks
+// could not tell; unless one of them saw a failure in that time, that is
+// neither healthy nor trouble, and the text and the JSON say so too.
+func TestCouldNotTellHasItsOwnExitStatus(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"-timeout", "1ms", "-json"}, &out, &errb)
+	var doc struct {
+		Verdict string `json:"verdict"`
+		Results []struct {
+			Status string `json:"status"`
+		} `json:"results"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
+	want, unknown := exitHealthy, 0
+	for _, r := range doc.Results {
+		switch r.Status {
+		case "fail":
+			want = exitTrouble
+		case "unknown":
+			unknown++
+			if want == exitHealthy {
+				want = exitCouldNotTell
+			}
+		}
+	}
+	require.Positive(t, unknown, "1ms is too short for some checks")
+	assert.Equal(t, want, code, out.String())
+	assert.Equal(t, verdicts[want], doc.Verdict)
+
+	out.Reset()
+	code = run(context.Background(), []string{"-timeout", "1ms"}, &out, &errb)
+	assert.Contains(t, out.String(), fmt.Sprintf("%s (exit %d)", verdicts[code], code), "the text says what the exit status says")
 }
 
 func TestJSONShape(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := run(context.Background(), []string{"-json", "-symptom", "timeout", "-timeout", "5s"}, &out, &errb)
-	assert.Equal(t, 1, code, "a stated symptom is trouble")
+	assert.Equal(t, exitTrouble, code, "a stated symptom is trouble")
 	var got map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(out.Bytes(), &got), out.String())
-	for _, k := range []string{"symptom", "hypotheses", "results"} {
+	for _, k := range []string{"schema_version", "verdict", "symptom", "symptom_derived", "hypotheses", "results", "elapsed_ns"} {
 		assert.Contains(t, got, k)
 	}
 	assert.JSONEq(t, `"timeout"`, string(got["symptom"]))
+	assert.JSONEq(t, `false`, string(got["symptom_derived"]), "given, not derived")
+	assert.JSONEq(t, `"trouble"`, string(got["verdict"]))
 	var results []map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(got["results"], &results))
 	var names []string
 	for _, r := range results {
-		for _, k := range []string{"check", "status", "findings", "duration_ms"} {
+		for _, k := range []string{"check", "status", "findings", "duration_ns"} {
 			assert.Contains(t, r, k)
 		}
 		var name string
@@ -61,7 +140,7 @@ func TestJSONShape(t *testing.T) {
 		names = append(names, name)
 	}
 	// The routine's order: resources, logs, ports, disk.
-	order := map[string]int{"probe.host": 1, "logscan": 2, "sockstat": 3, "diskcheck": 5}
+	order := map[string]int{"host": 1, "process": 1, "logscan": 2, "sockstat": 3, "diskcheck": 5}
 	for i := 1; i < len(names); i++ {
 		assert.LessOrEqual(t, order[names[i-1]], order[names[i]], "results out of the routine's order: %v", names)
 	}
@@ -77,7 +156,7 @@ func TestReportFitsNarrowTerminal(t *testing.T) {
 	verdict := classify.Classify([]triage.Outcome{r}, classify.Options{})
 
 	var out bytes.Buffer
-	writeReport(&out, false, plan, []triage.Outcome{r}, verdict, time.Second)
+	writeReport(&out, reportOptions{code: exitTrouble}, plan, []triage.Outcome{r}, verdict, time.Second)
 	text := out.String()
 	assert.NotContains(t, text, "\x1b[", "no colour unless asked")
 	assert.Contains(t, text, "5 disk\n")
@@ -88,7 +167,7 @@ func TestReportFitsNarrowTerminal(t *testing.T) {
 	}
 
 	out.Reset()
-	writeReport(&out, true, plan, []triage.Outcome{r}, verdict, time.Second)
+	writeReport(&out, reportOptions{color: true, code: exitTrouble}, plan, []triage.Outcome{r}, verdict, time.Second)
 	assert.Contains(t, out.String(), "\x1b[31;1m")
 }
 
@@ -97,13 +176,42 @@ type jsonReport struct {
 	Hypotheses []struct {
 		ID string `json:"id"`
 	} `json:"hypotheses"`
-	Results []struct {
-		Check    string `json:"check"`
-		Error    string `json:"error"`
-		Findings []struct {
-			Code     string         `json:"code"`
-			Evidence map[string]any `json:"evidence"`
-		} `json:"findings"`
-		Details json.RawMessage `json:"details"`
-	} `json:"results"`
+	Results []resultDoc `json:"results"`
+}
+
+// resultDoc is one result of the -json output: its common fields, and the
+// whole object, to read the typed fields from.
+type resultDoc struct {
+	Check    string       `json:"check"`
+	Name     string       `json:"name"`
+	Status   string       `json:"status"`
+	Error    string       `json:"error"`
+	Findings []findingDoc `json:"findings"`
+	raw      []byte
+}
+
+type findingDoc struct {
+	Code     string         `json:"code"`
+	Status   string         `json:"status"`
+	Summary  string         `json:"summary"`
+	Command  string         `json:"command"`
+	Evidence map[string]any `json:"evidence"`
+}
+
+func (r *resultDoc) UnmarshalJSON(b []byte) error {
+	type plain resultDoc
+	if err := json.Unmarshal(b, (*plain)(r)); err != nil {
+		return err
+	}
+	r.raw = append([]byte(nil), b...)
+	return nil
+}
+
+// typed reads the whole result into its typed struct.
+func (r resultDoc) typed(o triage.Outcome) error {
+	var rec triage.Record
+	if err := json.Unmarshal(r.raw, &rec); err != nil {
+		return err
+	}
+	return rec.Into(o)
 }

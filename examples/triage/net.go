@@ -12,8 +12,6 @@ import (
 	"github.com/triagekit/triage/probe"
 )
 
-func init() { register(planNet) }
-
 // planNet reproduces the request: -url like curl -v (or curl -I with
 // -head, curl --resolve with -resolve), or a TCP connect to -addr when
 // there is no URL. Each -dep is probed as a dependency: a URL with the
@@ -41,42 +39,46 @@ func planNet(c *config) ([]planned, error) {
 		if c.head {
 			opts.Method = "HEAD"
 		}
-		check := netHTTPCheck(opts)
+		check := netHTTPCheck(requestName, opts)
 		if c.trace != nil {
 			opts.Header = http.Header{"Traceparent": {c.trace.parent}}
-			check = c.trace.wrap(netHTTPCheck(opts))
+			check = c.trace.wrap(netHTTPCheck(requestName, opts))
 		}
 		out = append(out, planned{step: stepDNSHTTP, check: check, target: true})
 	case c.addr != "":
 		if err := netValidHostPort(c.addr); err != nil {
 			return nil, usagef("-addr %q: %v", c.addr, err)
 		}
-		out = append(out, planned{step: stepDNSHTTP, check: netTCPCheck(c.addr), target: true})
+		out = append(out, planned{step: stepDNSHTTP, check: netTCPCheck(requestName, c.addr), target: true})
 	}
 	for _, d := range c.dep {
 		if strings.Contains(d, "://") {
 			if err := netValidURL(d); err != nil {
 				return nil, usagef("-dep %q: %v", d, err)
 			}
-			out = append(out, planned{step: stepDependencies, check: netHTTPCheck(probe.HTTPOptions{URL: d})})
+			out = append(out, planned{step: stepDependencies, check: netHTTPCheck("dependency "+triage.Redact(d), probe.HTTPOptions{URL: d})})
 			continue
 		}
 		if err := netValidHostPort(d); err != nil {
 			return nil, usagef("-dep %q: want HOST:PORT or a URL: %v", d, err)
 		}
-		out = append(out, planned{step: stepDependencies, check: netTCPCheck(d)})
+		out = append(out, planned{step: stepDependencies, check: netTCPCheck("dependency "+d, d)})
 	}
 	return out, nil
 }
 
-func netHTTPCheck(opts probe.HTTPOptions) triage.Check {
-	return triage.Func("probe.http "+opts.URL, func(ctx context.Context) probe.HTTPResult {
+// requestName names the probe of -url or -addr: its findings decide the
+// symptom.
+const requestName = "request"
+
+func netHTTPCheck(name string, opts probe.HTTPOptions) triage.Check {
+	return triage.Func(name, func(ctx context.Context) probe.HTTPResult {
 		return probe.HTTP(ctx, opts)
 	})
 }
 
-func netTCPCheck(addr string) triage.Check {
-	return triage.Func("probe.tcp "+addr, func(ctx context.Context) probe.TCPResult {
+func netTCPCheck(name, addr string) triage.Check {
+	return triage.Func(name, func(ctx context.Context) probe.TCPResult {
 		return probe.TCP(ctx, probe.TCPOptions{Address: addr})
 	})
 }

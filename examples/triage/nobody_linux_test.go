@@ -34,23 +34,13 @@ func TestCommandAsNobody(t *testing.T) {
 		var out, errb bytes.Buffer
 		code := run(context.Background(), []string{"-json", "-timeout", "5s", "-pid", pid, "-log", log}, &out, &errb)
 		assert.NotEqual(t, 2, code, errb.String())
-		var doc struct {
-			Results []struct {
-				Check    string `json:"check"`
-				Status   string `json:"status"`
-				Error    string `json:"error"`
-				Findings []struct {
-					Code   string `json:"code"`
-					Status string `json:"status"`
-				} `json:"findings"`
-			} `json:"results"`
-		}
+		var doc jsonReport
 		require.NoError(t, json.Unmarshal(out.Bytes(), &doc), out.String())
 		seen := map[string]bool{}
 		for _, r := range doc.Results {
-			seen[r.Check] = true
-			switch r.Check {
-			case "probe.process " + pid:
+			seen[r.Name] = true
+			switch r.Name {
+			case "process " + pid:
 				// What /proc/PID/stat tells anyone is reported; what
 				// needs root (its fds) is an unknown finding, never OK.
 				assert.NotEqual(t, "ok", r.Status, "%+v", r)
@@ -65,10 +55,10 @@ func TestCommandAsNobody(t *testing.T) {
 			case "logscan":
 				assert.Equal(t, "unknown", r.Status, "%+v", r)
 				assert.Contains(t, r.Error, "permission denied")
-			case "probe.host":
+			case "host":
 				assert.NotEqual(t, "unknown", r.Status, "the host's numbers are readable by anyone: %+v", r)
 			}
 		}
-		assert.True(t, seen["probe.process "+pid] && seen["logscan"] && seen["probe.host"], "%v", seen)
+		assert.True(t, seen["process "+pid] && seen["logscan"] && seen["host"], "%v", seen)
 	}, "TRIAGE_TEST_PID="+pid, "TRIAGE_TEST_LOG="+log)
 }

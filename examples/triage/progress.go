@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync/atomic"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/triagekit/triage"
@@ -13,21 +14,53 @@ import (
 // progressAfter is how long checks run before a progress line appears.
 const progressAfter = 300 * time.Millisecond
 
-// showProgress wraps checks so that their completion is counted and, on a
-// terminal, keeps a progress line on w while they run longer than a
-// moment. The returned stop clears the line and ends the ticker.
+// progress counts the checks that are done and names those still running.
+type progress struct {
+	mu      sync.Mutex
+	total   int
+	done    int
+	running map[int]string // by position in the plan
+}
+
+func (p *progress) line(elapsed time.Duration) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	names := make([]string, 0, len(p.running))
+	for i := range p.total {
+		if n, ok := p.running[i]; ok {
+			names = append(names, n)
+		}
+	}
+	s := fmt.Sprintf("checking: %d of %d done (%s)", p.done, p.total, elapsed.Round(100*time.Millisecond))
+	if len(names) > 0 {
+		s += ", waiting for " + strings.Join(names, ", ")
+	}
+	return s
+}
+
+// showProgress wraps checks so that, on a terminal, a progress line on w
+// names the checks still running once they take longer than a moment. The
+// returned stop clears the line and ends the ticker.
 func showProgress(w io.Writer, checks []triage.Check) (stop func()) {
 	if !isTerminal(w) || len(checks) == 0 {
 		return func() {}
 	}
-	var done atomic.Int32
+	p := &progress{total: len(checks), running: map[int]string{}}
 	for i := range checks {
-		run := checks[i].Run
+		run, name := checks[i].Run, checks[i].Name
 		if run == nil {
 			continue
 		}
 		checks[i].Run = func(ctx context.Context) triage.Outcome {
-			defer done.Add(1)
+			p.mu.Lock()
+			p.running[i] = name
+			p.mu.Unlock()
+			defer func() {
+				p.mu.Lock()
+				delete(p.running, i)
+				p.done++
+				p.mu.Unlock()
+			}()
 			return run(ctx)
 		}
 	}
@@ -51,7 +84,7 @@ func showProgress(w io.Writer, checks []triage.Check) (stop func()) {
 					continue
 				}
 				shown = true
-				fmt.Fprintf(w, "\r\x1b[Kchecking: %d of %d done (%s)", done.Load(), len(checks), time.Since(start).Round(100*time.Millisecond))
+				fmt.Fprint(w, "\r\x1b[K"+clipLine(p.line(time.Since(start)), width))
 			}
 		}
 	}()
@@ -59,4 +92,16 @@ func showProgress(w io.Writer, checks []triage.Check) (stop func()) {
 		close(quit)
 		<-finished
 	}
+}
+
+// clipLine cuts s to n bytes at a rune boundary so the line never wraps,
+// which would defeat the carriage return.
+func clipLine(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
 }

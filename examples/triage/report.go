@@ -44,10 +44,18 @@ func paint(color bool, s triage.Status, text string) string {
 	return statusColor[s] + text + "\x1b[0m"
 }
 
+// reportOptions says how to print the report.
+type reportOptions struct {
+	color   bool // paint statuses for a terminal
+	verbose bool // show passing findings and the numbers behind them
+	code    int  // the exit status, which the last lines put in words
+}
+
 // writeReport prints the results in the routine's order, then the
-// hypotheses. Lines stay short enough for a narrow terminal: long
-// summaries wrap under their own indentation.
-func writeReport(w io.Writer, color bool, plan []planned, results []triage.Outcome, verdict classify.Report, elapsed time.Duration) {
+// hypotheses, then what the exit status says. Lines stay short enough for
+// a narrow terminal: long summaries wrap under their own indentation.
+func writeReport(w io.Writer, o reportOptions, plan []planned, results []triage.Outcome, verdict classify.Report, elapsed time.Duration) {
+	color := o.color
 	var b strings.Builder
 	switch {
 	case verdict.Symptom == classify.None:
@@ -67,15 +75,24 @@ func writeReport(w io.Writer, color bool, plan []planned, results []triage.Outco
 				continue
 			}
 			r := results[i].Common()
-			fmt.Fprintf(&lines, "  %s %s (%s)\n", paint(color, r.Status, fmt.Sprintf("%-7s", r.Status)), r.Check, r.Duration.Round(time.Millisecond))
+			title := r.Check
+			if t := r.Target.String(); t != "" {
+				title += " " + t
+			}
+			fmt.Fprintf(&lines, "  %s %s (%s)\n", paint(color, r.Status, fmt.Sprintf("%-7s", r.Status)), title, r.Duration.Round(time.Millisecond))
 			if r.Err != nil {
 				wrap(&lines, "          ", "could not tell: "+r.Err.Error())
 			}
 			for _, line := range details(results[i]) {
 				wrap(&lines, "          ", line)
 			}
+			if o.verbose {
+				for _, line := range facts(results[i]) {
+					wrap(&lines, "          ", line)
+				}
+			}
 			for _, f := range r.Findings {
-				if f.Status == triage.OK {
+				if f.Status == triage.OK && !o.verbose {
 					continue
 				}
 				wrap(&lines, "          ", paint(color, f.Status, f.Status.String())+" "+f.Summary)
@@ -90,7 +107,14 @@ func writeReport(w io.Writer, color bool, plan []planned, results []triage.Outco
 	}
 	b.WriteString("hypotheses\n")
 	if len(verdict.Hypotheses) == 0 {
-		b.WriteString("  none: nothing points at a problem\n")
+		switch o.code {
+		case exitTrouble:
+			b.WriteString("  none fits: something failed, but no known cause matches it\n")
+		case exitCouldNotTell:
+			b.WriteString("  none: nothing failed, but some checks could not tell\n")
+		default:
+			b.WriteString("  none: nothing points at a problem\n")
+		}
 	}
 	for i, h := range verdict.Hypotheses {
 		fmt.Fprintf(&b, "  %d. %s [%s, %.2f]\n", i+1, h.ID, h.Layer, h.Score)
@@ -105,7 +129,7 @@ func writeReport(w io.Writer, color bool, plan []planned, results []triage.Outco
 			wrap(&b, "     ", "$ "+c)
 		}
 	}
-	fmt.Fprintf(&b, "done in %s\n", elapsed.Round(time.Millisecond))
+	fmt.Fprintf(&b, "done in %s: %s (exit %d)\n", elapsed.Round(time.Millisecond), verdicts[o.code], o.code)
 	_, _ = io.WriteString(w, b.String())
 }
 

@@ -12,8 +12,6 @@ import (
 	"github.com/triagekit/triage/sockstat"
 )
 
-func init() { register(planSockstat) }
-
 // planSockstat adds step 3: is the target's port listened to, by whom, on
 // which address, how full is its queue and what states do connections to
 // it show. A target elsewhere is looked at as a peer (SYN-SENT towards

@@ -39,24 +39,7 @@ func TestTraceFollowsTheRequestIntoTheLog(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := run(context.Background(), []string{"-json", "-timeout", "10s", "-url", srv.URL + "/orders", "-log", logPath}, &out, &errb)
 	assert.Equal(t, 1, code)
-	var rep struct {
-		Results []struct {
-			Check    string `json:"check"`
-			Findings []struct {
-				Code     string         `json:"code"`
-				Summary  string         `json:"summary"`
-				Evidence map[string]any `json:"evidence"`
-			} `json:"findings"`
-			Details struct {
-				Attempts []struct {
-					TraceID string `json:"trace_id"`
-					Hops    []struct {
-						TraceParent string `json:"traceparent"`
-					} `json:"hops"`
-				} `json:"attempts"`
-			} `json:"details"`
-		} `json:"results"`
-	}
+	var rep jsonReport
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rep), errb.String())
 	mu.Lock()
 	defer mu.Unlock()
@@ -64,11 +47,13 @@ func TestTraceFollowsTheRequestIntoTheLog(t *testing.T) {
 	traceID := strings.Split(seen, "-")[1]
 	found, probed := false, false
 	for _, r := range rep.Results {
-		if strings.HasPrefix(r.Check, "probe.http ") {
+		if r.Check == probe.KindHTTP {
 			// The request's result names the trace id the server got.
 			probed = true
-			require.Len(t, r.Details.Attempts, 1)
-			a := r.Details.Attempts[0]
+			var res probe.HTTPResult
+			require.NoError(t, r.typed(&res))
+			require.Len(t, res.Attempts, 1)
+			a := res.Attempts[0]
 			assert.Equal(t, traceID, a.TraceID)
 			require.NotEmpty(t, a.Hops)
 			assert.Equal(t, seen, a.Hops[0].TraceParent)
