@@ -1,6 +1,7 @@
 package dnscheck
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -75,17 +76,16 @@ type Options struct {
 	DialTimeout time.Duration
 }
 
-// Result is what [Check] found. Its Check is "dnscheck".
+// Result is what [Check] found. Its Check is [KindCheck]; its
+// Target.Name is Options.Name as given.
 type Result struct {
 	triage.Result
-	// Name is the name as given.
-	Name string `json:"name"`
-	// Queried is the fully qualified name asked directly: Name, or the
+	// Queried is the fully qualified name asked directly: the name, or the
 	// first search-list candidate that answered.
 	Queried string `json:"queried"`
 	// App is the application's view; nil with SkipSystem.
 	App *AppView `json:"app,omitempty"`
-	// Hosts are the hosts file's addresses for Name.
+	// Hosts are the hosts file's addresses for the name.
 	Hosts []netip.Addr `json:"hosts,omitempty"`
 	// ResolvConf is the parsed resolv.conf; nil with SkipSystem.
 	ResolvConf *ResolvConf `json:"resolv_conf,omitempty"`
@@ -136,27 +136,44 @@ type Reach struct {
 // bad name, type or server, and an error wrapping the context's when the
 // context ended before every query finished.
 func Check(ctx context.Context, o Options) Result {
-	start := time.Now()
-	r := Result{Name: o.Name}
-	r.Check = "dnscheck"
-	err := check(ctx, o, &r)
-	if err == nil && ctx.Err() != nil {
-		err = fmt.Errorf("dnscheck: %w", ctx.Err())
-	}
-	r.Finish(err)
-	r.Duration = time.Since(start)
+	name := strings.TrimSpace(o.Name)
+	r := Result{Result: triage.Begin(KindCheck, triage.Target{Name: name})}
+	r.Finish(check(ctx, o, name, &r))
 	return r
 }
 
-func check(ctx context.Context, o Options, r *Result) error {
-	name := strings.TrimSpace(o.Name)
+// ended is the context's error, wrapped, once it ended: a check cut short
+// could tell only part.
+func ended(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("dnscheck: %w", err)
+	}
+	return nil
+}
+
+// validName checks a name to resolve: what an application could look up.
+func validName(name string) error {
 	if name == "" {
 		return fmt.Errorf("%w: empty name", triage.ErrInvalid)
+	}
+	// DNS would carry a space or a control byte, but no resolver an
+	// application uses looks such a name up: it is a caller's mistake,
+	// not a record to go and ask for.
+	ctl := strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r == 0x7f })
+	if _, ok := dns.IsDomainName(name); !ok || ctl {
+		return fmt.Errorf("%w: %q is not a domain name", triage.ErrInvalid, name)
+	}
+	return nil
+}
+
+func check(ctx context.Context, o Options, name string, r *Result) error {
+	if err := validName(name); err != nil {
+		return err
 	}
 	if _, err := netip.ParseAddr(name); err == nil {
 		return fmt.Errorf("%w: %q is an address, not a name", triage.ErrInvalid, name)
 	}
-	if _, ok := dns.IsDomainName(name); !ok || strings.HasPrefix(name, ".") || hasControl(name) {
+	if strings.HasPrefix(name, ".") {
 		return fmt.Errorf("%w: %q is not a domain name", triage.ErrInvalid, name)
 	}
 	types, err := parseTypes(o.Types)
@@ -180,7 +197,7 @@ func check(ctx context.Context, o Options, r *Result) error {
 	if o.SkipSystem && len(extra) == 0 {
 		return fmt.Errorf("%w: SkipSystem without Servers leaves nobody to ask", triage.ErrInvalid)
 	}
-	qt := orDuration(o.QueryTimeout, DefaultQueryTimeout)
+	qt := cmp.Or(o.QueryTimeout, DefaultQueryTimeout)
 
 	var errs []error
 	var hosts hostsTable
@@ -232,7 +249,7 @@ func check(ctx context.Context, o Options, r *Result) error {
 		r.Servers[i].Answers = make([]Answer, len(types))
 		for j, t := range types {
 			wg.Go(func() {
-				e := exchanger{timeout: budget(ctx, qt, 2), recurse: true}
+				e := exchanger{timeout: budget(ctx, qt, exchangesPerQuery), recurse: true}
 				r.Servers[i].Answers[j] = e.query(ctx, r.Servers[i].Addr, r.Queried, t)
 			})
 		}
@@ -240,36 +257,29 @@ func check(ctx context.Context, o Options, r *Result) error {
 	wg.Wait()
 
 	if o.Port > 0 {
-		r.Reach = reachAll(ctx, r, o.Port, orDuration(o.DialTimeout, DefaultDialTimeout))
+		r.Reach = reachAll(ctx, r, o.Port, cmp.Or(o.DialTimeout, DefaultDialTimeout))
 	}
 	judge(r, name, types, o)
-	return errors.Join(errs...)
+	return errors.Join(append(errs, ended(ctx))...)
 }
 
-// hasControl reports whether name holds a space or a control byte. DNS
-// would carry them, but no resolver an application uses looks such a name
-// up: it is a caller's mistake, not a record to go and ask for.
-func hasControl(name string) bool {
-	return strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r == 0x7f })
-}
+// exchangesPerQuery is how many exchanges one query may need in turn: the
+// first, and a retry without EDNS0 or over TCP.
+const exchangesPerQuery = 2
 
-func orDuration(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}
-
-// budget shortens want so that n sequential exchanges end before ctx's
-// deadline, keeping a little for the report.
+// budget is the timeout of each of n exchanges made one after another:
+// want, shortened so that all n end before ctx's deadline with a little
+// left (a tenth, at most 50ms) to judge and report. This is not a sample
+// window (internal/window): it divides what is left among waits that are
+// each cut short by an answer.
 func budget(ctx context.Context, want time.Duration, n int) time.Duration {
 	dl, ok := ctx.Deadline()
 	if !ok {
 		return want
 	}
-	rem := time.Until(dl)
-	rem -= min(rem/10, 50*time.Millisecond)
-	if per := rem / time.Duration(n); per < want {
+	left := time.Until(dl)
+	left -= min(left/10, 50*time.Millisecond)
+	if per := left / time.Duration(n); per < want {
 		return max(per, time.Millisecond)
 	}
 	return want
@@ -356,6 +366,8 @@ func appView(ctx context.Context, res *net.Resolver, name string, hosts []netip.
 	if res == nil {
 		res = &net.Resolver{Dial: dialUntilDone(nil)}
 	}
+	// A lookup is a query per server of resolv.conf, in turn: give it the
+	// time of two.
 	ctx, cancel := context.WithTimeout(ctx, budget(ctx, 2*timeout, 1))
 	defer cancel()
 	start := time.Now()
@@ -418,12 +430,15 @@ func hasData(a Answer) bool {
 // searchRun asks for each candidate in turn, as the stub resolver does,
 // and stops at the first that answers with data or at a transport failure.
 func searchRun(ctx context.Context, cands []string, server string, t uint16, qt time.Duration) []Answer {
+	// The candidates one after another, then the queries for the name
+	// found, which run side by side: one more query's time.
+	n := exchangesPerQuery * (len(cands) + 1)
 	var out []Answer
 	for _, c := range cands {
 		if ctx.Err() != nil {
 			break
 		}
-		e := exchanger{timeout: budget(ctx, qt, 2*(len(cands)+1)), recurse: true}
+		e := exchanger{timeout: budget(ctx, qt, n), recurse: true}
 		a := e.query(ctx, server, c, t)
 		out = append(out, a)
 		if hasData(a) || a.Rcode == "" {
@@ -528,7 +543,7 @@ func judge(r *Result, name string, types []uint16, o Options) {
 				// that starts with it.
 				rc := r.ResolvConf
 				f.Summary += fmt.Sprintf("; the stub waits %s per attempt (attempts:%d) before the next server", rc.Timeout, rc.Attempts)
-				f.Evidence = append(f.Evidence, slog.Duration("stub_timeout", rc.Timeout),
+				f.Evidence = append(f.Evidence, slog.Duration("stub_timeout_ns", rc.Timeout),
 					slog.Int("attempts", rc.Attempts), slog.Bool("rotate", rc.Rotate))
 			}
 			r.Add(f)
@@ -537,7 +552,7 @@ func judge(r *Result, name string, types []uint16, o Options) {
 			r.Add(triage.Finding{
 				Code: CodeNoEDNS, Status: triage.Warn,
 				Summary:  fmt.Sprintf("%s answered %s %s only without EDNS0", strings.Join(noEDNS, ", "), r.Queried, ts),
-				Evidence: triage.Evidence{slog.String("name", r.Queried), slog.String("type", ts), slog.String("servers", strings.Join(noEDNS, ","))},
+				Evidence: triage.Evidence{slog.String(triage.KeyName, r.Queried), slog.String(KeyType, ts), slog.String("servers", strings.Join(noEDNS, ","))},
 				Command:  digCmd(noEDNS[0], r.Queried, ts, "+edns=0"),
 			})
 		}
@@ -560,8 +575,8 @@ func judge(r *Result, name string, types []uint16, o Options) {
 			r.Add(triage.Finding{
 				Code: CodeMismatch, Status: triage.Warn,
 				Summary: fmt.Sprintf("resolvers disagree on %s %s: %s", r.Queried, ts, said),
-				Evidence: triage.Evidence{slog.String("name", r.Queried), slog.String("type", ts),
-					slog.String("answers", said), slog.Int("servers", len(responded))},
+				Evidence: triage.Evidence{slog.String(triage.KeyName, r.Queried), slog.String(KeyType, ts),
+					slog.String(KeyView, ViewServers), slog.String("answers", said), slog.Int("servers", len(responded))},
 				Command: digCmd(responded[0].Server, r.Queried, ts, "+short"),
 			})
 		}
@@ -577,15 +592,15 @@ func judge(r *Result, name string, types []uint16, o Options) {
 			r.Add(triage.Finding{
 				Code: CodeResolved, Status: triage.OK,
 				Summary: fmt.Sprintf("%s %s resolves to %s (%d of %d servers)", r.Queried, ts, strings.Join(vals, ", "), len(withData), len(r.Servers)),
-				Evidence: triage.Evidence{slog.String("name", r.Queried), slog.String("type", ts),
+				Evidence: triage.Evidence{slog.String(triage.KeyName, r.Queried), slog.String(KeyType, ts),
 					slog.String("addrs", strings.Join(vals, ",")), slog.Int("servers", len(withData))},
 				Command: digCmd("", r.Queried, ts, "+short"),
 			})
 		}
 	}
 	judgeAAAA(r, types)
-	judgeApp(r, types)
-	judgeHosts(r, o)
+	judgeApp(r, name, types)
+	judgeHosts(r, name, o)
 	judgeSearch(r, name)
 	judgeReach(r, o.Port)
 }
@@ -601,17 +616,17 @@ func fromResolvConf(r *Result, servers []string) bool {
 
 func serverFinding(c triage.Code, name, ts string, servers []string, all []Server, j int, o Options) triage.Finding {
 	list := strings.Join(servers, ", ")
-	ev := triage.Evidence{slog.String("name", name), slog.String("type", ts), slog.String("servers", strings.Join(servers, ","))}
+	ev := triage.Evidence{slog.String(triage.KeyName, name), slog.String(KeyType, ts), slog.String("servers", strings.Join(servers, ","))}
 	var sum string
 	switch c {
 	case CodeTimeout:
 		sum = fmt.Sprintf("no answer for %s %s from %s within the query timeout", name, ts, list)
 		for _, s := range all {
 			if s.Addr == servers[0] {
-				ev = append(ev, slog.Duration("rtt", s.Answers[j].RTT))
+				ev = append(ev, slog.Duration("rtt_ns", s.Answers[j].RTT))
 			}
 		}
-		ev = append(ev, slog.Duration("timeout", orDuration(o.QueryTimeout, DefaultQueryTimeout)))
+		ev = append(ev, slog.Duration("timeout_ns", cmp.Or(o.QueryTimeout, DefaultQueryTimeout)))
 	case CodeUnreachable:
 		var why string
 		for _, s := range all {
@@ -631,7 +646,7 @@ func serverFinding(c triage.Code, name, ts string, servers []string, all []Serve
 			}
 		}
 		sum = fmt.Sprintf("%s answered %s for %s %s", list, rc, name, ts)
-		ev = append(ev, slog.String("rcode", rc))
+		ev = append(ev, slog.String(KeyRcode, rc))
 	}
 	return triage.Finding{Code: c, Summary: sum, Evidence: ev, Command: digCmd(servers[0], name, ts, "")}
 }
@@ -695,7 +710,7 @@ func judgeAAAA(r *Result, types []uint16) {
 	r.Add(triage.Finding{
 		Code: CodeNoAAAA, Status: triage.OK,
 		Summary:  fmt.Sprintf("%s has no AAAA records (IPv4 only: %s)", r.Queried, strings.Join(v4, ", ")),
-		Evidence: triage.Evidence{slog.String("name", r.Queried), slog.String("a_addrs", strings.Join(v4, ","))},
+		Evidence: triage.Evidence{slog.String(triage.KeyName, r.Queried), slog.String("a_addrs", strings.Join(v4, ","))},
 		Command:  digCmd("", r.Queried, "AAAA", "+short"),
 	})
 }
@@ -704,7 +719,7 @@ func judgeAAAA(r *Result, types []uint16) {
 // directly: an application that gets addresses no server gives, or none
 // when they give some, resolves through something else (nsswitch, a
 // cache, another search list).
-func judgeApp(r *Result, types []uint16) {
+func judgeApp(r *Result, name string, types []uint16) {
 	if r.App == nil || r.App.Source != "resolver" || (r.App.Err != nil && !r.App.NotFound) {
 		return
 	}
@@ -752,14 +767,14 @@ func judgeApp(r *Result, types []uint16) {
 	said := "application says " + app + "; DNS says " + orDash(joinAddrs(dnsSaid), "nothing")
 	r.Add(triage.Finding{
 		Code: CodeMismatch, Status: triage.Warn,
-		Summary: fmt.Sprintf("the application's resolver and DNS disagree on %s: %s", r.Name, said),
-		Evidence: triage.Evidence{slog.String("name", r.Name), slog.String("type", "A/AAAA"),
-			slog.String("answers", said), slog.Int("servers", len(r.Servers))},
-		Command: "getent ahosts " + strings.TrimSuffix(r.Name, "."),
+		Summary: fmt.Sprintf("the application's resolver and DNS disagree on %s: %s", name, said),
+		Evidence: triage.Evidence{slog.String(triage.KeyName, name), slog.String(KeyType, "A/AAAA"),
+			slog.String(KeyView, ViewApplication), slog.String("answers", said), slog.Int("servers", len(r.Servers))},
+		Command: "getent ahosts " + strings.TrimSuffix(name, "."),
 	})
 }
 
-func judgeHosts(r *Result, o Options) {
+func judgeHosts(r *Result, name string, o Options) {
 	if len(r.Hosts) == 0 {
 		return
 	}
@@ -809,10 +824,10 @@ func judgeHosts(r *Result, o Options) {
 	}
 	r.Add(triage.Finding{
 		Code: CodeHostsOverride, Status: triage.Warn,
-		Summary: fmt.Sprintf("%s pins %s to %s; DNS says %s", path, r.Name, joinAddrs(r.Hosts), dnsSays),
-		Evidence: triage.Evidence{slog.String("name", r.Name), slog.String("path", path),
+		Summary: fmt.Sprintf("%s pins %s to %s; DNS says %s", path, name, joinAddrs(r.Hosts), dnsSays),
+		Evidence: triage.Evidence{slog.String(triage.KeyName, name), slog.String(triage.KeyPath, path),
 			slog.String("hosts_addrs", joinAddrs(r.Hosts)), slog.String("dns_addrs", joinAddrs(dnsAddrs))},
-		Command: fmt.Sprintf("getent hosts %s; grep -w %s %s", r.Name, strings.TrimSuffix(r.Name, "."), path),
+		Command: fmt.Sprintf("getent hosts %s; grep -w %s %s", name, strings.TrimSuffix(name, "."), path),
 	})
 }
 
@@ -871,8 +886,8 @@ func judgeSearch(r *Result, name string) {
 	r.Add(triage.Finding{
 		Code: CodeSearchExpansion, Status: triage.Warn,
 		Summary: sum,
-		Evidence: triage.Evidence{slog.String("name", name), slog.Int("ndots", ndots), slog.Int("dots", dots),
-			slog.Int("queries", n), slog.Int("wasted", wasted), slog.Duration("wasted_time", spent),
+		Evidence: triage.Evidence{slog.String(triage.KeyName, name), slog.Int("ndots", ndots), slog.Int("dots", dots),
+			slog.Int("queries", n), slog.Int("wasted", wasted), slog.Duration("wasted_time_ns", spent),
 			slog.String("answered_name", answeredName(last))},
 		Command: "dig +search +showsearch " + name,
 	})
@@ -913,9 +928,9 @@ func judgeReach(r *Result, port int) {
 		r.Add(triage.Finding{
 			Code: CodeIPv6Unreachable, Status: triage.Fail,
 			Summary: sum,
-			Evidence: triage.Evidence{slog.String("name", r.Queried), slog.String("addr", x.Addr.Addr().String()),
-				slog.Int("port", port), slog.String("error", x.Error), slog.Duration("elapsed", x.Elapsed),
-				slog.Bool("ipv4_reachable", v4ok)},
+			Evidence: triage.Evidence{slog.String(triage.KeyName, r.Queried), slog.String(triage.KeyAddr, x.Addr.Addr().String()),
+				slog.Int(triage.KeyPort, port), slog.String("error", x.Error), slog.Duration("elapsed_ns", x.Elapsed),
+				slog.Bool(KeyIPv4Reachable, v4ok)},
 			Command: "curl -6 -v --connect-timeout 5 telnet://" + net.JoinHostPort(x.Addr.Addr().String(), strconv.Itoa(port)),
 		})
 	}

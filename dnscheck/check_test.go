@@ -226,6 +226,7 @@ func TestCheckServersCompared(t *testing.T) {
 		f, ok := r.Find(CodeMismatch)
 		require.True(t, ok, "findings: %v", r.Findings)
 		assert.Equal(t, triage.Warn, f.Status)
+		assert.Equal(t, ViewServers, f.Evidence.String(KeyView))
 		said := f.Evidence.String("answers")
 		assert.Contains(t, said, addrA+","+addrC+" says 192.0.2.1")
 		assert.Contains(t, said, addrB+" says 192.0.2.99")
@@ -368,6 +369,8 @@ func TestCheckSystemView(t *testing.T) {
 		f, ok := r.Find(CodeMismatch)
 		require.True(t, ok, "findings: %v", r.Findings)
 		assert.Equal(t, "application says 198.51.100.1; DNS says 192.0.2.20", f.Evidence.String("answers"))
+		assert.Equal(t, ViewApplication, f.Evidence.String(KeyView))
+		assert.Equal(t, "db.corp.test.", f.Evidence.String(triage.KeyName))
 	})
 	t.Run("another resolv.conf steers the application's lookups", func(t *testing.T) {
 		// No Resolver: the file's nameserver answers the application
@@ -523,25 +526,31 @@ func TestCheckRecordJSON(t *testing.T) {
 	z.recursive = true
 	addr := startDNS(t, loopbackNet()+"1", 0, z)
 	r := Check(context.Background(), Options{Name: "alias.example.test", Servers: []string{addr}, SkipSystem: true, Port: 1, QueryTimeout: fastQuery, DialTimeout: 100 * time.Millisecond})
+	r.Name = "api-dns" // a runner's name for the check
 	b, err := json.Marshal(&r)
 	require.NoError(t, err)
+	// The common part and the typed fields side by side.
 	var back struct {
-		Check   string `json:"check"`
-		Details struct {
-			Queried string `json:"queried"`
-			Servers []struct {
-				Answers []struct {
-					Addrs  []string `json:"addrs"`
-					CNAMEs []string `json:"cnames"`
-				} `json:"answers"`
-			} `json:"servers"`
-		} `json:"details"`
+		Check  string `json:"check"`
+		Name   string `json:"name"`
+		Target struct {
+			Name string `json:"name"`
+		} `json:"target"`
+		Queried string `json:"queried"`
+		Servers []struct {
+			Answers []struct {
+				Addrs  []string `json:"addrs"`
+				CNAMEs []string `json:"cnames"`
+			} `json:"answers"`
+		} `json:"servers"`
 	}
 	require.NoError(t, json.Unmarshal(b, &back), "%s", b)
 	assert.Equal(t, "dnscheck", back.Check)
-	assert.Equal(t, "alias.example.test.", back.Details.Queried, "%s", b)
-	require.Len(t, back.Details.Servers, 1)
-	assert.Equal(t, []string{"192.0.2.1"}, back.Details.Servers[0].Answers[0].Addrs)
+	assert.Equal(t, "api-dns", back.Name, "the DNS name is the target's, not the check's name")
+	assert.Equal(t, "alias.example.test", back.Target.Name)
+	assert.Equal(t, "alias.example.test.", back.Queried, "%s", b)
+	require.Len(t, back.Servers, 1)
+	assert.Equal(t, []string{"192.0.2.1"}, back.Servers[0].Answers[0].Addrs)
 }
 
 func TestCheckSilentSystemServer(t *testing.T) {
@@ -566,7 +575,7 @@ func TestCheckSilentSystemServer(t *testing.T) {
 	require.True(t, ok, "findings: %v", r.Findings)
 	assert.Equal(t, triage.Warn, f.Status, "the stub moves on to %s", good)
 	assert.Equal(t, silentIP+":53", f.Evidence.String("servers"))
-	v, _ := f.Evidence.Lookup("stub_timeout")
+	v, _ := f.Evidence.Lookup("stub_timeout_ns")
 	assert.Equal(t, 3*time.Second, v.Duration())
 	n, _ := f.Evidence.Int("attempts")
 	assert.EqualValues(t, 2, n)

@@ -2,6 +2,42 @@ package dnscheck
 
 import "github.com/triagekit/triage"
 
+// The kinds of check this package makes: the Check of their results.
+const (
+	KindCheck = "dnscheck"
+	KindTrace = "dnscheck.trace"
+)
+
+// Evidence keys a classifier reads, beside the shared ones of the triage
+// package: the name asked is under triage.KeyName, a hosts file under
+// triage.KeyPath, a dialled address and port under triage.KeyAddr and
+// triage.KeyPort. The other keys listed with the codes below are this
+// package's own measurements; durations end in "_ns".
+const (
+	// KeyType is the query type ("A", "AAAA"); "A/AAAA" when a
+	// [CodeMismatch] compares the application's resolver with DNS.
+	KeyType = "type"
+	// KeyRcode is the response code that servers answered ("NXDOMAIN",
+	// "SERVFAIL", "REFUSED", "FORMERR" ...).
+	KeyRcode = "rcode"
+	// KeyView says whose answers a [CodeMismatch] finding compares:
+	// ViewServers or ViewApplication.
+	KeyView = "view"
+	// KeyIPv4Reachable, in a [CodeIPv6Unreachable] finding, says whether
+	// an IPv4 address of the name accepted the connection (a bool).
+	KeyIPv4Reachable = "ipv4_reachable"
+)
+
+// Values of [KeyView].
+const (
+	// ViewServers: nameservers asked directly gave different answers.
+	ViewServers = "servers"
+	// ViewApplication: the application's resolver (hosts file and
+	// net.Resolver) disagrees with the nameservers asked directly. This
+	// is the disagreement the application feels.
+	ViewApplication = "application"
+)
+
 // Finding codes. [Check] emits its per-server codes once per query type,
 // listing the servers that said the same thing; their status is Fail,
 // lowered to Warn when another server answered (the stub resolver moves
@@ -25,22 +61,22 @@ const (
 	// type, servers, rcode.
 	CodeRefused triage.Code = "dns.refused"
 	// CodeTimeout (Fail or Warn): no answer within the query timeout, with
-	// EDNS0 nor without. Check: evidence name, type, servers, rtt (time
-	// spent on the last try), timeout, and for resolv.conf servers what
-	// the stub resolver waits: stub_timeout, attempts, rotate (bool).
-	// Trace: servers of one zone did not
-	// answer, evidence zone, servers, timeout; Fail when none of the
-	// zone's servers answered.
+	// EDNS0 nor without. Check: evidence name, type, servers, rtt_ns (time
+	// spent on the last try), timeout_ns, and for resolv.conf servers what
+	// the stub resolver waits: stub_timeout_ns, attempts, rotate (bool).
+	// Trace: servers of one zone did not answer, evidence zone, servers,
+	// timeout_ns; Fail when none of the zone's servers answered.
 	CodeTimeout triage.Code = "dns.timeout"
 	// CodeMismatch (Warn): answers differ for the same name and type,
-	// between servers asked directly (evidence name, type, answers as
-	// "server,server says data; server says data", servers: how many
-	// responded) or between the application's resolver and DNS (type
-	// "A/AAAA", answers "application says ...; DNS says ...").
+	// between servers asked directly (evidence name, type, view
+	// ViewServers, answers as "server,server says data; server says
+	// data", servers: how many responded) or between the application's
+	// resolver and DNS (view ViewApplication, type "A/AAAA", answers
+	// "application says ...; DNS says ...").
 	CodeMismatch triage.Code = "dns.mismatch"
 	// CodeHostsOverride (Warn): the hosts file gives the name addresses
 	// DNS does not (for a family both have, or DNS has none). Evidence
-	// name, path, hosts_addrs, dns_addrs.
+	// name, path (the hosts file), hosts_addrs, dns_addrs.
 	CodeHostsOverride triage.Code = "dns.hosts_override"
 	// CodeNoAAAA (OK, informational): the name has A records and servers
 	// answered AAAA with none; IPv6-only clients cannot reach it.
@@ -48,7 +84,7 @@ const (
 	CodeNoAAAA triage.Code = "dns.no_aaaa"
 	// CodeIPv6Unreachable (Fail): an address from the AAAA records does not
 	// accept TCP connections on Options.Port. Evidence name, addr, port,
-	// error, elapsed, ipv4_reachable (whether an A address connected).
+	// error, elapsed_ns, ipv4_reachable (whether an A address connected).
 	CodeIPv6Unreachable triage.Code = "dns.ipv6_unreachable"
 	// CodeTruncated (Fail, Warn only when the application uses the hosts
 	// file): a UDP answer came back truncated and the TCP retry failed,
@@ -59,7 +95,7 @@ const (
 	// failed lookups under the search list and ndots before the answer,
 	// or none answers. Evidence name, ndots, dots, queries (lookups for
 	// one type; the stub makes them for A and AAAA), wasted (those that
-	// failed), wasted_time (their round trips), answered_name.
+	// failed), wasted_time_ns (their round trips), answered_name.
 	CodeSearchExpansion triage.Code = "dns.search_expansion"
 	// CodeLameDelegation (Warn, or Fail when no server of the zone gave a
 	// usable answer): a server the parent delegates the zone to does not

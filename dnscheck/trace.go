@@ -1,6 +1,7 @@
 package dnscheck
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,10 +60,11 @@ type TraceOptions struct {
 	MaxCNAMEs int
 }
 
-// TraceResult is what [Trace] found. Its Check is "dnscheck.trace".
+// TraceResult is what [Trace] found. Its Check is [KindTrace]; its
+// Target.Name is TraceOptions.Name as given.
 type TraceResult struct {
 	triage.Result
-	Name string `json:"name"`
+	// Type is the query type.
 	Type string `json:"type"`
 	// Steps are the queries in the order they were made.
 	Steps []Step `json:"steps"`
@@ -135,6 +137,7 @@ type tracer struct {
 	ctx       context.Context
 	o         TraceOptions
 	r         *TraceResult
+	name      string // fully qualified
 	qtype     uint16
 	port      string
 	referrals int
@@ -149,25 +152,15 @@ type tracer struct {
 // hit are findings. Bad input gives Unknown with an error wrapping
 // triage.ErrInvalid.
 func Trace(ctx context.Context, o TraceOptions) TraceResult {
-	start := time.Now()
-	r := TraceResult{Name: dns.Fqdn(strings.TrimSpace(o.Name))}
-	r.Check = "dnscheck.trace"
-	err := trace(ctx, o, &r)
-	if err == nil && ctx.Err() != nil {
-		err = fmt.Errorf("dnscheck: trace: %w", ctx.Err())
-	}
-	r.Finish(err)
-	r.Duration = time.Since(start)
+	name := strings.TrimSpace(o.Name)
+	r := TraceResult{Result: triage.Begin(KindTrace, triage.Target{Name: name})}
+	r.Finish(trace(ctx, o, name, &r))
 	return r
 }
 
-func trace(ctx context.Context, o TraceOptions, r *TraceResult) error {
-	name := strings.TrimSpace(o.Name)
-	if name == "" {
-		return fmt.Errorf("%w: empty name", triage.ErrInvalid)
-	}
-	if _, ok := dns.IsDomainName(name); !ok || hasControl(name) {
-		return fmt.Errorf("%w: %q is not a domain name", triage.ErrInvalid, name)
+func trace(ctx context.Context, o TraceOptions, name string, r *TraceResult) error {
+	if err := validName(name); err != nil {
+		return err
 	}
 	if o.Type == "" {
 		o.Type = "A"
@@ -195,13 +188,13 @@ func trace(ctx context.Context, o TraceOptions, r *TraceResult) error {
 		}
 	}
 	t := &tracer{
-		ctx: ctx, o: o, r: r, qtype: types[0],
-		port:     strconv.Itoa(cmpInt(o.Port, 53)),
+		ctx: ctx, o: o, r: r, name: dns.Fqdn(name), qtype: types[0],
+		port:     strconv.Itoa(cmp.Or(o.Port, 53)),
 		visiting: map[string]bool{},
-		timeout:  orDuration(o.StepTimeout, DefaultQueryTimeout),
+		timeout:  cmp.Or(o.StepTimeout, DefaultQueryTimeout),
 	}
 	r.Type = typeString(t.qtype)
-	rrs, rcode, err := t.resolve(r.Name, t.qtype, 0, roots)
+	rrs, rcode, err := t.resolve(t.name, t.qtype, 0, roots)
 	r.Rcode = rcode
 	for _, rr := range rrs {
 		r.Answer = append(r.Answer, newRecord(rr))
@@ -217,17 +210,7 @@ func trace(ctx context.Context, o TraceOptions, r *TraceResult) error {
 		}
 	}
 	t.judge(err)
-	if ctx.Err() != nil {
-		return fmt.Errorf("dnscheck: trace: %w", ctx.Err())
-	}
-	return nil
-}
-
-func cmpInt(n, def int) int {
-	if n > 0 {
-		return n
-	}
-	return def
+	return ended(ctx)
 }
 
 // resolve follows CNAMEs across zones; iterate does one name.
@@ -252,8 +235,8 @@ func (t *tracer) resolve(name string, qtype uint16, depth int, roots []nsAddr) (
 		if seen[strings.ToLower(next)] {
 			return all, rcode, t.loop(name, qtype, "CNAME chain", strings.Join(chain, " -> "))
 		}
-		if hops+1 > cmpInt(t.o.MaxCNAMEs, DefaultMaxCNAMEs) {
-			return all, rcode, t.tooDeep(name, qtype, "CNAME hops", cmpInt(t.o.MaxCNAMEs, DefaultMaxCNAMEs))
+		if limit := cmp.Or(t.o.MaxCNAMEs, DefaultMaxCNAMEs); hops+1 > limit {
+			return all, rcode, t.tooDeep(name, qtype, "CNAME hops", limit)
 		}
 		seen[strings.ToLower(next)] = true
 		name = next
@@ -288,7 +271,7 @@ func (t *tracer) iterate(name string, qtype uint16, depth int, roots []nsAddr) (
 				}
 				s.addr = addr
 			}
-			e := exchanger{timeout: budget(t.ctx, t.timeout, 2), recurse: false}
+			e := exchanger{timeout: budget(t.ctx, t.timeout, exchangesPerQuery), recurse: false}
 			a := e.query(t.ctx, s.addr, name, qtype)
 			st := Step{Zone: zone, Server: s.addr, NS: s.name, Name: a.Name, Type: a.Type, Depth: depth,
 				Rcode: a.Rcode, RTT: a.RTT}
@@ -351,8 +334,8 @@ func (t *tracer) iterate(name string, qtype uint16, depth int, roots []nsAddr) (
 			return nil, "", "", errDeadEnd
 		}
 		t.referrals++
-		if max := cmpInt(t.o.MaxReferrals, DefaultMaxReferrals); t.referrals > max {
-			return nil, "", "", t.tooDeep(name, qtype, "referrals", max)
+		if limit := cmp.Or(t.o.MaxReferrals, DefaultMaxReferrals); t.referrals > limit {
+			return nil, "", "", t.tooDeep(name, qtype, "referrals", limit)
 		}
 		zone, servers = newZone, referral
 	}
@@ -498,7 +481,7 @@ func (t *tracer) loop(name string, qtype uint16, what, chain string) error {
 	t.r.Add(triage.Finding{
 		Code: CodeLoop, Status: triage.Fail,
 		Summary: fmt.Sprintf("resolving %s %s loops (%s): %s", name, typeString(qtype), what, chain),
-		Evidence: triage.Evidence{slog.String("name", name), slog.String("type", typeString(qtype)),
+		Evidence: triage.Evidence{slog.String(triage.KeyName, name), slog.String(KeyType, typeString(qtype)),
 			slog.String("kind", what), slog.String("chain", chain)},
 		Command: "dig +trace " + name + " " + typeString(qtype),
 	})
@@ -509,7 +492,7 @@ func (t *tracer) tooDeep(name string, qtype uint16, what string, limit int) erro
 	t.r.Add(triage.Finding{
 		Code: CodeTooDeep, Status: triage.Fail,
 		Summary:  fmt.Sprintf("resolving %s %s needs more than %d %s", name, typeString(qtype), limit, what),
-		Evidence: triage.Evidence{slog.String("name", name), slog.String("type", typeString(qtype)), slog.String("bound", what), slog.Int("limit", limit)},
+		Evidence: triage.Evidence{slog.String(triage.KeyName, name), slog.String(KeyType, typeString(qtype)), slog.String("bound", what), slog.Int("limit", limit)},
 		Command:  "dig +trace " + name + " " + typeString(qtype),
 	})
 	return errTooDeep
@@ -547,7 +530,7 @@ func (t *tracer) judge(err error) {
 				r.Add(triage.Finding{
 					Code: CodeLoop, Status: triage.Fail,
 					Summary: fmt.Sprintf("resolving %s %s loops (referral loop): %s refers %s to %s", s.Name, s.Type, serverName(s), s.Zone, s.Referral),
-					Evidence: triage.Evidence{slog.String("name", s.Name), slog.String("type", s.Type),
+					Evidence: triage.Evidence{slog.String(triage.KeyName, s.Name), slog.String(KeyType, s.Type),
 						slog.String("kind", "referral loop"), slog.String("chain", chain)},
 					Command: "dig +trace " + s.Name + " " + s.Type,
 				})
@@ -569,8 +552,8 @@ func (t *tracer) judge(err error) {
 			Code: CodeTimeout, Status: st,
 			Summary: fmt.Sprintf("%d server(s) of %s did not answer within the step timeout: %s", len(servers), z, strings.Join(servers, ", ")),
 			Evidence: triage.Evidence{slog.String("zone", z), slog.String("servers", strings.Join(servers, ",")),
-				slog.Duration("timeout", t.timeout)},
-			Command: digCmd(servers[0], r.Name, r.Type, "+norecurse"),
+				slog.Duration("timeout_ns", t.timeout)},
+			Command: digCmd(servers[0], t.name, r.Type, "+norecurse"),
 		})
 	}
 	switch {
@@ -578,10 +561,10 @@ func (t *tracer) judge(err error) {
 		last := r.Steps[len(r.Steps)-1]
 		r.Add(triage.Finding{
 			Code: CodeNXDomain, Status: triage.Fail,
-			Summary: fmt.Sprintf("%s does not exist: %s, authoritative for %s, answered NXDOMAIN for %s", r.Name, last.Server, last.Zone, last.Name),
-			Evidence: triage.Evidence{slog.String("name", last.Name), slog.String("type", r.Type),
-				slog.String("server", last.Server), slog.String("zone", last.Zone), slog.String("rcode", "NXDOMAIN")},
-			Command: "dig +trace " + r.Name + " " + r.Type,
+			Summary: fmt.Sprintf("%s does not exist: %s, authoritative for %s, answered NXDOMAIN for %s", t.name, last.Server, last.Zone, last.Name),
+			Evidence: triage.Evidence{slog.String(triage.KeyName, last.Name), slog.String(KeyType, r.Type),
+				slog.String("server", last.Server), slog.String("zone", last.Zone), slog.String(KeyRcode, "NXDOMAIN")},
+			Command: "dig +trace " + t.name + " " + r.Type,
 		})
 	case err == nil && len(r.Answer) > 0:
 		var vals []string
@@ -593,10 +576,10 @@ func (t *tracer) judge(err error) {
 		if len(vals) > 0 {
 			r.Add(triage.Finding{
 				Code: CodeResolved, Status: triage.OK,
-				Summary: fmt.Sprintf("%s %s resolves to %s from the root in %d steps", r.Name, r.Type, strings.Join(vals, ", "), len(r.Steps)),
-				Evidence: triage.Evidence{slog.String("name", r.Name), slog.String("type", r.Type),
+				Summary: fmt.Sprintf("%s %s resolves to %s from the root in %d steps", t.name, r.Type, strings.Join(vals, ", "), len(r.Steps)),
+				Evidence: triage.Evidence{slog.String(triage.KeyName, t.name), slog.String(KeyType, r.Type),
 					slog.String("addrs", strings.Join(vals, ",")), slog.Int("steps", len(r.Steps))},
-				Command: "dig +trace " + r.Name + " " + r.Type,
+				Command: "dig +trace " + t.name + " " + r.Type,
 			})
 		}
 	}

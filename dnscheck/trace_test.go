@@ -291,6 +291,7 @@ func TestTrace(t *testing.T) {
 			defer cancel()
 			r := Trace(ctx, o)
 			assert.Equal(t, "dnscheck.trace", r.Check)
+			assert.Equal(t, tt.qname, r.Target.Name, "the name as given")
 			assert.NoError(t, r.Err)
 			assert.Equal(t, tt.want, codes(r.Result), "findings: %v\nsteps: %v", r.Findings, kinds(r))
 			assert.Equal(t, tt.status, r.Status)

@@ -368,7 +368,7 @@ func runTrace(ctx context.Context, o options, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s %s\n", rec.Type, rec.Data)
 		}
 	} else {
-		fmt.Fprintf(stdout, "\n; <<>> dig (triage dnscheck) <<>> +trace %s %s\n\n", r.Name, r.Type)
+		fmt.Fprintf(stdout, "\n; <<>> dig (triage dnscheck) <<>> +trace %s %s\n\n", r.Target.Name, r.Type)
 		for _, s := range r.Steps {
 			writeStep(stdout, s)
 		}
