@@ -1,10 +1,9 @@
 package health
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,20 +21,24 @@ const (
 
 // Options configures a [Handler].
 type Options struct {
-	// Checks are the readiness checks, fixed at construction.
+	// Checks are the readiness checks, fixed at construction. Each is
+	// known by its name (triage.Check.Name), or by the kind of its result
+	// when it has none; names should be unique, and one path segment.
 	Checks []triage.Check
 	// Runner runs the checks; its zero value runs them all at once.
 	Runner triage.Runner
-	// TTL is how long a snapshot is served before a request refreshes
-	// it. If zero, DefaultTTL.
+	// TTL is how long a snapshot is served before a request starts a
+	// refresh. If zero, DefaultTTL.
 	TTL time.Duration
-	// Timeout bounds one refresh. If zero, DefaultTimeout.
+	// Timeout bounds one refresh, and how long the first request waits
+	// for the first snapshot. If zero, DefaultTimeout.
 	Timeout time.Duration
 	// FailOn is the least status that makes /readyz fail: Fail, the
 	// default, or Warn.
 	FailOn triage.Status
-	// FailUnknown makes a check that could not tell fail /readyz too.
-	// Either way the details document never reports it as passing.
+	// FailUnknown makes a check that could not tell (Unknown: an error, a
+	// panic, a check that did not return) fail /readyz too. Either way no
+	// answer ever shows it as passing.
 	FailUnknown bool
 	// Details reports whether a request may see reasons, findings and
 	// hypotheses. If nil, no request may.
@@ -46,25 +49,17 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Handler serves /livez, /readyz and /health. Create it with [New].
+// Handler serves /livez, /readyz, /readyz/<check> and /health. Create it
+// with [New].
 type Handler struct {
-	opts Options
-	snap atomic.Pointer[snapshot]
+	opts   Options
+	checks []*tracked
+	snap   atomic.Pointer[snapshot]
+	age    atomic.Pointer[ageHeader]
 
-	mu      sync.Mutex // held by the one request that refreshes
-	first   chan struct{}
-	firstMu sync.Once
-}
-
-// snapshot is one refresh, rendered once for every kind of answer.
-type snapshot struct {
-	view     Snapshot
-	at       time.Time
-	ready    bool
-	verbose  []byte // [+]/[-] lines, names and states only
-	detailed []byte // [+]/[-] lines with reasons
-	public   []byte // health+json, status only
-	full     []byte // health+json with checks and the triage report
+	mu        sync.Mutex // held by the one refresh under way
+	first     chan struct{}
+	firstOnce sync.Once
 }
 
 // New returns a handler for the given checks. Nothing runs until the
@@ -82,42 +77,119 @@ func New(opts Options) *Handler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Handler{opts: opts, first: make(chan struct{})}
+	h := &Handler{opts: opts, first: make(chan struct{})}
+	for i, c := range opts.Checks {
+		h.checks = append(h.checks, &tracked{check: c, label: c.Name, index: i})
+	}
+	return h
 }
 
 var (
-	textPlain  = []string{"text/plain; charset=utf-8"}
-	healthJSON = []string{"application/health+json"}
-	noStore    = []string{"no-store"}
-	okBody     = []byte("ok\n")
-	notReady   = []byte("not ready\n")
-	liveBody   = []byte("[+]ping ok\nlivez check passed\n")
+	textPlain   = []string{"text/plain; charset=utf-8"}
+	healthJSON  = []string{"application/health+json"}
+	noStore     = []string{"no-store"}
+	okBody      = []byte("ok\n")
+	notReady    = []byte("not ready\n")
+	liveBody    = []byte("[+]ping ok\nlivez check passed\n")
+	noSnapshot  = []byte(`{"status":"fail"}`)
+	passTail    = "readyz check passed\n"
+	failTail    = "readyz check failed\n"
+	excludeWarn = "warn: some health checks cannot be excluded: no matches for "
 )
 
-// ServeHTTP routes on the last element of the path: "livez", "readyz" or
-// "health". Anything else is 404.
+// ServeHTTP serves these paths, relative to where the handler is mounted:
+//
+//	/livez             200 while the process serves HTTP (also /livez/ping)
+//	/readyz            200 or 503 over every check (also /healthz)
+//	/readyz/<check>    200 or 503 for the checks of that name; 404 for none
+//	/health            the application/health+json document
+//
+// Anything else is 404. Mount it at the root, under a subtree pattern
+// (mux.Handle("/healthz/", h) serves /healthz/readyz and so on), behind
+// http.StripPrefix, or path by path with exact patterns
+// (mux.Handle("/readyz", h)).
+//
+// /readyz takes Kubernetes' query parameters: ?verbose lists the checks,
+// one line each, and ?exclude=<check> (repeatable) leaves a check out.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		path = path[i+1:]
-	}
-	switch path {
-	case "livez":
+	p := relative(r)
+	switch {
+	case p == "/livez" || p == "/livez/ping":
 		h.serveLive(w, r)
-	case "readyz":
-		h.serveReady(w, r)
-	case "health":
+	case p == "/readyz" || p == "/healthz":
+		h.serveReady(w, r, "")
+	case strings.HasPrefix(p, "/readyz/"):
+		h.serveReady(w, r, p[len("/readyz/"):])
+	case strings.HasPrefix(p, "/healthz/"):
+		h.serveReady(w, r, p[len("/healthz/"):])
+	case p == "/health":
 		h.serveDetails(w, r)
 	default:
 		http.NotFound(w, r)
 	}
 }
 
+// relative returns the request's path below the pattern that routed it
+// here: "/readyz" for /healthz/readyz under the pattern "/healthz/". A
+// path that does not begin with the pattern's segments, as after
+// http.StripPrefix, is already relative.
+func relative(r *http.Request) string {
+	p, pat := r.URL.Path, r.Pattern
+	if pat == "" {
+		return p
+	}
+	if i := strings.IndexByte(pat, ' '); i >= 0 {
+		pat = strings.TrimLeft(pat[i+1:], " \t")
+	}
+	if i := strings.IndexByte(pat, '/'); i > 0 {
+		pat = pat[i:] // a host
+	}
+	switch {
+	case strings.HasSuffix(pat, "...}"):
+		pat = pat[:strings.LastIndexByte(pat, '/')]
+	case strings.HasSuffix(pat, "/"):
+		pat = pat[:len(pat)-1]
+	default:
+		return p // an exact pattern: the path is the endpoint's own
+	}
+	rest := p
+	for pat != "" {
+		var want, got string
+		want, pat = segment(pat)
+		if rest == "" {
+			return p
+		}
+		got, rest = segment(rest)
+		if got != want && !(strings.HasPrefix(want, "{") && strings.HasSuffix(want, "}")) {
+			return p
+		}
+	}
+	if rest == "" {
+		return "/"
+	}
+	return rest
+}
+
+// segment splits "/a/b" into "a" and "/b".
+func segment(p string) (string, string) {
+	p = p[1:]
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		return p[:i], p[i:]
+	}
+	return p, ""
+}
+
 // Livez returns the liveness handler alone.
 func (h *Handler) Livez() http.Handler { return http.HandlerFunc(h.serveLive) }
 
-// Readyz returns the readiness handler alone.
-func (h *Handler) Readyz() http.Handler { return http.HandlerFunc(h.serveReady) }
+// Readyz returns the readiness handler alone. Mounted with a pattern that
+// names a {check} wildcard (mux.Handle("GET /readyz/{check}", h.Readyz())),
+// it answers for that check.
+func (h *Handler) Readyz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.serveReady(w, r, r.PathValue("check"))
+	})
+}
 
 // Details returns the details handler alone.
 func (h *Handler) Details() http.Handler { return http.HandlerFunc(h.serveDetails) }
@@ -126,15 +198,25 @@ func (h *Handler) serveLive(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr["Content-Type"] = textPlain
 	hdr["Cache-Control"] = noStore
-	if verbose(r) {
+	if r.URL.RawQuery != "" && r.URL.Query().Has("verbose") {
 		_, _ = w.Write(liveBody)
 		return
 	}
 	_, _ = w.Write(okBody)
 }
 
-func (h *Handler) serveReady(w http.ResponseWriter, r *http.Request) {
-	s := h.current(r.Context())
+func (h *Handler) serveReady(w http.ResponseWriter, r *http.Request, name string) {
+	var q url.Values
+	if r.URL.RawQuery != "" {
+		// Only a parse when a query is present keeps the common path
+		// allocation-free.
+		q = r.URL.Query()
+	}
+	s, age := h.current(r.Context())
+	if s != nil && name != "" && s.byName[name] == nil {
+		http.NotFound(w, r)
+		return
+	}
 	hdr := w.Header()
 	hdr["Content-Type"] = textPlain
 	hdr["Cache-Control"] = noStore
@@ -143,33 +225,46 @@ func (h *Handler) serveReady(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(notReady)
 		return
 	}
-	if !s.ready {
+	hdr["Age"] = age
+	details := h.allowed(r)
+	ready, verbose := s.ready, s.verbose
+	if details {
+		verbose = s.detailed
+	}
+	switch {
+	case name != "":
+		n := s.byName[name]
+		ready, verbose = n.ready, n.verbose
+		if details {
+			verbose = n.detailed
+		}
+	case len(q["exclude"]) > 0:
+		ready, verbose = s.excluding(q["exclude"], details)
+	}
+	if !ready {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	switch {
-	case !verbose(r):
-		if s.ready {
-			_, _ = w.Write(okBody)
-		} else {
-			_, _ = w.Write(notReady)
-		}
-	case h.allowed(r):
-		_, _ = w.Write(s.detailed)
+	case q.Has("verbose"):
+		_, _ = w.Write(verbose)
+	case ready:
+		_, _ = w.Write(okBody)
 	default:
-		_, _ = w.Write(s.verbose)
+		_, _ = w.Write(notReady)
 	}
 }
 
 func (h *Handler) serveDetails(w http.ResponseWriter, r *http.Request) {
-	s := h.current(r.Context())
+	s, age := h.current(r.Context())
 	hdr := w.Header()
 	hdr["Content-Type"] = healthJSON
 	hdr["Cache-Control"] = noStore
 	if s == nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte(`{"status":"fail"}`))
+		_, _ = w.Write(noSnapshot)
 		return
 	}
+	hdr["Age"] = age
 	if !s.ready {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
@@ -180,175 +275,28 @@ func (h *Handler) serveDetails(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(s.public)
 }
 
-func verbose(r *http.Request) bool {
-	// Only a parse when a query is present keeps the common path
-	// allocation-free.
-	return r.URL.RawQuery != "" && r.URL.Query().Has("verbose")
-}
-
 func (h *Handler) allowed(r *http.Request) bool {
 	return h.opts.Details != nil && h.opts.Details(r)
 }
 
-// current returns a fresh enough snapshot, refreshing it when stale. Only
-// one request refreshes at a time; the others get the last snapshot, or
-// wait for the first one when there is none yet. It returns nil when ctx
-// ends before any snapshot exists.
-func (h *Handler) current(ctx context.Context) *snapshot {
-	s := h.snap.Load()
-	if s != nil && h.opts.Now().Sub(s.at) < h.opts.TTL {
-		return s
-	}
-	if h.mu.TryLock() {
-		// Another request may have refreshed while this one looked.
-		if s2 := h.snap.Load(); s2 == s || h.opts.Now().Sub(s2.at) >= h.opts.TTL {
-			s = h.refresh(ctx)
-			h.snap.Store(s)
-			h.firstMu.Do(func() { close(h.first) })
-		} else {
-			s = s2
-		}
-		h.mu.Unlock()
-		return s
-	}
-	if s != nil {
-		return s
-	}
-	select {
-	case <-h.first:
-		return h.snap.Load()
-	case <-ctx.Done():
-		return nil
-	}
+// ageHeader is the Age header's value for one whole number of seconds,
+// kept so that a cached answer allocates nothing.
+type ageHeader struct {
+	secs  int64
+	value []string
 }
 
-// Snapshot is one round of checks as the handler caches it. Its slices
-// are shared: read them, do not change them.
-type Snapshot struct {
-	Time    time.Time        // when the checks ran
-	Ready   bool             // what /readyz answers
-	Results []triage.Outcome // the typed results, in the order of Options.Checks
-	Report  classify.Report  // the symptom and hypotheses
-}
-
-// Snapshot returns the cached round of checks, refreshing it under the
-// same rules as a request. ok is false when ctx ends before the first
-// round completes.
-func (h *Handler) Snapshot(ctx context.Context) (s Snapshot, ok bool) {
-	if cur := h.current(ctx); cur != nil {
-		return cur.view, true
+// ageOf returns the Age header for a snapshot taken at, seen at now: the
+// whole seconds since its checks ran, as HTTP caches say it.
+func (h *Handler) ageOf(at, now time.Time) []string {
+	secs := int64(now.Sub(at) / time.Second)
+	if secs < 0 {
+		secs = 0
 	}
-	return Snapshot{}, false
-}
-
-// Refresh runs the checks now and replaces the cached snapshot.
-func (h *Handler) Refresh(ctx context.Context) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.snap.Store(h.refresh(ctx))
-	h.firstMu.Do(func() { close(h.first) })
-}
-
-func (h *Handler) refresh(ctx context.Context) *snapshot {
-	// The refresh serves every waiting request, so the one that happens
-	// to run it must not cancel it by going away.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.Timeout)
-	defer cancel()
-	results := h.opts.Runner.Run(ctx, h.opts.Checks...)
-	return render(results, classify.Classify(results, h.opts.Classify), h.opts)
-}
-
-func failing(opts Options, r *triage.Result) bool {
-	if r.Status == triage.Unknown {
-		return opts.FailUnknown
+	if a := h.age.Load(); a != nil && a.secs == secs {
+		return a.value
 	}
-	return !opts.FailOn.Worse(r.Status)
-}
-
-func render(results []triage.Outcome, verdict classify.Report, opts Options) *snapshot {
-	s := &snapshot{at: opts.Now(), ready: true}
-	s.view = Snapshot{Time: s.at, Results: results, Report: verdict}
-	var verbose, detailed strings.Builder
-	doc := healthDoc{Status: "pass", Checks: map[string][]checkDoc{}}
-	worst := triage.OK
-	for _, o := range results {
-		r := o.Common()
-		fail := failing(opts, r)
-		if fail {
-			s.ready = false
-		}
-		worst = triage.Worst(worst, r.Status)
-		mark, word := "+", "ok"
-		if fail {
-			mark, word = "-", "failed"
-		}
-		fmt.Fprintf(&verbose, "[%s]%s %s\n", mark, r.Label(), word)
-		fmt.Fprintf(&detailed, "[%s]%s %s", mark, r.Label(), word)
-		if reason := reasonOf(r); reason != "" && (fail || r.Status != triage.OK) {
-			fmt.Fprintf(&detailed, ": %s", reason)
-		}
-		detailed.WriteByte('\n')
-		doc.Checks[r.Label()] = append(doc.Checks[r.Label()], checkDoc{
-			Status: ietfStatus(r.Status, fail), Output: reasonOf(r), Time: s.at.UTC().Format(time.RFC3339),
-			ObservedValue: o,
-		})
-	}
-	tail := "readyz check passed\n"
-	if !s.ready {
-		tail = "readyz check failed\n"
-	}
-	s.view.Ready = s.ready
-	verbose.WriteString(tail)
-	detailed.WriteString(tail)
-	s.verbose = []byte(verbose.String())
-	s.detailed = []byte(detailed.String())
-
-	doc.Status = ietfStatus(worst, !s.ready)
-	s.public, _ = json.Marshal(struct {
-		Status string `json:"status"`
-	}{doc.Status})
-	doc.Triage = &verdict
-	s.full, _ = json.Marshal(doc)
-	return s
-}
-
-// reasonOf is the one line that says why a result is not OK.
-func reasonOf(r *triage.Result) string {
-	var worst *triage.Finding
-	for i := range r.Findings {
-		if worst == nil || r.Findings[i].Status.Worse(worst.Status) {
-			worst = &r.Findings[i]
-		}
-	}
-	switch {
-	case worst != nil && worst.Status != triage.OK:
-		return worst.Summary
-	case r.Err != nil:
-		return r.Err.Error()
-	}
-	return ""
-}
-
-func ietfStatus(s triage.Status, failing bool) string {
-	switch {
-	case failing:
-		return "fail"
-	case s == triage.OK:
-		return "pass"
-	}
-	return "warn"
-}
-
-// healthDoc is the application/health+json document.
-type healthDoc struct {
-	Status string                `json:"status"`
-	Checks map[string][]checkDoc `json:"checks"`
-	Triage *classify.Report      `json:"triage,omitempty"`
-}
-
-type checkDoc struct {
-	Status        string         `json:"status"`
-	Output        string         `json:"output,omitempty"`
-	Time          string         `json:"time"`
-	ObservedValue triage.Outcome `json:"observedValue"`
+	a := &ageHeader{secs: secs, value: []string{strconv.FormatInt(secs, 10)}}
+	h.age.Store(a)
+	return a.value
 }

@@ -190,6 +190,10 @@ func TestCacheCollapsesStorm(t *testing.T) {
 	now = now.Add(2 * time.Minute)
 	mu.Unlock()
 	storm()
+	// The storm that finds it stale is answered from the last snapshot
+	// while one refresh runs behind it.
+	require.Eventually(t, func() bool { return c.runs.Load() == 2 }, 5*time.Second, time.Millisecond, "one refresh once stale")
+	storm()
 	assert.EqualValues(t, 2, c.runs.Load(), "one refresh once stale")
 }
 
@@ -203,9 +207,12 @@ func TestRefreshBoundedAndDetachedFromRequest(t *testing.T) {
 	start := time.Now()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz?verbose", nil).WithContext(ctx))
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "a caller that is gone is not kept waiting")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz?verbose", nil))
 	assert.Less(t, time.Since(start), 5*time.Second)
 	assert.Equal(t, http.StatusOK, rec.Code, "an OK finding delivered as the check stopped at its deadline")
-	assert.EqualValues(t, 1, c.runs.Load())
+	assert.EqualValues(t, 1, c.runs.Load(), "the refresh the first caller started served the second")
 }
 
 func TestServesWhileRefreshing(t *testing.T) {
@@ -223,18 +230,20 @@ func TestServesWhileRefreshing(t *testing.T) {
 	now = now.Add(time.Hour)
 	mu.Unlock()
 
-	refreshing := make(chan int)
-	go func() {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-		refreshing <- rec.Code
-	}()
-	// While that request refreshes, others get the last snapshot at once.
-	require.Eventually(t, func() bool { return c.runs.Load() == 2 }, 5*time.Second, time.Millisecond)
+	// The request that finds the snapshot stale, and those after it, get
+	// the last snapshot at once while the refresh runs behind them.
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	assert.Equal(t, http.StatusOK, rec.Code, "stale snapshot served")
-	assert.Equal(t, http.StatusServiceUnavailable, <-refreshing, "the refreshing request sees the new state")
+	require.Eventually(t, func() bool { return c.runs.Load() == 2 }, 5*time.Second, time.Millisecond)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	assert.Equal(t, http.StatusOK, rec.Code, "stale snapshot served")
+	require.Eventually(t, func() bool {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		return rec.Code == http.StatusServiceUnavailable
+	}, 5*time.Second, time.Millisecond, "the new state once the refresh is done")
 }
 
 type discard struct{ h http.Header }
@@ -279,6 +288,7 @@ func TestCachedReadAllocatesNothing(t *testing.T) {
 		{"health", httptest.NewRequest(http.MethodGet, "/health", nil)},
 		{"health with details", authed},
 		{"livez", httptest.NewRequest(http.MethodGet, "/livez", nil)},
+		{"one check", httptest.NewRequest(http.MethodGet, "/readyz/c", nil)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := &discard{h: http.Header{}}

@@ -2,7 +2,10 @@ package promtriage
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -20,7 +23,7 @@ var (
 		"Current status of a triage check: 1 for the status it has, 0 for the others.",
 		[]string{"check", "status"}, nil)
 	descDuration = prometheus.NewDesc("triage_check_duration_seconds",
-		"How long the triage check took.", []string{"check"}, nil)
+		"How long the triage check took; for a check still running from an earlier round, how long it has run.", []string{"check"}, nil)
 	descFindings = prometheus.NewDesc("triage_findings",
 		"Findings of a triage check by code and status.", []string{"check", "code", "status"}, nil)
 	descScore = prometheus.NewDesc("triage_hypothesis_score",
@@ -33,6 +36,8 @@ var (
 		"1 when the readiness endpoint would answer 200.", nil, nil)
 	descTime = prometheus.NewDesc("triage_snapshot_timestamp_seconds",
 		"Unix time the checks of the current snapshot ran.", nil, nil)
+	descAbandoned = prometheus.NewDesc("triage_checks_abandoned",
+		"Checks still running after the round that started them gave up on them; each is not started again until it returns.", nil, nil)
 )
 
 var statuses = []triage.Status{triage.Unknown, triage.OK, triage.Warn, triage.Fail}
@@ -51,7 +56,7 @@ func NewCollector(h *health.Handler) *Collector { return &Collector{Source: h} }
 
 // Describe sends the descriptors of every metric the collector exports.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descStatus, descDuration, descFindings, descScore, descTop, descSymptom, descReady, descTime} {
+	for _, d := range []*prometheus.Desc{descStatus, descDuration, descFindings, descScore, descTop, descSymptom, descReady, descTime, descAbandoned} {
 		ch <- d
 	}
 }
@@ -59,7 +64,19 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 // Collect sends the metrics of the current snapshot. When no snapshot can
 // be had in time, it sends nothing, so that the scrape shows the gap
 // rather than made-up values.
+//
+// Collect never panics and never sends two series with the same labels:
+// a label that is not valid UTF-8 has its bad bytes replaced by U+FFFD,
+// and checks that share a name are one series, whose status is the worst
+// of theirs, whose duration the longest and whose findings are counted
+// together. Should reading the snapshot panic nonetheless, the scrape
+// reports the error instead of taking the process down.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	defer func() {
+		if v := recover(); v != nil {
+			ch <- prometheus.NewInvalidMetric(descReady, fmt.Errorf("promtriage: collecting the snapshot panicked: %v", v))
+		}
+	}()
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -73,7 +90,16 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	collect(ch, s)
 }
 
+// check is what the metrics say of the checks of one name.
+type check struct {
+	name     string
+	status   triage.Status
+	duration time.Duration
+}
+
 func collect(ch chan<- prometheus.Metric, s health.Snapshot) {
+	var checks []*check
+	byName := map[string]*check{}
 	type findingKey struct {
 		check, code, status string
 	}
@@ -81,32 +107,73 @@ func collect(ch chan<- prometheus.Metric, s health.Snapshot) {
 	var order []findingKey
 	for _, o := range s.Results {
 		r := o.Common()
-		for _, st := range statuses {
-			ch <- prometheus.MustNewConstMetric(descStatus, prometheus.GaugeValue, boolValue(r.Status == st), r.Label(), st.String())
+		name := label(r.Label())
+		st := r.Status
+		if st != triage.OK && st != triage.Warn && st != triage.Fail {
+			st = triage.Unknown // also a status out of range
 		}
-		ch <- prometheus.MustNewConstMetric(descDuration, prometheus.GaugeValue, r.Duration.Seconds(), r.Label())
+		c := byName[name]
+		if c == nil {
+			c = &check{name: name, status: st}
+			byName[name] = c
+			checks = append(checks, c)
+		}
+		c.status = triage.Worst(c.status, st)
+		c.duration = max(c.duration, r.Duration)
 		for _, f := range r.Findings {
-			k := findingKey{r.Label(), string(f.Code), f.Status.String()}
+			k := findingKey{name, label(string(f.Code)), f.Status.String()}
 			if counts[k] == 0 {
 				order = append(order, k)
 			}
 			counts[k]++
 		}
 	}
-	for _, k := range order {
-		ch <- prometheus.MustNewConstMetric(descFindings, prometheus.GaugeValue, float64(counts[k]), k.check, k.code, k.status)
+	for _, c := range checks {
+		for _, st := range statuses {
+			send(ch, descStatus, boolValue(c.status == st), c.name, st.String())
+		}
+		send(ch, descDuration, c.duration.Seconds(), c.name)
 	}
+	for _, k := range order {
+		send(ch, descFindings, float64(counts[k]), k.check, k.code, k.status)
+	}
+	type hypothesisKey struct{ id, layer string }
+	scores := map[hypothesisKey]bool{}
 	for _, h := range s.Report.Hypotheses {
-		ch <- prometheus.MustNewConstMetric(descScore, prometheus.GaugeValue, h.Score, string(h.ID), string(h.Layer))
+		k := hypothesisKey{label(string(h.ID)), label(string(h.Layer))}
+		if scores[k] {
+			continue // ranked best first: the first is the one that counts
+		}
+		scores[k] = true
+		send(ch, descScore, h.Score, k.id, k.layer)
 	}
 	if top, ok := s.Report.Top(); ok {
-		ch <- prometheus.MustNewConstMetric(descTop, prometheus.GaugeValue, 1, string(top.ID), string(top.Symptom), string(top.Layer))
+		send(ch, descTop, 1, label(string(top.ID)), label(string(top.Symptom)), label(string(top.Layer)))
 	}
 	for _, sym := range []classify.Symptom{classify.None, classify.Refused, classify.Timeout, classify.Status5xx} {
-		ch <- prometheus.MustNewConstMetric(descSymptom, prometheus.GaugeValue, boolValue(s.Report.Symptom == sym), string(sym))
+		send(ch, descSymptom, boolValue(s.Report.Symptom == sym), string(sym))
 	}
-	ch <- prometheus.MustNewConstMetric(descReady, prometheus.GaugeValue, boolValue(s.Ready))
-	ch <- prometheus.MustNewConstMetric(descTime, prometheus.GaugeValue, float64(s.Time.UnixNano())/1e9)
+	send(ch, descReady, boolValue(s.Ready))
+	send(ch, descTime, float64(s.Time.UnixNano())/1e9)
+	send(ch, descAbandoned, float64(len(s.Abandoned)))
+}
+
+// send sends one gauge; the labels are valid by construction, so an error
+// here would be a bug in this package, reported to the scrape.
+func send(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
+	m, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(d, err)
+	}
+	ch <- m
+}
+
+// label makes s a valid label value.
+func label(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 func boolValue(b bool) float64 {

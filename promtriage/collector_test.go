@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -78,4 +79,39 @@ triage_top_hypothesis{id="disk.full",layer="disk",symptom="none"} 1
 			}
 		}
 	}
+}
+
+// A check that panicked or is stuck reads unknown, never ok, and a stuck
+// check is counted once, however many rounds pass.
+func TestCollectorUnknownAndAbandoned(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	stuck := triage.Check{Name: "stuck", Run: func(context.Context) triage.Outcome {
+		<-release // ignores its context
+		r := &triage.Result{}
+		r.Finish(nil)
+		return r
+	}}
+	panics := triage.Check{Name: "panics", Run: func(context.Context) triage.Outcome { panic("boom") }}
+	h := health.New(health.Options{Checks: []triage.Check{stuck, panics}, Timeout: 20 * time.Millisecond})
+	for range 5 {
+		h.Refresh(context.Background())
+	}
+	c := promtriage.NewCollector(h)
+	expected := `
+# HELP triage_check_status Current status of a triage check: 1 for the status it has, 0 for the others.
+# TYPE triage_check_status gauge
+triage_check_status{check="panics",status="fail"} 0
+triage_check_status{check="panics",status="ok"} 0
+triage_check_status{check="panics",status="unknown"} 1
+triage_check_status{check="panics",status="warn"} 0
+triage_check_status{check="stuck",status="fail"} 0
+triage_check_status{check="stuck",status="ok"} 0
+triage_check_status{check="stuck",status="unknown"} 1
+triage_check_status{check="stuck",status="warn"} 0
+# HELP triage_checks_abandoned Checks still running after the round that started them gave up on them; each is not started again until it returns.
+# TYPE triage_checks_abandoned gauge
+triage_checks_abandoned 1
+`
+	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(expected), "triage_check_status", "triage_checks_abandoned"))
 }
