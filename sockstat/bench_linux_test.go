@@ -63,9 +63,12 @@ func BenchmarkRigSockets(b *testing.B) {
 func BenchmarkRigCountAll(b *testing.B) {
 	rigOnly(b)
 	ctx := context.Background()
-	o := Options{ProcRoot: "/proc"}
+	c, err := Options{}.config()
+	if err != nil {
+		b.Fatal(err)
+	}
 	for b.Loop() {
-		rd, err := newReader(ctx, &o)
+		rd, err := newReader(ctx, c)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -107,9 +110,12 @@ func BenchmarkRigCheck(b *testing.B) {
 func BenchmarkRigProcNet(b *testing.B) {
 	rigOnly(b)
 	ctx := context.Background()
-	o := Options{ProcRoot: "/proc"}
+	c, err := Options{}.config()
+	if err != nil {
+		b.Fatal(err)
+	}
 	for b.Loop() {
-		rd, err := newReader(ctx, &o)
+		rd, err := newReader(ctx, c)
 		if err != nil {
 			b.Fatal(err)
 		}

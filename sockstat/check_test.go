@@ -177,9 +177,8 @@ func TestFindingsFromCounters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := Options{}
 			r := tt.r
-			findings(&o, th, &r)
+			config{th: th}.findings(&r)
 			require.Len(t, r.Findings, 1, "%v", r.Findings)
 			f := r.Findings[0]
 			assert.Equal(t, tt.code, f.Code)
@@ -197,12 +196,12 @@ func TestFindingsFromCounters(t *testing.T) {
 		Ephemeral: &Ephemeral{Low: 32768, High: 60999, PeerUsed: 100},
 		Listeners: []Listener{{Proto: TCP, Queue: 3, Backlog: 4096}, {Proto: TCP, Queue: 3}},
 	}
-	findings(&Options{}, th, &r)
+	config{th: th}.findings(&r)
 	assert.Empty(t, r.Findings)
 }
 
 // supported reports whether this platform can read sockets at all.
 func supported() bool {
-	_, err := newReader(context.Background(), &Options{ProcRoot: "/proc"})
+	_, err := newReader(context.Background(), config{procRoot: "/proc"})
 	return err == nil
 }

@@ -6,7 +6,19 @@
 // answers into findings: nothing listens on the asked port, the listener
 // is bound to another address, the accept queue is at its backlog, SYNs go
 // unanswered, TIME-WAIT or CLOSE-WAIT pile up, ephemeral ports run low,
-// retransmissions climb.
+// retransmissions climb. [Sockets] lists sockets like `ss -antp`;
+// [Summarize] counts them per state.
+//
+// # Targets
+//
+// Options.Target takes what an operator named ([triage.ParseTarget]: a
+// URL or host:port) and decides which question it asks: a target on this
+// host (a loopback address, an address of one of the namespace's
+// interfaces, a name that resolves to one) is a port to be listened to,
+// on that address; any other is a peer, and the connections towards it
+// are counted. Names resolve through Options.Resolver under the
+// context's deadline. Result.Target reports the target with the address
+// it stood for.
 //
 // # How it reads the kernel
 //
@@ -19,14 +31,15 @@
 // that still fails is an error ([ErrDumpInterrupted]), never a short
 // count. The state histogram takes the established
 // count from /proc/net/snmp (CurrEstab) and dumps only the other states,
-// so its cost and memory do not grow with the number of established
-// connections. Owning processes are found like `ss -p`, by socket inode in
+// so its memory does not grow with the number of established connections
+// (the kernel still walks them to find the others); counting listeners
+// alone reads only the kernel's table of listeners. Owning processes are found like `ss -p`, by socket inode in
 // /proc/<pid>/fd, but only for the inodes asked about and stopping once
 // all are found.
 //
 // Where sock_diag is not available (not built in, not allowed by a
 // seccomp or LSM policy), sockets are read from /proc/net/tcp and
-// /proc/net/tcp6 instead, and [Result.Source] and [Result.Fallback] say
+// /proc/net/tcp6 instead, and Result.Source and its Fallback say
 // so: a fallback never reads as "no sockets".
 //
 // # Namespaces

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/sockstat"
 )
 
@@ -26,6 +27,24 @@ func ExampleCheck() {
 	// ok sockstat.listening listening on 127.0.0.1:8080
 	// warn sockstat.syn_sent_backlog 6 connections to 10.0.0.9 stuck in SYN-SENT: the peer or the network drops SYNs
 	// warn sockstat.close_wait_leak 12 sockets in CLOSE-WAIT on local port 8080: the application does not close them
+}
+
+// Aimed at what an operator typed: sockstat decides whether the target
+// is on this host (is its port listened to, on that address, by whom?)
+// or elsewhere (what do the connections towards it show?).
+func ExampleCheck_target() {
+	t, err := triage.ParseTarget("http://localhost:8080/health")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	r := sockstat.Check(ctx, sockstat.Options{Target: t, Owners: true})
+	fmt.Println(r.Status, r.Target)
+	for _, f := range r.Findings {
+		fmt.Println(f.Status, f.Code, f.Summary)
+	}
 }
 
 // The state histogram of this host, as `ss -s` gives it.

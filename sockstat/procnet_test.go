@@ -161,6 +161,11 @@ func FuzzParseSNMP(f *testing.F) {
 		_ = parseSNMP(strings.NewReader(string(b)), m)
 		_ = countersFrom(m)
 		_, _, _ = parsePortRange(b)
+		var tt Totals
+		parseSockstat(b, &tt)
+		if tt.TCP < 0 || tt.TimeWait < 0 || tt.UDP < 0 || tt.Orphans < 0 {
+			t.Fatalf("negative count from %q: %+v", b, tt)
+		}
 	})
 }
 
@@ -175,6 +180,16 @@ func BenchmarkParseProcNet(b *testing.B) {
 			b.Fatal(n, err)
 		}
 	}
+}
+
+func TestParseSockstat(t *testing.T) {
+	var got Totals
+	parseSockstat([]byte("sockets: used 161\nTCP: inuse 20003 orphan 3 tw 12 alloc 20005 mem 3\nUDP: inuse 2 mem 0\nUDPLITE: inuse 0\nRAW: inuse 1\nFRAG: inuse 0 memory 0\n"), &got)
+	parseSockstat([]byte("TCP6: inuse 5\nUDP6: inuse 1\nUDPLITE6: inuse 0\nRAW6: inuse 1\nFRAG6: inuse 0 memory 0\n"), &got)
+	assert.Equal(t, Totals{TCP: 20008, TimeWait: 12, Orphans: 3, UDP: 3}, got)
+	got = Totals{}
+	parseSockstat([]byte("TCP: inuse x orphan -1 tw\nTCP inuse 4\n"), &got)
+	assert.Equal(t, Totals{}, got, "no count from what is not one")
 }
 
 func TestSockstatInUse(t *testing.T) {

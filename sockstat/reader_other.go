@@ -10,7 +10,7 @@ import (
 	"github.com/triagekit/triage"
 )
 
-func newReader(context.Context, *Options) (reader, error) {
+func newReader(context.Context, config) (reader, error) {
 	return nil, fmt.Errorf("sockstat: %w on %s/%s", triage.ErrUnsupported, runtime.GOOS, runtime.GOARCH)
 }
 

@@ -249,10 +249,10 @@ func TestIntegrationProcFallbackMatchesNetlink(t *testing.T) {
 	cl[0].Close()
 	ns.ListenBacklog(t, "127.0.0.1:0", 7, -1)
 
-	o := Options{NetNS: ns.Path, ProcRoot: "/proc"}
-	require.NoError(t, o.validate())
+	o, err := Options{NetNS: ns.Path, ProcRoot: "/proc"}.config()
+	require.NoError(t, err)
 	read := func(proc bool) map[string]int {
-		rd, err := newReader(context.Background(), &o)
+		rd, err := newReader(context.Background(), o)
 		require.NoError(t, err)
 		defer rd.close()
 		lr := rd.(*linuxReader)
@@ -281,14 +281,14 @@ func TestIntegrationProcFallbackMatchesNetlink(t *testing.T) {
 	var viaProc Result
 	var sum Summary
 	require.Eventually(t, func() bool {
-		rd, err := newReader(context.Background(), &o)
+		rd, err := newReader(context.Background(), o)
 		require.NoError(t, err)
 		lr := rd.(*linuxReader)
 		lr.src = Source{Name: "proc", Fallback: "test"}
-		s := newScan(&o, 0, 0)
+		s := newScan(o, 0, 0)
 		c, err := readCounters(lr)
 		require.NoError(t, err)
-		require.NoError(t, s.tcp(context.Background(), lr, c))
+		require.NoError(t, s.tcp(context.Background(), lr, c, allStates))
 		rd.close()
 		viaProc = Result{}
 		s.fill(&viaProc)
@@ -304,7 +304,7 @@ func TestIntegrationProcFallbackMatchesNetlink(t *testing.T) {
 func TestIntegrationNetlinkReadDeadline(t *testing.T) {
 	c, err := netlink.Dial(unix.NETLINK_SOCK_DIAG, nil)
 	require.NoError(t, err)
-	r := &linuxReader{o: &Options{}, conn: c, src: Source{Name: "netlink"}}
+	r := &linuxReader{procRoot: "/proc", conn: c, src: Source{Name: "netlink"}}
 	defer r.close()
 	rc, err := c.SyscallConn()
 	require.NoError(t, err)
@@ -445,9 +445,9 @@ func TestHelperChildListener(t *testing.T) {
 func TestIntegrationFallbackOnKernelError(t *testing.T) {
 	ns := testnet.New(t)
 	nsListen(t, ns, "127.0.0.1:0")
-	o := Options{NetNS: ns.Path}
-	require.NoError(t, o.validate())
-	rd, err := newReader(context.Background(), &o)
+	o, err := Options{NetNS: ns.Path}.config()
+	require.NoError(t, err)
+	rd, err := newReader(context.Background(), o)
 	require.NoError(t, err)
 	defer rd.close()
 	n := 0
@@ -471,9 +471,9 @@ func TestIntegrationTruncatedDatagramRetried(t *testing.T) {
 	ns := testnet.New(t)
 	ln := nsListen(t, ns, "127.0.0.1:0")
 	pairs(t, ns, ln, 20)
-	o := Options{NetNS: ns.Path}
-	require.NoError(t, o.validate())
-	rd, err := newReader(context.Background(), &o)
+	o, err := Options{NetNS: ns.Path}.config()
+	require.NoError(t, err)
+	rd, err := newReader(context.Background(), o)
 	require.NoError(t, err)
 	defer rd.close()
 	lr := rd.(*linuxReader)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"os"
 	"runtime"
 	"testing"
@@ -41,15 +40,15 @@ func TestSockstatTarget(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, p, err := sockstatTarget(&tt.c)
+			tg, err := sockstatTarget(&tt.c)
 			if tt.usageErr {
 				var ue usageError
 				assert.True(t, errors.As(err, &ue), "err %v", err)
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tt.host, h)
-			assert.Equal(t, tt.port, p)
+			assert.Equal(t, tt.host, tg.Host)
+			assert.Equal(t, tt.port, tg.Port)
 			ps, err := planSockstat(&tt.c)
 			require.NoError(t, err)
 			require.Len(t, ps, 1)
@@ -57,20 +56,6 @@ func TestSockstatTarget(t *testing.T) {
 			assert.Equal(t, "sockstat", ps[0].check.Name)
 		})
 	}
-}
-
-func TestLocalTarget(t *testing.T) {
-	ctx := context.Background()
-	a, local := localTarget(ctx, "127.0.0.1")
-	assert.True(t, local)
-	assert.Equal(t, netip.MustParseAddr("127.0.0.1"), a)
-	_, local = localTarget(ctx, "::1")
-	assert.True(t, local)
-	_, local = localTarget(ctx, "localhost")
-	assert.True(t, local, "localhost is on this host, whichever addresses it has")
-	a, local = localTarget(ctx, "192.0.2.44") // TEST-NET-1, never local here
-	assert.False(t, local)
-	assert.Equal(t, netip.MustParseAddr("192.0.2.44"), a)
 }
 
 // runSockstat runs the whole command with -json -addr addr and returns

@@ -1,0 +1,165 @@
+package sockstat
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+)
+
+// readCounters reads /proc/net/snmp and /proc/net/netstat, or the files
+// named.
+func readCounters(rd reader, files ...string) (Counters, error) {
+	if len(files) == 0 {
+		files = []string{"net/snmp", "net/netstat"}
+	}
+	m := make(map[string]uint64, 256)
+	for _, name := range files {
+		b, err := rd.readFile(name)
+		if err != nil {
+			return Counters{}, err
+		}
+		if err := parseSNMP(bytes.NewReader(b), m); err != nil {
+			return Counters{}, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return countersFrom(m), nil
+}
+
+func countersFrom(m map[string]uint64) Counters {
+	return Counters{
+		ListenOverflows: m["TcpExt.ListenOverflows"],
+		ListenDrops:     m["TcpExt.ListenDrops"],
+		ActiveOpens:     m["Tcp.ActiveOpens"],
+		AttemptFails:    m["Tcp.AttemptFails"],
+		EstabResets:     m["Tcp.EstabResets"],
+		OutSegs:         m["Tcp.OutSegs"],
+		RetransSegs:     m["Tcp.RetransSegs"],
+		Timeouts:        m["TcpExt.TCPTimeouts"],
+		SynRetrans:      m["TcpExt.TCPSynRetrans"],
+		AbortOnTimeout:  m["TcpExt.TCPAbortOnTimeout"],
+		CurrEstab:       m["Tcp.CurrEstab"],
+	}
+}
+
+func (c Counters) minus(p Counters) *Counters {
+	d := func(a, b uint64) uint64 {
+		if a < b {
+			return 0
+		}
+		return a - b
+	}
+	return &Counters{
+		ListenOverflows: d(c.ListenOverflows, p.ListenOverflows),
+		ListenDrops:     d(c.ListenDrops, p.ListenDrops),
+		ActiveOpens:     d(c.ActiveOpens, p.ActiveOpens),
+		AttemptFails:    d(c.AttemptFails, p.AttemptFails),
+		EstabResets:     d(c.EstabResets, p.EstabResets),
+		OutSegs:         d(c.OutSegs, p.OutSegs),
+		RetransSegs:     d(c.RetransSegs, p.RetransSegs),
+		Timeouts:        d(c.Timeouts, p.Timeouts),
+		SynRetrans:      d(c.SynRetrans, p.SynRetrans),
+		AbortOnTimeout:  d(c.AbortOnTimeout, p.AbortOnTimeout),
+		CurrEstab:       c.CurrEstab,
+	}
+}
+
+func readPortRange(rd reader) (int, int, error) {
+	b, err := rd.readFile("sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0, 0, err
+	}
+	return parsePortRange(b)
+}
+
+// readV6Only reads net.ipv6.bindv6only, the default of IPV6_V6ONLY for
+// listeners whose flag the kernel does not report.
+func readV6Only(rd reader) bool {
+	b, err := rd.readFile("sys/net/ipv6/bindv6only")
+	return err == nil && len(b) > 0 && b[0] == '1'
+}
+
+// readTotals reads the kernel's running counts of sockets.
+func readTotals(rd reader) (Totals, error) {
+	var t Totals
+	for _, name := range []string{"net/sockstat", "net/sockstat6"} {
+		b, err := rd.readFile(name)
+		if err != nil {
+			if name == "net/sockstat6" {
+				continue // IPv6 disabled
+			}
+			return Totals{}, err
+		}
+		parseSockstat(b, &t)
+	}
+	c, err := readCounters(rd, "net/snmp")
+	if err != nil {
+		return Totals{}, err
+	}
+	t.Established = int(min(c.CurrEstab, 1<<62))
+	return t, nil
+}
+
+// socketHint guesses how many sockets a full listing holds, from
+// /proc/net/sockstat{,6}, so the listing is allocated once. Zero when
+// unknown.
+func socketHint(rd reader) int {
+	n := 0
+	for _, name := range []string{"net/sockstat", "net/sockstat6"} {
+		b, err := rd.readFile(name)
+		if err != nil {
+			continue
+		}
+		n += sockstatInUse(b)
+	}
+	return min(n, 1<<22)
+}
+
+// sockstatInUse adds up the TCP, TIME-WAIT and UDP sockets of
+// /proc/net/sockstat or sockstat6.
+func sockstatInUse(b []byte) int {
+	var t Totals
+	parseSockstat(b, &t)
+	return t.TCP + t.TimeWait + t.UDP
+}
+
+// parseSockstat adds the counts of /proc/net/sockstat or sockstat6 to t:
+// "TCP: inuse 5 orphan 0 tw 2 alloc 7 mem 1", "UDP6: inuse 1". Lines and
+// fields it does not know, and values that are not counts, are skipped.
+func parseSockstat(b []byte, t *Totals) {
+	for len(b) > 0 {
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte("\n"))
+		proto, rest, ok := bytes.Cut(line, []byte(": "))
+		if !ok {
+			continue
+		}
+		var inuse *int
+		switch string(proto) {
+		case "TCP", "TCP6":
+			inuse = &t.TCP
+		case "UDP", "UDP6":
+			inuse = &t.UDP
+		default:
+			continue
+		}
+		f := bytes.Fields(rest)
+		for i := 0; i+1 < len(f); i += 2 {
+			v, err := strconv.Atoi(string(f[i+1]))
+			if err != nil || v < 0 {
+				continue
+			}
+			switch string(f[i]) {
+			case "inuse":
+				*inuse += v
+			case "tw":
+				if proto[0] == 'T' {
+					t.TimeWait += v
+				}
+			case "orphan":
+				if proto[0] == 'T' {
+					t.Orphans += v
+				}
+			}
+		}
+	}
+}
