@@ -2,12 +2,21 @@ package diskcheck
 
 import (
 	"context"
-	"time"
+	"slices"
+
+	"github.com/triagekit/triage"
+)
+
+// The kinds of check this package makes: the Check of their results.
+const (
+	KindCheck = "diskcheck"
+	KindUsage = "diskcheck.usage"
 )
 
 // Check looks at filesystems: bytes and inodes as df counts them, read-only
 // mounts, and, as Options asks, a writability probe, growth between two
-// samples and the space held by deleted-but-open files.
+// samples and the space held by deleted-but-open files. Its result's
+// Target.Paths are o.Paths: the filesystems holding them are findings.
 //
 // It returns by ctx's deadline even when a mount hangs in the kernel: such
 // a filesystem is reported with CodeStuckMount, its Err wraps
@@ -16,12 +25,8 @@ import (
 // triage.ErrInvalid; a path that does not exist gives one wrapping
 // fs.ErrNotExist.
 func Check(ctx context.Context, o Options) Result {
-	start := time.Now()
-	var r Result
-	r.Check = "diskcheck"
-	err := check(ctx, &o, &r)
-	r.Finish(err)
-	r.Duration = time.Since(start)
+	r := Result{Result: triage.Begin(KindCheck, triage.Target{Paths: slices.Clone(o.Paths)})}
+	r.Finish(check(ctx, &o, &r))
 	return r
 }
 
@@ -33,13 +38,13 @@ func Check(ctx context.Context, o Options) Result {
 // context.DeadlineExceeded. Directories it cannot read are listed in
 // Unreadable and skipped; entries that vanish mid-walk are counted in
 // Vanished. A path on a stuck mount gives an error wrapping ErrStuckMount.
+// Its result's Target.Paths holds o.Path.
 func Usage(ctx context.Context, o UsageOptions) UsageResult {
-	start := time.Now()
-	var r UsageResult
-	r.Check = "diskcheck.usage"
-	r.Path = o.Path
-	err := usage(ctx, &o, &r)
-	r.Finish(err)
-	r.Duration = time.Since(start)
+	var t triage.Target
+	if o.Path != "" {
+		t.Paths = []string{o.Path}
+	}
+	r := UsageResult{Result: triage.Begin(KindUsage, t), Path: o.Path}
+	r.Finish(usage(ctx, &o, &r))
 	return r
 }

@@ -1,6 +1,7 @@
 package diskcheck
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/triagekit/triage/internal/window"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,19 +22,13 @@ func check(ctx context.Context, o *Options, r *Result) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	procRoot := o.ProcRoot
-	if procRoot == "" {
-		procRoot = "/proc"
-	}
+	procRoot := cmp.Or(o.ProcRoot, "/proc")
 	now := o.Now
 	if now == nil {
 		now = time.Now
 	}
-	timeout := o.StatfsTimeout
-	if timeout == 0 {
-		timeout = DefaultStatfsTimeout
-	}
-	mounts, err := readMountinfo(filepath.Join(procRoot, "self", "mountinfo"))
+	timeout := cmp.Or(o.StatfsTimeout, DefaultStatfsTimeout)
+	mounts, err := readMountinfo(procRoot)
 	if err != nil {
 		return err
 	}
@@ -46,18 +42,15 @@ func check(ctx context.Context, o *Options, r *Result) error {
 		for i := range fss {
 			first[i] = *fss[i]
 		}
-		t := time.NewTimer(o.GrowthInterval)
-		select {
-		case <-t.C:
-			sample(ctx, fss, timeout, now)
-			for i := range fss {
-				if first[i].measured() && fss[i].measured() {
-					fss[i].Growth = growth(&first[i], fss[i])
-				}
+		if err := window.Wait(ctx, window.Fit(ctx, o.GrowthInterval)); err != nil {
+			errs = append(errs, fmt.Errorf("growth sample: %w", err))
+			break
+		}
+		sample(ctx, fss, timeout, now)
+		for i := range fss {
+			if first[i].measured() && fss[i].measured() {
+				fss[i].Growth = growth(&first[i], fss[i])
 			}
-		case <-ctx.Done():
-			t.Stop()
-			errs = append(errs, fmt.Errorf("growth sample: %w", ctx.Err()))
 		}
 	case o.Previous != nil:
 		for _, fs := range fss {
@@ -91,8 +84,9 @@ func check(ctx context.Context, o *Options, r *Result) error {
 	return errors.Join(errs...)
 }
 
-func readMountinfo(path string) ([]mount, error) {
-	f, err := os.Open(path)
+// readMountinfo reads the mount table of procRoot/self.
+func readMountinfo(procRoot string) ([]mount, error) {
+	f, err := os.Open(filepath.Join(procRoot, "self", "mountinfo"))
 	if err != nil {
 		return nil, fmt.Errorf("reading mounts: %w", err)
 	}
@@ -104,7 +98,7 @@ func newFilesystem(m mount) *Filesystem {
 	return &Filesystem{
 		MountID:    m.id,
 		Device:     m.source,
-		Dev:        fmt.Sprintf("%d:%d", m.major, m.minor),
+		Dev:        m.dev(),
 		MountPoint: m.point,
 		Root:       m.root,
 		Type:       m.fstype,
@@ -166,7 +160,7 @@ func selectFilesystems(ctx context.Context, o *Options, mounts []mount, timeout 
 			have[fs.Dev] = true
 		}
 		for _, m := range realFilesystems(mounts) {
-			if !have[fmt.Sprintf("%d:%d", m.major, m.minor)] {
+			if !have[m.dev()] {
 				add(m)
 			}
 		}
@@ -175,10 +169,11 @@ func selectFilesystems(ctx context.Context, o *Options, mounts []mount, timeout 
 }
 
 // sample takes statfs of every filesystem not already known to be stuck,
-// all at once, each through the in-flight guard.
+// all at once, each through the in-flight guard: every call is started
+// before any is waited for, so a stuck mount costs the timeout once.
 func sample(ctx context.Context, fss []*Filesystem, timeout time.Duration, now func() time.Time) {
-	var wg sync.WaitGroup
-	for _, fs := range fss {
+	started := make([]*call, len(fss))
+	for i, fs := range fss {
 		if fs.Err != nil {
 			continue
 		}
@@ -186,28 +181,30 @@ func sample(ctx context.Context, fss []*Filesystem, timeout time.Duration, now f
 			fs.Err, fs.Error = err, err.Error()
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			point := fs.MountPoint
-			st, stuck, err := guardedStatfs(ctx, point, timeout)
-			if err != nil {
-				fs.Stuck, fs.Err, fs.Error = stuck, err, err.Error()
-				return
-			}
-			frsize := uint64(st.Frsize)
-			if frsize == 0 {
-				frsize = uint64(st.Bsize)
-			}
-			fs.fill(statfsValues{
-				frsize: frsize,
-				blocks: st.Blocks, bfree: st.Bfree, bavail: st.Bavail,
-				files: st.Files, ffree: st.Ffree,
-			}, now())
-			fs.ReadOnly = fs.ReadOnly || st.Flags&unix.ST_RDONLY != 0
-		}()
+		started[i] = startStatfs(fs.MountPoint, now)
 	}
-	wg.Wait()
+	for i, c := range started {
+		if c == nil {
+			continue
+		}
+		fs := fss[i]
+		a, stuck, err := statfsResult(c.wait(ctx, timeout))
+		if err != nil {
+			fs.Stuck, fs.Err, fs.Error = stuck, err, err.Error()
+			continue
+		}
+		st := a.st
+		frsize := uint64(st.Frsize)
+		if frsize == 0 {
+			frsize = uint64(st.Bsize)
+		}
+		fs.fill(statfsValues{
+			frsize: frsize,
+			blocks: st.Blocks, bfree: st.Bfree, bavail: st.Bavail,
+			files: st.Files, ffree: st.Ffree,
+		}, a.at)
+		fs.ReadOnly = fs.ReadOnly || st.Flags&unix.ST_RDONLY != 0
+	}
 }
 
 func probeAll(ctx context.Context, fss []*Filesystem, timeout time.Duration) {
@@ -289,24 +286,40 @@ func probe(dir string) *Probe {
 	return p
 }
 
-// guardedStatfs is statfs through the in-flight guard: at most one call
-// per mount point, and a mount that does not answer within timeout is
-// stuck. Check and Usage share it, so a caller joining the other's call
-// gets the same kind of value.
-func guardedStatfs(ctx context.Context, point string, timeout time.Duration) (unix.Statfs_t, bool, error) {
-	v, stuck, err := calls.do(ctx, "statfs "+point, timeout, func() (any, error) {
+// statfsAnswer is what a statfs call through the guard gives: the numbers
+// and when they were read.
+type statfsAnswer struct {
+	st unix.Statfs_t
+	at time.Time
+}
+
+// startStatfs starts statfs of point through the in-flight guard: at most
+// one call per mount point in the process. Check and Usage share it, so a
+// caller joining the other's call gets the same kind of value.
+func startStatfs(point string, now func() time.Time) *call {
+	return calls.start("statfs "+point, func() (any, error) {
 		var st unix.Statfs_t
 		if err := unix.Statfs(point, &st); err != nil {
 			return nil, &os.PathError{Op: "statfs", Path: point, Err: err}
 		}
-		return st, nil
+		return statfsAnswer{st, now()}, nil
 	})
+}
+
+// statfsResult reads what [call.wait] returned for a statfs call.
+func statfsResult(v any, stuck bool, err error) (statfsAnswer, bool, error) {
 	if err != nil {
-		return unix.Statfs_t{}, stuck, err
+		return statfsAnswer{}, stuck, err
 	}
-	st, ok := v.(unix.Statfs_t)
+	a, ok := v.(statfsAnswer)
 	if !ok {
-		return unix.Statfs_t{}, false, fmt.Errorf("diskcheck: statfs %s: unexpected %T", point, v)
+		return statfsAnswer{}, false, fmt.Errorf("diskcheck: statfs: unexpected %T", v)
 	}
-	return st, false, nil
+	return a, false, nil
+}
+
+// guardedStatfs is statfs of point through the in-flight guard; a mount
+// that does not answer within timeout is stuck.
+func guardedStatfs(ctx context.Context, point string, timeout time.Duration) (statfsAnswer, bool, error) {
+	return statfsResult(startStatfs(point, time.Now).wait(ctx, timeout))
 }

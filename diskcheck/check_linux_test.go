@@ -94,10 +94,13 @@ func TestIntegrationFullByBytes(t *testing.T) {
 	assert.Equal(t, dir, got.MountPoint)
 	assert.Equal(t, "tmpfs", got.Type)
 	assert.Equal(t, []string{dir}, got.Paths)
+	assert.Equal(t, KindCheck, r.Check)
+	assert.Equal(t, []string{dir}, r.Target.Paths, "the asked path is the target, its mount point a finding")
 	assertLikeDf(t, got, dfFigures(t, dir))
 	assert.Equal(t, triage.Fail, r.Status)
 
 	full := findingOf(t, r, CodeFull)
+	assert.Equal(t, dir, full.Evidence.String(triage.KeyPath))
 	assert.Equal(t, triage.Fail, full.Status)
 	pct, ok := full.Evidence.Float("used_pct")
 	assert.True(t, ok)
@@ -268,8 +271,9 @@ func TestIntegrationDeletedOpen(t *testing.T) {
 	assert.Equal(t, d.Bytes, got.DeletedOpenBytes)
 
 	f := findingOf(t, r, CodeDeletedOpen)
-	pid, _ := f.Evidence.Int("pid")
+	pid, _ := f.Evidence.Int(triage.KeyPID)
 	assert.Equal(t, int64(cmd.Process.Pid), pid)
+	assert.Equal(t, d.Process, f.Evidence.String(triage.KeyProcess))
 	b, _ := f.Evidence.Int("bytes")
 	assert.GreaterOrEqual(t, b, int64(3<<20))
 
@@ -308,7 +312,7 @@ func TestIntegrationGrowth(t *testing.T) {
 	assert.Equal(t, 7*time.Second, *g.TimeToFull) // 56 MiB left at 8 MiB/s
 	f := findingOf(t, r, CodeFillingFast)
 	assert.Equal(t, triage.Fail, f.Status)
-	ttf, ok := f.Evidence.Lookup("time_to_full")
+	ttf, ok := f.Evidence.Lookup("time_to_full_ns")
 	require.True(t, ok)
 	assert.Equal(t, 7*time.Second, ttf.Duration())
 

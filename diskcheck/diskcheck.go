@@ -8,7 +8,8 @@ import (
 )
 
 // Finding codes of the "diskcheck" check. Evidence keys common to all of
-// them: mount_point, device, fstype, and path when the caller named one.
+// them: mount_point, device, fstype, and path (triage.KeyPath: the first
+// of the caller's paths on the filesystem) when the caller named one.
 const (
 	// CodeSpaceLow (Warn): bytes used reached Options.SpaceLowPct. Evidence:
 	// used_pct, used_bytes, avail_bytes, size_bytes.
@@ -36,14 +37,15 @@ const (
 	CodeNotWritable triage.Code = "disk.not_writable"
 	// CodeFillingFast: at the growth measured between two samples the
 	// filesystem is full within Options.FillingWithin (Warn), or within a
-	// sixth of it (Fail). Evidence: time_to_full, bytes_per_sec, avail_bytes,
-	// interval.
+	// sixth of it (Fail). Evidence: time_to_full_ns, bytes_per_sec,
+	// avail_bytes, interval_ns.
 	CodeFillingFast triage.Code = "disk.filling_fast"
 	// CodeDeletedOpen: a process holds files that were deleted but are
 	// still open, so their space is not freed ("df says full, du does
 	// not"). Warn, or Fail when the filesystem is also low or full. One
-	// finding per process and filesystem. Evidence: bytes, pid, process,
-	// files, largest (the largest file's former path).
+	// finding per process and filesystem. Evidence: bytes, pid
+	// (triage.KeyPID), process (triage.KeyProcess), files, largest (the
+	// largest file's former path).
 	CodeDeletedOpen triage.Code = "disk.deleted_open"
 	// CodeStuckMount: statfs on the mount did not answer within
 	// Options.StatfsTimeout (Fail), or before the context ended (Unknown);
@@ -96,6 +98,8 @@ type Options struct {
 
 	// GrowthInterval, if positive, takes a second sample this long after
 	// the first and reports the growth rate and the time left until full.
+	// When the context's deadline is nearer, the interval is cut to half
+	// of what is left, so that the second sample and the report fit.
 	GrowthInterval time.Duration
 	// Previous, if not nil, is an earlier result whose samples are compared
 	// with this one's when GrowthInterval is zero, so that a caller running
@@ -119,7 +123,7 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Result is what Check found.
+// Result is what Check found. Its Check is [KindCheck].
 type Result struct {
 	triage.Result
 	// Filesystems are the filesystems looked at: those holding Paths in

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/human"
 )
 
 // statfsValues are the fields of statfs(2) that df uses.
@@ -121,7 +122,7 @@ func (fs *Filesystem) base() triage.Evidence {
 		slog.String("fstype", fs.Type),
 	}
 	if len(fs.Paths) > 0 {
-		e = append(e, slog.String("path", fs.Paths[0]))
+		e = append(e, slog.String(triage.KeyPath, fs.Paths[0]))
 	}
 	return e
 }
@@ -133,25 +134,43 @@ func (fs *Filesystem) where() string {
 	return fmt.Sprintf("%s (%s)", fs.MountPoint, fs.Device)
 }
 
-// findings judges one filesystem. named is whether a caller's path is on it.
+// level is how far one measure (bytes or inodes) has gone: nothing to
+// report, low (Warn) or full (Fail).
+type level int
+
+const (
+	levelOK level = iota
+	levelLow
+	levelFull
+)
+
+func levelOf(usedPct, low, full float64, none bool) level {
+	switch {
+	case none || usedPct >= full:
+		return levelFull
+	case usedPct >= low:
+		return levelLow
+	}
+	return levelOK
+}
+
+// findings judges one filesystem.
 func (fs *Filesystem) findings(t thresholds) []triage.Finding {
 	var out []triage.Finding
-	arg := shellQuote(fs.MountPoint)
+	arg := human.Quote(fs.MountPoint)
 	if len(fs.Paths) > 0 {
-		arg = shellQuote(fs.Paths[0])
+		arg = human.Quote(fs.Paths[0])
+	}
+	add := func(code triage.Code, st triage.Status, summary string, ev triage.Evidence, cmd string) {
+		out = append(out, triage.Finding{Code: code, Status: st, Summary: fs.where() + summary, Evidence: ev, Command: cmd})
 	}
 	if fs.Stuck || (fs.Err != nil && errors.Is(fs.Err, ErrStuckMount)) {
 		st := triage.Unknown
 		if fs.Stuck {
 			st = triage.Fail
 		}
-		out = append(out, triage.Finding{
-			Code:     CodeStuckMount,
-			Status:   st,
-			Summary:  fmt.Sprintf("%s does not answer statfs: its numbers are unknown and processes touching it hang", fs.where()),
-			Evidence: append(fs.base(), slog.String("error", fs.Error)),
-			Command:  "timeout 5 stat -f " + arg,
-		})
+		add(CodeStuckMount, st, " does not answer statfs: its numbers are unknown and processes touching it hang",
+			append(fs.base(), slog.String("error", fs.Error)), "timeout 5 stat -f "+arg)
 		return out
 	}
 	if !fs.measured() {
@@ -166,87 +185,49 @@ func (fs *Filesystem) findings(t thresholds) []triage.Finding {
 		if named {
 			st = triage.Fail
 		}
-		out = append(out, triage.Finding{
-			Code:     CodeReadOnly,
-			Status:   st,
-			Summary:  fmt.Sprintf("%s is mounted read-only: writes fail with EROFS", fs.where()),
-			Evidence: append(fs.base(), slog.String("options", strings.Join(fs.Options, ","))),
-			Command:  "findmnt -T " + arg,
-		})
+		add(CodeReadOnly, st, " is mounted read-only: writes fail with EROFS",
+			append(fs.base(), slog.String("options", strings.Join(fs.Options, ","))), "findmnt -T "+arg)
 	}
-	space := append(fs.base(),
-		slog.Float64("used_pct", fs.UsedPct),
-		slog.Uint64("used_bytes", fs.Used),
-		slog.Uint64("avail_bytes", fs.Avail),
-		slog.Uint64("size_bytes", fs.Size))
-	full := fs.Size > 0 && (fs.UsedPct >= t.full || fs.Avail == 0)
-	switch {
-	case full:
-		out = append(out, triage.Finding{
-			Code:     CodeFull,
-			Status:   triage.Fail,
-			Summary:  fmt.Sprintf("%s is full: %.0f%% used, %s available of %s", fs.where(), fs.UsedPct, humanBytes(fs.Avail), humanBytes(fs.Size)),
-			Evidence: space,
-			Command:  "df -h " + arg,
-		})
-	case fs.Size > 0 && fs.UsedPct >= t.spaceLow:
-		out = append(out, triage.Finding{
-			Code:     CodeSpaceLow,
-			Status:   triage.Warn,
-			Summary:  fmt.Sprintf("%s is low on space: %.0f%% used, %s available of %s", fs.where(), fs.UsedPct, humanBytes(fs.Avail), humanBytes(fs.Size)),
-			Evidence: space,
-			Command:  "df -h " + arg,
-		})
+	space := levelOK
+	if fs.Size > 0 {
+		space = levelOf(fs.UsedPct, t.spaceLow, t.full, fs.Avail == 0)
 	}
-	if !fs.NoInodeLimit {
-		ino := append(fs.base(),
-			slog.Float64("inodes_used_pct", fs.InodesUsedPct),
-			slog.Uint64("inodes_used", fs.InodesUsed),
-			slog.Uint64("inodes_free", fs.InodesFree),
-			slog.Uint64("inodes_total", fs.Inodes))
-		switch {
-		case fs.InodesUsedPct >= t.inodesFull || fs.InodesFree == 0:
-			out = append(out, triage.Finding{
-				Code:     CodeInodesExhausted,
-				Status:   triage.Fail,
-				Summary:  fmt.Sprintf("%s is out of inodes: %.0f%% used, %d free of %d; new files fail with ENOSPC", fs.where(), fs.InodesUsedPct, fs.InodesFree, fs.Inodes),
-				Evidence: ino,
-				Command:  "df -i " + arg,
-			})
-		case fs.InodesUsedPct >= t.inodesLow:
-			out = append(out, triage.Finding{
-				Code:     CodeInodesLow,
-				Status:   triage.Warn,
-				Summary:  fmt.Sprintf("%s is low on inodes: %.0f%% used, %d free of %d", fs.where(), fs.InodesUsedPct, fs.InodesFree, fs.Inodes),
-				Evidence: ino,
-				Command:  "df -i " + arg,
-			})
+	if space != levelOK {
+		code, st, what := CodeSpaceLow, triage.Warn, "low on space"
+		if space == levelFull {
+			code, st, what = CodeFull, triage.Fail, "full"
 		}
+		add(code, st, fmt.Sprintf(" is %s: %.0f%% used, %s available of %s", what, fs.UsedPct, human.Bytes(fs.Avail), human.Bytes(fs.Size)),
+			append(fs.base(), slog.Float64("used_pct", fs.UsedPct), slog.Uint64("used_bytes", fs.Used),
+				slog.Uint64("avail_bytes", fs.Avail), slog.Uint64("size_bytes", fs.Size)),
+			"df -h "+arg)
+	}
+	if inodes := levelOf(fs.InodesUsedPct, t.inodesLow, t.inodesFull, fs.InodesFree == 0); !fs.NoInodeLimit && inodes != levelOK {
+		code, st, what, then := CodeInodesLow, triage.Warn, "low on", ""
+		if inodes == levelFull {
+			code, st, what, then = CodeInodesExhausted, triage.Fail, "out of", "; new files fail with ENOSPC"
+		}
+		add(code, st, fmt.Sprintf(" is %s inodes: %.0f%% used, %d free of %d%s", what, fs.InodesUsedPct, fs.InodesFree, fs.Inodes, then),
+			append(fs.base(), slog.Float64("inodes_used_pct", fs.InodesUsedPct), slog.Uint64("inodes_used", fs.InodesUsed),
+				slog.Uint64("inodes_free", fs.InodesFree), slog.Uint64("inodes_total", fs.Inodes)),
+			"df -i "+arg)
 	}
 	if p := fs.Probe; p != nil && !p.OK {
-		out = append(out, triage.Finding{
-			Code:   CodeNotWritable,
-			Status: triage.Fail,
-			Summary: fmt.Sprintf("%s is not writable: %s in %s failed with %s",
-				fs.where(), p.Op, p.Dir, p.Errno),
-			Evidence: append(fs.base(), slog.String("errno", p.Errno), slog.String("op", p.Op), slog.String("probe_dir", p.Dir)),
-			Command:  fmt.Sprintf("touch %s && rm %s", shellQuote(p.Dir+"/.triage-probe"), shellQuote(p.Dir+"/.triage-probe")),
-		})
+		file := human.Quote(p.Dir + "/.triage-probe")
+		add(CodeNotWritable, triage.Fail, fmt.Sprintf(" is not writable: %s in %s failed with %s", p.Op, p.Dir, p.Errno),
+			append(fs.base(), slog.String("errno", p.Errno), slog.String("op", p.Op), slog.String("probe_dir", p.Dir)),
+			"touch "+file+" && rm "+file)
 	}
-	if g := fs.Growth; g != nil && g.TimeToFull != nil && *g.TimeToFull < t.fillingWithin && !full {
+	if g := fs.Growth; g != nil && g.TimeToFull != nil && *g.TimeToFull < t.fillingWithin && space != levelFull {
 		st := triage.Warn
 		if *g.TimeToFull < t.fillingWithin/6 {
 			st = triage.Fail
 		}
-		out = append(out, triage.Finding{
-			Code:   CodeFillingFast,
-			Status: st,
-			Summary: fmt.Sprintf("%s fills at %s/s: %s available lasts %s", fs.where(),
-				humanBytes(uint64(g.BytesPerSec)), humanBytes(fs.Avail), g.TimeToFull.Round(time.Second)),
-			Evidence: append(fs.base(), slog.Duration("time_to_full", *g.TimeToFull), slog.Float64("bytes_per_sec", g.BytesPerSec),
-				slog.Uint64("avail_bytes", fs.Avail), slog.Duration("interval", g.Interval)),
-			Command: "df -h " + arg + "; sleep 10; df -h " + arg,
-		})
+		add(CodeFillingFast, st, fmt.Sprintf(" fills at %s/s: %s available lasts %s",
+			human.Bytes(uint64(g.BytesPerSec)), human.Bytes(fs.Avail), g.TimeToFull.Round(time.Second)),
+			append(fs.base(), slog.Duration("time_to_full_ns", *g.TimeToFull), slog.Float64("bytes_per_sec", g.BytesPerSec),
+				slog.Uint64("avail_bytes", fs.Avail), slog.Duration("interval_ns", g.Interval)),
+			"df -h "+arg+"; sleep 10; df -h "+arg)
 	}
 	min := t.deletedMin
 	if min == 0 {
@@ -257,39 +238,14 @@ func (fs *Filesystem) findings(t thresholds) []triage.Finding {
 			continue
 		}
 		st := triage.Warn
-		if fs.UsedPct >= t.spaceLow || full {
+		if space != levelOK {
 			st = triage.Fail
 		}
-		out = append(out, triage.Finding{
-			Code:   CodeDeletedOpen,
-			Status: st,
-			Summary: fmt.Sprintf("%s: process %d (%s) holds %s in %d deleted files, largest %s (%s)",
-				fs.where(), d.PID, d.Process, humanBytes(d.Bytes), d.Files, d.Largest, humanBytes(d.LargestBytes)),
-			Evidence: append(fs.base(), slog.Uint64("bytes", d.Bytes), slog.Int("pid", d.PID), slog.String("process", d.Process),
+		add(CodeDeletedOpen, st, fmt.Sprintf(": process %d (%s) holds %s in %d deleted files, largest %s (%s)",
+			d.PID, d.Process, human.Bytes(d.Bytes), d.Files, d.Largest, human.Bytes(d.LargestBytes)),
+			append(fs.base(), slog.Uint64("bytes", d.Bytes), slog.Int(triage.KeyPID, d.PID), slog.String(triage.KeyProcess, d.Process),
 				slog.Int("files", d.Files), slog.String("largest", d.Largest)),
-			Command: fmt.Sprintf("ls -l /proc/%d/fd | grep '(deleted)'", d.PID),
-		})
+			fmt.Sprintf("ls -l /proc/%d/fd | grep '(deleted)'", d.PID))
 	}
 	return out
-}
-
-func humanBytes(b uint64) string {
-	const unit = 1024
-	if b < unit {
-		return fmt.Sprintf("%dB", b)
-	}
-	div, exp := uint64(unit), 0
-	for n := b / unit; n >= unit && exp < 5; n /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f%c", float64(b)/float64(div), "KMGTPE"[exp])
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@%=,") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

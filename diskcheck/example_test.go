@@ -28,7 +28,7 @@ func ExampleCheck() {
 		}
 	}
 	// r.Findings says what is wrong, such as
-	// "fail disk.full: /var (/dev/sda3) is full: 100% used, 0B available of 20.0G",
+	// "fail disk.full: /var (/dev/sda3) is full: 100% used, 0B available of 20.0GiB",
 	// and r.Status is the worst of them.
 	// Output:
 	// / measured: true

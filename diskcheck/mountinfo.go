@@ -22,6 +22,13 @@ type mount struct {
 	superOptions []string
 }
 
+// dev is the filesystem's device number as "major:minor".
+func (m mount) dev() string { return devString(m.major, m.minor) }
+
+func devString(major, minor uint32) string {
+	return strconv.FormatUint(uint64(major), 10) + ":" + strconv.FormatUint(uint64(minor), 10)
+}
+
 func (m mount) readOnly() bool {
 	return hasOption(m.options, "ro") || hasOption(m.superOptions, "ro")
 }
@@ -43,7 +50,8 @@ func hasOption(opts []string, o string) bool {
 func parseMountinfo(r io.Reader) ([]mount, error) {
 	var out []mount
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	// Overlay mounts can write lines of several KiB.
+	sc.Buffer(nil, 1<<20)
 	n := 0
 	for sc.Scan() {
 		n++
@@ -156,7 +164,7 @@ func visible(mounts []mount) []mount {
 	for i, m := range mounts {
 		last[m.point] = i
 	}
-	var out []mount
+	out := make([]mount, 0, len(last))
 	for i, m := range mounts {
 		if last[m.point] == i {
 			out = append(out, m)

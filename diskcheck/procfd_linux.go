@@ -149,7 +149,7 @@ func attachDeleted(ctx context.Context, procRoot string, mounts []mount, fss []*
 	}
 	devOf := map[int]string{}
 	for _, m := range mounts {
-		devOf[m.id] = fmt.Sprintf("%d:%d", m.major, m.minor)
+		devOf[m.id] = m.dev()
 	}
 	files, err := scanDeletedOpen(ctx, procRoot, func(id int) bool {
 		dev, ok := devOf[id]
@@ -167,7 +167,7 @@ func attachDeleted(ctx context.Context, procRoot string, mounts []mount, fss []*
 	sums := map[key]*DeletedOpen{}
 	seen := map[inode]bool{}
 	for _, f := range files {
-		dev := fmt.Sprintf("%d:%d", f.major, f.minor)
+		dev := devString(f.major, f.minor)
 		fs := byDev[dev]
 		if fs == nil {
 			continue

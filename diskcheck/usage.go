@@ -36,9 +36,10 @@ type UsageOptions struct {
 	afterReadDir func(dir string)
 }
 
-// UsageResult is what Usage found under Path.
+// UsageResult is what Usage found under Path. Its Check is [KindUsage].
 type UsageResult struct {
 	triage.Result
+	// Path is UsageOptions.Path, as given.
 	Path string `json:"path"`
 	// Bytes is the space allocated to everything under Path, Path itself
 	// included, hard links once: the figure du -s prints (in bytes).

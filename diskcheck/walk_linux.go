@@ -1,6 +1,7 @@
 package diskcheck
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
 	"errors"
@@ -36,19 +37,12 @@ func usage(ctx context.Context, o *UsageOptions, r *UsageResult) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	procRoot := o.ProcRoot
-	if procRoot == "" {
-		procRoot = "/proc"
-	}
-	timeout := o.StatfsTimeout
-	if timeout == 0 {
-		timeout = DefaultStatfsTimeout
-	}
+	timeout := cmp.Or(o.StatfsTimeout, DefaultStatfsTimeout)
 	abs, err := filepath.Abs(o.Path)
 	if err != nil {
 		return fmt.Errorf("%w: %w", triage.ErrInvalid, err)
 	}
-	mounts, err := readMountinfo(filepath.Join(procRoot, "self", "mountinfo"))
+	mounts, err := readMountinfo(cmp.Or(o.ProcRoot, "/proc"))
 	if err != nil {
 		return err
 	}

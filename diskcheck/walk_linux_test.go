@@ -85,6 +85,7 @@ func TestIntegrationUsageTree(t *testing.T) {
 	r := Usage(ctx, UsageOptions{Path: root, Top: 3})
 	require.NoError(t, r.Err)
 	assert.Equal(t, "diskcheck.usage", r.Check)
+	assert.Equal(t, []string{root}, r.Target.Paths)
 	assert.Equal(t, triage.OK, r.Status)
 	assert.False(t, r.Partial)
 	assert.Equal(t, want, r.Bytes, "total differs from du -s -x before the mounts")
