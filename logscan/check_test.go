@@ -92,6 +92,8 @@ func TestCheckStackTraces(t *testing.T) {
 	)
 	r := Check(context.Background(), fileOpts(p))
 	require.NoError(t, r.Err)
+	assert.Equal(t, KindCheck, r.Check)
+	assert.Equal(t, triage.Target{Paths: []string{p}}, r.Target)
 	assert.Equal(t, 3, r.ErrorLines)
 	assert.Equal(t, 3, r.StackTraces)
 	assert.Equal(t, 28, r.Lines)
@@ -173,6 +175,9 @@ func TestCheckTimeoutsWithoutStacks(t *testing.T) {
 	assert.Equal(t, 8, signal(t, r, CodeDependencyTimeout, "10.1.2.3:8080").Count)
 	f, _ := r.Find(CodeDependencyTimeout)
 	assert.Equal(t, "10.1.2.3:8080", f.Evidence.String("target"))
+	assert.Equal(t, "10.1.2.3", f.Evidence.String(triage.KeyHost))
+	port, _ := f.Evidence.Int(triage.KeyPort)
+	assert.EqualValues(t, 8080, port)
 	n, _ := f.Evidence.Int("count")
 	assert.EqualValues(t, 8, n)
 

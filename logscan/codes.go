@@ -2,9 +2,20 @@ package logscan
 
 import "github.com/triagekit/triage"
 
+// KindCheck is the kind of check this package makes: the Check of its
+// results.
+const KindCheck = "logscan"
+
 // Finding codes. Every finding carries the evidence keys listed with its
 // code; first_seen and last_seen are left out when no line of the group had
-// a timestamp.
+// a timestamp. The findings of signals carry target (what failed, as the
+// lines said it) and, after it, the same fact under the keys every package
+// shares: host and port (triage.KeyHost, triage.KeyPort) of a dependency
+// or an upstream given as host:port, name (triage.KeyName) of a lookup
+// that failed, path (triage.KeyPath) of a full disk or of a file that hit
+// the descriptor limit, process and pid (triage.KeyProcess, triage.KeyPID)
+// of the OOM killer's victim, port (and addr, triage.KeyAddr, on newer
+// kernels) of a SYN flood.
 const (
 	// CodeErrors: error lines were found (levels error, fatal, critical,
 	// panic; exceptions, Go panics, Python tracebacks; caller patterns).

@@ -301,27 +301,20 @@ func (fr *fileReader) locate(f *os.File, end int64, w window, src *Source) (star
 // readFile scans the window of one file, and of its rotated sibling
 // (path.1) first when the window reaches back past the file's start.
 func (fr *fileReader) readFile(ctx context.Context, path string, w window) []Source {
+	return fr.read(ctx, path, w, true)
+}
+
+// read scans the window of one file. For the live file (live set, not a
+// rotated sibling) it reads the sibling first when the window reaches back
+// past the file's start, and notices rotation while it reads.
+func (fr *fileReader) read(ctx context.Context, path string, w window, live bool) []Source {
 	src := Source{Name: path}
-	fi, err := os.Stat(path)
-	if err != nil {
-		src.setErr(err)
-		return []Source{src}
-	}
-	if !fi.Mode().IsRegular() {
-		src.setErr(fmt.Errorf("%w: %s is not a regular file", triage.ErrInvalid, path))
-		return []Source{src}
-	}
-	f, err := os.Open(path)
+	f, fi, err := openRegular(path)
 	if err != nil {
 		src.setErr(err)
 		return []Source{src}
 	}
 	defer f.Close()
-	fi, err = f.Stat()
-	if err != nil {
-		src.setErr(err)
-		return []Source{src}
-	}
 	end := fi.Size()
 	start, begin, more, err := fr.locate(f, end, w, &src)
 	if err != nil {
@@ -329,7 +322,7 @@ func (fr *fileReader) readFile(ctx context.Context, path string, w window) []Sou
 		return []Source{src}
 	}
 	var out []Source
-	if begin {
+	if live && begin {
 		sib := path + ".1"
 		if sfi, err := os.Stat(sib); err == nil && sfi.Mode().IsRegular() && !os.SameFile(sfi, fi) {
 			sw := w
@@ -341,7 +334,7 @@ func (fr *fileReader) readFile(ctx context.Context, path string, w window) []Sou
 				sw.maxBytes = max(w.maxBytes-(end-start), 1)
 			}
 			if w.lines == 0 || more > 0 {
-				out = append(out, fr.readOne(ctx, sib, sw)...)
+				out = append(out, fr.read(ctx, sib, sw, false)...)
 			}
 		}
 	}
@@ -353,8 +346,39 @@ func (fr *fileReader) readFile(ctx context.Context, path string, w window) []Sou
 	if err != nil {
 		src.setErr(err)
 	}
-	// Rotation while reading: by rename (the path is another file now)
-	// or by copytruncate (the file shrank).
+	if live {
+		fr.rotation(ctx, f, fi, end, short, &src)
+	}
+	fr.a.flush()
+	src.Lines = fr.a.lines - n0
+	return append(out, src)
+}
+
+// openRegular opens path when it is a regular file: a FIFO or a device
+// would block or never end.
+func openRegular(path string) (*os.File, os.FileInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%w: %s is not a regular file", triage.ErrInvalid, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fi, err = f.Stat(); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// rotation reads what a rotation while reading left unread: by rename the
+// path is another file now, which is read whole; by copytruncate the file
+// shrank (or ended early), and it is read again from its start.
+func (fr *fileReader) rotation(ctx context.Context, f *os.File, fi os.FileInfo, end int64, short bool, src *Source) {
 	if now, err := f.Stat(); err == nil && (now.Size() < end || short) {
 		src.Truncated = true
 		if ctx.Err() == nil {
@@ -362,52 +386,21 @@ func (fr *fileReader) readFile(ctx context.Context, path string, w window) []Sou
 			src.Bytes += n
 		}
 	}
-	if pfi, err := os.Stat(path); err != nil || !os.SameFile(pfi, fi) {
-		src.Rotated = true
-		if err == nil && pfi.Mode().IsRegular() && ctx.Err() == nil {
-			if nf, err := os.Open(path); err == nil {
-				if nfi, err := nf.Stat(); err == nil {
-					n, _, _ := fr.scan(ctx, nf, 0, nfi.Size())
-					src.Bytes += n
-				}
-				nf.Close()
-			}
+	pfi, err := os.Stat(src.Name)
+	if err == nil && os.SameFile(pfi, fi) {
+		return
+	}
+	src.Rotated = true
+	if err != nil || !pfi.Mode().IsRegular() || ctx.Err() != nil {
+		return
+	}
+	if nf, err := os.Open(src.Name); err == nil {
+		if nfi, err := nf.Stat(); err == nil {
+			n, _, _ := fr.scan(ctx, nf, 0, nfi.Size())
+			src.Bytes += n
 		}
+		nf.Close()
 	}
-	fr.a.flush()
-	src.Lines = fr.a.lines - n0
-	return append(out, src)
-}
-
-// readOne scans one file's window without looking at siblings.
-func (fr *fileReader) readOne(ctx context.Context, path string, w window) []Source {
-	src := Source{Name: path}
-	f, err := os.Open(path)
-	if err != nil {
-		src.setErr(err)
-		return []Source{src}
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		src.setErr(err)
-		return []Source{src}
-	}
-	start, _, _, err := fr.locate(f, fi.Size(), w, &src)
-	if err != nil {
-		src.setErr(err)
-		return []Source{src}
-	}
-	fr.a.setSource(path, false)
-	n0 := fr.a.lines
-	src.Offset = start
-	src.Bytes, _, err = fr.scan(ctx, f, start, fi.Size())
-	if err != nil {
-		src.setErr(err)
-	}
-	fr.a.flush()
-	src.Lines = fr.a.lines - n0
-	return []Source{src}
 }
 
 // scan reads [start, end) forward in chunks and hands whole lines to the

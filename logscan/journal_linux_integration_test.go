@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/human"
 	"github.com/triagekit/triage/internal/testjournal"
 )
 
@@ -46,7 +47,7 @@ func TestIntegrationJournalDir(t *testing.T) {
 	require.Len(t, r.Trace, 1)
 	assert.Equal(t, now.Add(-30*time.Second).UnixMicro(), r.Trace[0].Time.UnixMicro())
 	f := findingOf(t, r, CodeDependencyRefused)
-	assert.Contains(t, f.Command, "journalctl -D "+shellQuote(dir)+" -u api.service")
+	assert.Contains(t, f.Command, "journalctl -D "+human.Quote(dir)+" -u api.service")
 
 	t.Run("all units", func(t *testing.T) {
 		r := Check(ctx, Options{JournalDir: dir, Since: 10 * time.Minute})

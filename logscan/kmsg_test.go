@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/triagekit/triage"
 )
 
 // kmsgFixture reads testdata/kmsg.txt: one record a line, with the
@@ -90,8 +92,9 @@ func TestKernelSignals(t *testing.T) {
 	assert.Equal(t, 2, signal(t, r, CodeKernelIOError, "vdb1").Count)
 	assert.NotContains(t, codes(r), CodeOutOfMemory, "the OOM killer is a kernel signal")
 	f := findingOf(t, r, CodeKernelOOMKill)
-	pid, _ := f.Evidence.Int("pid")
+	pid, _ := f.Evidence.Int(triage.KeyPID)
 	assert.EqualValues(t, 4321, pid)
+	assert.Equal(t, "java", f.Evidence.String(triage.KeyProcess))
 	assert.Equal(t, "dmesg -T | grep -F 'Killed process'", f.Command)
 
 	// The last 10 minutes hold the records after 5000 s of uptime.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/human"
 	"github.com/triagekit/triage/internal/traceparent"
 )
 
@@ -101,7 +102,8 @@ type Options struct {
 	afterChunk func()
 }
 
-// Result is what the logs say.
+// Result is what the logs say. Its Check is [KindCheck]; its Target holds
+// the files asked for (Paths) and the first unit asked for (Unit).
 type Result struct {
 	triage.Result
 	// Sources says what was read from each file, unit and the kernel log.
@@ -216,10 +218,7 @@ func (o Options) config() (config, error) {
 // journald, context.DeadlineExceeded), while what the other sources said
 // is still reported. Bad options give triage.ErrInvalid.
 func Check(ctx context.Context, o Options) Result {
-	start := time.Now()
-	r := Result{Sources: []Source{}, Signatures: []Signature{}, Signals: []Signal{}}
-	r.Check = "logscan"
-	defer func() { r.Duration = time.Since(start) }()
+	r := Result{Result: triage.Begin(KindCheck, target(o)), Sources: []Source{}, Signatures: []Signature{}, Signals: []Signal{}}
 	c, err := o.config()
 	if err != nil {
 		r.Finish(err)
@@ -271,6 +270,18 @@ func Check(ctx context.Context, o Options) Result {
 	r.fill(a, o, c)
 	r.Finish(errors.Join(errs...))
 	return r
+}
+
+// target is what o asks about: its files, and its first unit. Target.Unit
+// holds one unit; the first named is the one the caller put first, the
+// service itself rather than its neighbours, and the one the next
+// commands ("journalctl -u") are about.
+func target(o Options) triage.Target {
+	t := triage.Target{Paths: slices.Clone(o.Files)}
+	if len(o.Units) > 0 {
+		t.Unit = o.Units[0]
+	}
+	return t
 }
 
 // fill turns what the agg gathered into the result's fields and findings.
@@ -347,7 +358,7 @@ func (r *Result) fill(a *agg, o Options, c config) {
 				slog.Int("error_lines", a.traceErrLines),
 				slog.Int("sources", len(a.traceSources)),
 			},
-			Command: cmdSrc + " | grep -F " + shellQuote(c.traceID),
+			Command: cmdSrc + " | grep -F " + human.Quote(c.traceID),
 		})
 	}
 }
@@ -397,9 +408,10 @@ func signalFinding(s Signal, cmdSrc string) triage.Finding {
 	if !s.Last.IsZero() {
 		summary += ", last at " + s.Last.Format(time.RFC3339)
 	}
-	ev := triage.Evidence{slog.String("target", s.Target), slog.Int("count", s.Count)}
+	ev := append(triage.Evidence{slog.String("target", s.Target)}, s.facts()...)
+	ev = append(ev, slog.Int("count", s.Count))
 	if s.Code == CodeKernelOOMKill {
-		ev = append(ev, slog.Int("pid", s.PID))
+		ev = append(ev, slog.Int(triage.KeyPID, s.PID))
 	}
 	if s.Code == CodeUpstreamRefused {
 		ev = append(ev, slog.Int("no_live_upstreams", s.NoLiveUpstreams))
@@ -408,9 +420,9 @@ func signalFinding(s Signal, cmdSrc string) triage.Finding {
 		ev = append(ev, slog.Time("first_seen", s.First), slog.Time("last_seen", s.Last))
 	}
 	ev = append(ev, slog.String("example", clip(s.Example, 300)))
-	cmd := cmdSrc + " | grep -F " + shellQuote(grepWord[s.Code])
+	cmd := cmdSrc + " | grep -F " + human.Quote(grepWord[s.Code])
 	if strings.HasPrefix(string(s.Code), "log.kernel_") {
-		cmd = "dmesg -T | grep -F " + shellQuote(grepWord[s.Code])
+		cmd = "dmesg -T | grep -F " + human.Quote(grepWord[s.Code])
 	}
 	return triage.Finding{Code: s.Code, Status: t.status, Summary: summary, Evidence: ev, Command: cmd}
 }
@@ -432,7 +444,7 @@ func (r *Result) command(c config) string {
 	}
 	dir := ""
 	if c.jdir != "" {
-		dir = " -D " + shellQuote(c.jdir)
+		dir = " -D " + human.Quote(c.jdir)
 	}
 	n := ""
 	if c.w.lines > 0 {
@@ -445,13 +457,13 @@ func (r *Result) command(c config) string {
 		case s.Name == "journal":
 			return "journalctl" + dir + " --no-pager" + n + since
 		case strings.HasPrefix(s.Name, "journal:"):
-			return "journalctl" + dir + " -u " + shellQuote(strings.TrimPrefix(s.Name, "journal:")) + " --no-pager" + n + since
+			return "journalctl" + dir + " -u " + human.Quote(strings.TrimPrefix(s.Name, "journal:")) + " --no-pager" + n + since
 		default:
 			lines := c.w.lines
 			if lines == 0 {
 				lines = DefaultLines
 			}
-			return fmt.Sprintf("tail -n %d %s", lines, shellQuote(s.Name))
+			return fmt.Sprintf("tail -n %d %s", lines, human.Quote(s.Name))
 		}
 	}
 	return "dmesg -T"
@@ -465,15 +477,6 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("%d minutes", d/time.Minute)
 	}
 	return fmt.Sprintf("%d seconds", d/time.Second)
-}
-
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@=+,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func clip(s string, n int) string {

@@ -1,7 +1,9 @@
 package logscan
 
 import (
+	"log/slog"
 	"net"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -35,6 +37,50 @@ type Signal struct {
 	NoLiveUpstreams int `json:"no_live_upstreams,omitempty"`
 	// Example is the most recent line showing it.
 	Example string `json:"example"`
+}
+
+// facts are the signal's target under the evidence keys shared by every
+// package, so that a classifier reads a port, a path or a name alike
+// whatever check saw it: host and port of a dependency or an upstream, the
+// name that did not resolve, the path of a full disk, the process the OOM
+// killer killed, the port of a SYN flood.
+func (s Signal) facts() triage.Evidence {
+	hostPort := func() triage.Evidence {
+		h, p, err := net.SplitHostPort(s.Target)
+		n, perr := strconv.Atoi(p)
+		if err != nil || perr != nil {
+			return nil
+		}
+		return triage.Evidence{slog.String(triage.KeyHost, h), slog.Int(triage.KeyPort, n)}
+	}
+	switch s.Code {
+	case CodeDependencyRefused, CodeDependencyTimeout, CodeUpstreamRefused, CodeUpstreamTimeout:
+		return hostPort()
+	case CodeTooManyOpenFiles:
+		if strings.HasPrefix(s.Target, "/") {
+			return triage.Evidence{slog.String(triage.KeyPath, s.Target)}
+		}
+		return hostPort()
+	case CodeDiskFull:
+		if strings.HasPrefix(s.Target, "/") {
+			return triage.Evidence{slog.String(triage.KeyPath, s.Target)}
+		}
+	case CodeDNSFailure:
+		if s.Target != "unknown" {
+			return triage.Evidence{slog.String(triage.KeyName, s.Target)}
+		}
+	case CodeKernelOOMKill:
+		return triage.Evidence{slog.String(triage.KeyProcess, s.Target)}
+	case CodeKernelSYNFlood:
+		// A port on older kernels, address:port on newer ones.
+		if n, err := strconv.Atoi(s.Target); err == nil {
+			return triage.Evidence{slog.Int(triage.KeyPort, n)}
+		}
+		if ap, err := netip.ParseAddrPort(s.Target); err == nil {
+			return triage.Evidence{slog.String(triage.KeyAddr, ap.Addr().String()), slog.Int(triage.KeyPort, int(ap.Port()))}
+		}
+	}
+	return nil
 }
 
 // hit is one signal on one line.

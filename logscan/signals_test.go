@@ -80,3 +80,38 @@ func TestDetect(t *testing.T) {
 		assert.Empty(t, detect("GET /health 200 3ms", false))
 	})
 }
+
+func TestSignalFacts(t *testing.T) {
+	tests := []struct {
+		code   triage.Code
+		target string
+		want   map[string]any
+	}{
+		{CodeDependencyRefused, "10.0.0.5:5432", map[string]any{triage.KeyHost: "10.0.0.5", triage.KeyPort: int64(5432)}},
+		{CodeUpstreamTimeout, "[::1]:8081", map[string]any{triage.KeyHost: "::1", triage.KeyPort: int64(8081)}},
+		{CodeUpstreamRefused, "backend", nil},
+		{CodeDependencyTimeout, "unknown", nil},
+		{CodeDNSFailure, "db.internal", map[string]any{triage.KeyName: "db.internal"}},
+		{CodeDNSFailure, "unknown", nil},
+		{CodeDiskFull, "/var/lib/app/data.db", map[string]any{triage.KeyPath: "/var/lib/app/data.db"}},
+		{CodeDiskFull, "unknown", nil},
+		{CodeTooManyOpenFiles, "redis:6379", map[string]any{triage.KeyHost: "redis", triage.KeyPort: int64(6379)}},
+		{CodeKernelOOMKill, "java", map[string]any{triage.KeyProcess: "java"}},
+		{CodeKernelSYNFlood, "8080", map[string]any{triage.KeyPort: int64(8080)}},
+		{CodeKernelSYNFlood, "127.0.0.1:8080", map[string]any{triage.KeyAddr: "127.0.0.1", triage.KeyPort: int64(8080)}},
+		{CodeKernelIOError, "vdb", nil},
+		{CodePoolExhausted, "HikariPool-1", nil},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.code)+" "+tt.target, func(t *testing.T) {
+			var got map[string]any
+			for _, a := range (Signal{Code: tt.code, Target: tt.target}).facts() {
+				if got == nil {
+					got = map[string]any{}
+				}
+				got[a.Key] = a.Value.Any()
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
