@@ -24,7 +24,9 @@
 // # Health endpoints
 //
 //	/livez            200 while the process serves HTTP; checks never fail it
-//	/readyz           200 or 503; ?verbose lists the checks like Kubernetes
+//	/readyz           200 or 503; ?verbose lists the checks like Kubernetes,
+//	                  ?exclude=CHECK leaves one out
+//	/readyz/CHECK     200 or 503 for one check, 404 for a name it does not have
 //	/health           the report as application/health+json
 //	/metrics          Prometheus metrics from the same cached snapshot
 //
@@ -44,7 +46,19 @@
 // traffic back at once.
 //
 // Results are cached for -ttl: however many probes arrive, the checks run
-// at most once per TTL, and a cached answer costs one atomic load.
+// at most once per TTL, in the background, and a cached answer costs one
+// atomic load. A check that hangs is not started again until it returns.
+//
+// # Connections
+//
+// The server is set up so that clients cannot starve the probes: headers
+// must arrive within 5 s and at most 16 KiB of them, a request within
+// 10 s, a response is written within 30 s (more with a longer -timeout),
+// idle keep-alive connections are closed after 30 s, and at most
+// -max-conns connections are open at once (fewer when the file limit is
+// lower). Once three quarters of them are in use, every response closes
+// its connection, so that idle clients cannot take the slots a probe's
+// new connection needs.
 //
 // # Details and the token
 //
@@ -54,7 +68,9 @@
 // variable HEALTHSERVER_TOKEN. Without a token nobody sees them: /health
 // says only {"status":"pass"|"warn"|"fail"} and /readyz?verbose only check
 // names and states. /metrics carries only check names, finding codes and
-// hypothesis ids; put it behind the same network policy as the scrapes.
+// hypothesis ids, beside the Go runtime's and the process's own figures
+// (goroutines, memory, open files); put it behind the same network policy
+// as the scrapes.
 //
 // SIGINT or SIGTERM shuts the server down gracefully. Exit status: 0 after
 // a clean shutdown, 1 when the service could not start or serve, 2 for a
@@ -78,11 +94,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 	_ "modernc.org/sqlite"
 
 	"github.com/triagekit/triage"
@@ -115,6 +134,7 @@ type config struct {
 	ttl       time.Duration
 	timeout   time.Duration
 	logWindow time.Duration
+	maxConns  int
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -129,6 +149,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.ttl, "ttl", health.DefaultTTL, "serve a round of checks this long before running them again")
 	fs.DurationVar(&c.timeout, "timeout", 2*time.Second, "bound one round of checks")
 	fs.DurationVar(&c.logWindow, "log-window", 5*time.Minute, "how far back the log check reads")
+	fs.IntVar(&c.maxConns, "max-conns", 1024, "serve at most `N` connections at once")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: healthserver [flags]\n\nflags:\n")
 		fs.PrintDefaults()
@@ -145,6 +166,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("%w: -timeout must be positive", errUsage)
 	case c.logWindow <= 0:
 		return c, fmt.Errorf("%w: -log-window must be positive", errUsage)
+	case c.maxConns < 4:
+		return c, fmt.Errorf("%w: -max-conns must be at least 4", errUsage)
 	}
 	if c.dep != "" {
 		if _, port, err := net.SplitHostPort(c.dep); err != nil || port == "" {
@@ -222,20 +245,19 @@ func serve(ctx context.Context, c config, stdout io.Writer) error {
 		Details: bearer(c.token),
 	})
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(promtriage.NewCollector(h))
+	reg.MustRegister(promtriage.NewCollector(h),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /livez", h.Livez())
 	mux.Handle("GET /readyz", h.Readyz())
+	mux.Handle("GET /readyz/{check}", h.Readyz())
 	mux.Handle("GET /health", h.Details())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("/api/notes", svc.logged(svc.notes))
 
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ErrorLog:          slog.NewLogLogger(svc.log.Handler(), slog.LevelError),
-	}
+	srv, ln := newServer(mux, ln, c)
+	srv.ErrorLog = slog.NewLogLogger(svc.log.Handler(), slog.LevelError)
 	fmt.Fprintf(stdout, "healthserver: listening on http://%s\nhealthserver: request log %s\n", ln.Addr(), c.logPath)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -251,6 +273,56 @@ func serve(ctx context.Context, c config, stdout io.Writer) error {
 	<-served
 	fmt.Fprintln(stdout, "healthserver: stopped")
 	return err
+}
+
+// newServer is the server and listener that no client can exhaust: every
+// phase of a request is bounded in time and size, connections are capped
+// below the file limit, and idle ones are closed when most of the cap is
+// in use, so that a probe's new connection is always accepted soon.
+func newServer(h http.Handler, ln net.Listener, c config) (*http.Server, net.Listener) {
+	limit := min(c.maxConns, fileLimit()-64)
+	if limit < 4 {
+		limit = 4
+	}
+	conns := &connCount{high: int64(limit) * 3 / 4}
+	srv := &http.Server{
+		Handler:           conns.shed(h),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		// The first request waits for the first round of checks.
+		WriteTimeout:   max(30*time.Second, 2*c.timeout),
+		IdleTimeout:    30 * time.Second,
+		MaxHeaderBytes: 16 << 10,
+		ConnState:      conns.track,
+	}
+	return srv, netutil.LimitListener(ln, limit)
+}
+
+// connCount counts the server's open connections.
+type connCount struct {
+	open atomic.Int64
+	high int64 // past this many, responses close their connections
+}
+
+func (c *connCount) track(_ net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		c.open.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		c.open.Add(-1)
+	}
+}
+
+// shed makes every response close its connection while more than c.high
+// are open, so that clients holding idle keep-alive connections cannot
+// fill the cap: a slot frees as each answer is sent.
+func (c *connCount) shed(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c.open.Load() > c.high {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func openDB(ctx context.Context, path string) (*sql.DB, error) {

@@ -34,6 +34,7 @@ func TestServeDiskFull(t *testing.T) {
 		}
 		require.NoError(t, err)
 	}
+	s.await(t, "/readyz?verbose", "", "[-]disk failed\n")
 	code, body = s.get(t, "/readyz?verbose", "")
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.Contains(t, body, "[-]disk failed\n")
