@@ -12,6 +12,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,22 +20,30 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/diskcheck"
+	"github.com/triagekit/triage/internal/human"
 )
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	// A few writes, as df makes, rather than one per table cell.
+	out := bufio.NewWriter(os.Stdout)
+	code := run(context.Background(), os.Args[1:], out, os.Stderr)
+	if err := out.Flush(); err != nil && code == 0 {
+		code = 1
+	}
+	os.Exit(code)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("df", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	human := fs.Bool("h", false, "print sizes in powers of 1024 (1.5G)")
+	humanSizes := fs.Bool("h", false, "print sizes in powers of 1024 (1.5G)")
 	inodes := fs.Bool("i", false, "show inodes instead of bytes")
 	du := fs.String("du", "", "list the largest consumers under `PATH` instead")
 	top := fs.Int("top", 10, "with -du, how many consumers to list")
@@ -63,10 +72,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 
 	size := func(b uint64) string {
-		if *human {
-			return human1024(b)
+		if *humanSizes {
+			return human.Size(b)
 		}
-		return fmt.Sprint((b + 1023) / 1024)
+		return strconv.FormatUint((b+1023)/1024, 10)
 	}
 
 	var common *triage.Result
@@ -112,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(tw, "Filesystem\tInodes\tIUsed\tIFree\tIUse%\tMounted on")
 		} else {
 			unit := "1K-blocks"
-			if *human {
+			if *humanSizes {
 				unit = "Size"
 			}
 			fmt.Fprintf(tw, "Filesystem\t%s\tUsed\tAvail\tUse%%\tMounted on\n", unit)
@@ -163,21 +172,4 @@ func printJSON(stdout, stderr io.Writer, o triage.Outcome) int {
 		return 1
 	}
 	return 0
-}
-
-func human1024(b uint64) string {
-	const unit = 1024
-	if b < unit {
-		return fmt.Sprintf("%d", b)
-	}
-	div, exp := uint64(unit), 0
-	for n := b / unit; n >= unit && exp < 5; n /= unit {
-		div *= unit
-		exp++
-	}
-	v := float64(b) / float64(div)
-	if v < 10 {
-		return fmt.Sprintf("%.1f%c", v, "KMGTPE"[exp])
-	}
-	return fmt.Sprintf("%.0f%c", v, "KMGTPE"[exp])
 }

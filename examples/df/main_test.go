@@ -58,14 +58,13 @@ func TestRunDuOrder(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "mid"), make([]byte, 64<<10), 0o644))
 	var out, errb bytes.Buffer
 	require.Equal(t, 0, run(context.Background(), []string{"-du", dir, "-json"}, &out, &errb), errb.String())
+	// The typed fields sit beside the common ones.
 	var rec struct {
-		Details struct {
-			Consumers []struct{ Path string } `json:"consumers"`
-		} `json:"details"`
+		Consumers []struct{ Path string } `json:"consumers"`
 	}
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rec))
-	require.Len(t, rec.Details.Consumers, 2)
-	assert.True(t, strings.HasSuffix(rec.Details.Consumers[0].Path, "/big"))
+	require.Len(t, rec.Consumers, 2)
+	assert.True(t, strings.HasSuffix(rec.Consumers[0].Path, "/big"))
 
 	// The text form lists the smallest first, like sort -h.
 	out.Reset()

@@ -19,6 +19,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,7 +35,12 @@ import (
 )
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	out := bufio.NewWriter(os.Stdout)
+	code := run(context.Background(), os.Args[1:], out, os.Stderr)
+	if err := out.Flush(); err != nil && code == 0 {
+		code = 10
+	}
+	os.Exit(code)
 }
 
 type options struct {
@@ -143,13 +149,58 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
+	var p printed
 	if o.trace {
-		return runTrace(ctx, o, stdout, stderr)
+		p = runTrace(ctx, o)
+	} else if p, err = runQuery(ctx, o); err != nil {
+		fmt.Fprintf(stderr, "dig: %v\n", err)
+		return 10
 	}
-	return runQuery(ctx, o, stdout, stderr)
+	return p.print(stdout, stderr, o)
 }
 
-func runQuery(ctx context.Context, o options, stdout, stderr io.Writer) int {
+// printed is a query's or a trace's result, ready for the output: the
+// typed result for -json, how to write it with -short and in full, and
+// whether any server answered.
+type printed struct {
+	result      triage.Outcome
+	short, full func(io.Writer)
+	answered    bool
+}
+
+// print writes p as o asks and returns the exit status.
+func (p printed) print(stdout, stderr io.Writer, o options) int {
+	r := p.result.Common()
+	if errors.Is(r.Err, triage.ErrInvalid) {
+		fmt.Fprintf(stderr, "dig: %v\n%s", r.Err, usage)
+		return 1
+	}
+	switch {
+	case o.json:
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(p.result)
+	case o.short:
+		p.short(stdout)
+	default:
+		p.full(stdout)
+		for _, f := range r.Findings {
+			if f.Status != triage.OK {
+				fmt.Fprintf(stdout, ";; dnscheck: %s %s: %s\n", f.Status, f.Code, f.Summary)
+			}
+		}
+	}
+	switch {
+	case r.Err != nil:
+		fmt.Fprintf(stderr, "dig: %v\n", r.Err)
+		return 10
+	case !p.answered:
+		return 9
+	}
+	return 0
+}
+
+func runQuery(ctx context.Context, o options) (printed, error) {
 	opts := dnscheck.Options{Name: o.name, Types: []string{o.qtype}, ResolvConf: o.resolvConf}
 	if o.server != "" {
 		opts.Servers = []string{o.server}
@@ -160,32 +211,18 @@ func runQuery(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		if o.server == "" {
 			ns, err := firstNameserver(o.resolvConf)
 			if err != nil {
-				fmt.Fprintf(stderr, "dig: %v\n", err)
-				return 10
+				return printed{}, err
 			}
 			opts.Servers = []string{ns}
 		}
 	}
 	r := dnscheck.Check(ctx, opts)
-	if errors.Is(r.Err, triage.ErrInvalid) {
-		fmt.Fprintf(stderr, "dig: %v\n%s", r.Err, usage)
-		return 1
-	}
-	if o.json {
-		writeJSON(stdout, &r)
-	} else if o.short {
-		writeShort(stdout, r)
-	} else {
-		writeFull(stdout, o, r)
-	}
-	switch {
-	case r.Err != nil:
-		fmt.Fprintf(stderr, "dig: %v\n", r.Err)
-		return 10
-	case !anyResponse(r):
-		return 9
-	}
-	return 0
+	return printed{
+		result:   &r,
+		short:    func(w io.Writer) { writeShort(w, r) },
+		full:     func(w io.Writer) { writeFull(w, o, r) },
+		answered: anyResponse(r),
+	}, nil
 }
 
 func firstNameserver(path string) (string, error) {
@@ -216,12 +253,6 @@ func anyResponse(r dnscheck.Result) bool {
 		}
 	}
 	return false
-}
-
-func writeJSON(w io.Writer, o triage.Outcome) {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(o)
 }
 
 func writeShort(w io.Writer, r dnscheck.Result) {
@@ -258,12 +289,6 @@ func writeFull(w io.Writer, o options, r dnscheck.Result) {
 		for _, a := range s.Answers {
 			writeAnswer(w, a)
 		}
-	}
-	for _, f := range r.Findings {
-		if f.Status == triage.OK {
-			continue
-		}
-		fmt.Fprintf(w, ";; dnscheck: %s %s: %s\n", f.Status, f.Code, f.Summary)
 	}
 }
 
@@ -349,7 +374,7 @@ func orDefault(s, def string) string {
 	return s
 }
 
-func runTrace(ctx context.Context, o options, stdout, stderr io.Writer) int {
+func runTrace(ctx context.Context, o options) printed {
 	roots := o.roots
 	if o.server != "" && len(roots) == 0 {
 		// dig +trace @server asks server for the root NS; here it is the
@@ -357,36 +382,21 @@ func runTrace(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		roots = []string{o.server}
 	}
 	r := dnscheck.Trace(ctx, dnscheck.TraceOptions{Name: o.name, Type: o.qtype, RootHints: roots, Port: o.port})
-	if errors.Is(r.Err, triage.ErrInvalid) {
-		fmt.Fprintf(stderr, "dig: %v\n%s", r.Err, usage)
-		return 1
-	}
-	if o.json {
-		writeJSON(stdout, &r)
-	} else if o.short {
-		for _, rec := range r.Answer {
-			fmt.Fprintf(stdout, "%s %s\n", rec.Type, rec.Data)
-		}
-	} else {
-		fmt.Fprintf(stdout, "\n; <<>> dig (triage dnscheck) <<>> +trace %s %s\n\n", r.Target.Name, r.Type)
-		for _, s := range r.Steps {
-			writeStep(stdout, s)
-		}
-		for _, f := range r.Findings {
-			if f.Status == triage.OK {
-				continue
+	return printed{
+		result: &r,
+		short: func(w io.Writer) {
+			for _, rec := range r.Answer {
+				fmt.Fprintf(w, "%s %s\n", rec.Type, rec.Data)
 			}
-			fmt.Fprintf(stdout, ";; dnscheck: %s %s: %s\n", f.Status, f.Code, f.Summary)
-		}
+		},
+		full: func(w io.Writer) {
+			fmt.Fprintf(w, "\n; <<>> dig (triage dnscheck) <<>> +trace %s %s\n\n", r.Target.Name, r.Type)
+			for _, s := range r.Steps {
+				writeStep(w, s)
+			}
+		},
+		answered: r.Rcode != "",
 	}
-	if r.Err != nil {
-		fmt.Fprintf(stderr, "dig: %v\n", r.Err)
-		return 10
-	}
-	if r.Rcode == "" {
-		return 9
-	}
-	return 0
 }
 
 func writeStep(w io.Writer, s dnscheck.Step) {
