@@ -11,7 +11,9 @@
 # health routine); ROUNDS (6, the fewest for which benchstat gives a
 # confidence interval; each round runs every benchmark of a section
 # once, so a slow minute hits both sides of a ratio); HF_RUNS (hyperfine
-# runs per command, 10, at least 5 when that takes over 3 s); RIG_PER and RIG_HOLDERS (connections per holder
+# runs per command, 10, at least 5 when that takes over 3 s); HF_FAST_RUNS
+# (hyperfine runs of the commands that take milliseconds: df, dig, 300);
+# RIG_PER and RIG_HOLDERS (connections per holder
 # process and holders: 8500 x 6, both ends, ~102k sockets); DISK_FILES
 # (200000); BIG_LOG (1: also the 1 GiB log); OUT (the file to update,
 # BENCHMARKS.md; with QUICK=1 nothing is written unless OUT is set).
@@ -28,16 +30,16 @@ ALL_SECTIONS="sockstat disk logs probe dns health routine"
 
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
-	: "${ROUNDS:=2}" "${HF_RUNS:=3}" "${RIG_PER:=1500}" "${RIG_HOLDERS:=2}" "${DISK_FILES:=20000}" "${BIG_LOG:=0}"
+	: "${ROUNDS:=2}" "${HF_RUNS:=3}" "${HF_FAST_RUNS:=30}" "${RIG_PER:=1500}" "${RIG_HOLDERS:=2}" "${DISK_FILES:=20000}" "${BIG_LOG:=0}"
 fi
-: "${SECTIONS:=$ALL_SECTIONS}" "${ROUNDS:=6}" "${HF_RUNS:=10}" "${RIG_PER:=8500}" "${RIG_HOLDERS:=6}" "${DISK_FILES:=200000}" "${BIG_LOG:=1}"
+: "${SECTIONS:=$ALL_SECTIONS}" "${ROUNDS:=6}" "${HF_RUNS:=10}" "${HF_FAST_RUNS:=300}" "${RIG_PER:=8500}" "${RIG_HOLDERS:=6}" "${DISK_FILES:=200000}" "${BIG_LOG:=1}"
 if [ -z "${OUT+x}" ]; then
 	if [ "$QUICK" = 1 ]; then OUT=; else OUT="$ROOT/BENCHMARKS.md"; fi
 fi
 # hyperfine runs a command HF_RUNS times, or fewer (HF_MIN at least) when
 # those take more than 3 s: ss -lntp over 100k sockets takes seconds.
 HF_MIN=$((HF_RUNS < 5 ? HF_RUNS : 5))
-export HF_MIN ROOT SELF QUICK SECTIONS ROUNDS HF_RUNS RIG_PER RIG_HOLDERS DISK_FILES BIG_LOG OUT
+export HF_MIN HF_FAST_RUNS ROOT SELF QUICK SECTIONS ROUNDS HF_RUNS RIG_PER RIG_HOLDERS DISK_FILES BIG_LOG OUT
 
 say() { printf '%s compare: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -166,6 +168,35 @@ hyper() {
 	for c in "$@"; do args+=(-n "${c%%=*}" "${c#*=}"); done
 	[ -z "${HF_NS:-}" ] || pre=(ip netns exec "$HF_NS")
 	"${pre[@]}" hyperfine -N --style basic --warmup 1 --min-runs "$HF_MIN" --max-runs "$HF_RUNS" --export-csv "$csv" "${args[@]}" >&2
+}
+
+# hyperfast CSV CMD... is hyper for commands that take milliseconds, where
+# start-up is most of the time: HF_FAST_RUNS runs each after 20 warm-up
+# runs, so that the median holds on a shared machine. With HF_HOSTS set,
+# hyperfine runs where that file is /etc/hosts (see with_hosts).
+hyperfast() {
+	local csv=$1 args=() c pre=()
+	shift
+	for c in "$@"; do args+=(-n "${c%%=*}" "${c#*=}"); done
+	[ -z "${HF_HOSTS:-}" ] || pre=(with_hosts "$HF_HOSTS")
+	"${pre[@]}" hyperfine -N --style basic --warmup 20 --runs "$HF_FAST_RUNS" --export-csv "$csv" "${args[@]}" >&2
+}
+
+# with_hosts FILE CMD... runs CMD in a mount namespace of its own where
+# FILE is /etc/hosts: dig +trace looks every nameserver up by name.
+with_hosts() {
+	local hosts=$1
+	shift
+	unshare -m sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$hosts" "$@"
+}
+
+# floor BIN builds a Go program that prints one line and exits: the least
+# any Go command costs on this machine.
+floor() {
+	mkdir -p "$WORK/floor"
+	printf 'module floor\n\ngo 1.26\n' >"$WORK/floor/go.mod"
+	printf 'package main\n\nimport "os"\n\nfunc main() { os.Stdout.WriteString("Filesystem\\n") }\n' >"$WORK/floor/main.go"
+	(cd "$WORK/floor" && GOWORK=off go build -o "$1" .)
 }
 
 # gotest PKG BIN builds PKG's test binary.
@@ -312,10 +343,16 @@ section_sockstat() {
 }
 
 section_disk() {
-	begin disk 'Space consumers: `diskcheck.Usage` against `du`'
-	local bin="$WORK/bin/diskcheck.test" df="$WORK/bin/df" tree="$WORK/tree" r
+	begin disk 'Disks: `examples/df` against `df`, `diskcheck.Usage` against `du`'
+	local bin="$WORK/bin/diskcheck.test" df="$WORK/bin/df" dfs="$WORK/bin/df-static" gofloor="$WORK/bin/floor" tree="$WORK/tree" r
 	gotest ./diskcheck "$bin"
 	(cd "$ROOT" && go build -o "$df" ./examples/df)
+	(cd "$ROOT" && CGO_ENABLED=0 go build -o "$dfs" ./examples/df)
+	floor "$gofloor"
+	say "disk: df against examples/df (hyperfine, $HF_FAST_RUNS runs each)"
+	local fcsv="$WORK/raw/df-hf.csv"
+	hyperfast "$fcsv" 'df -h=df -h' "examples/df -h=$df -h" "examples/df -h static=$dfs -h" \
+		'df -i=df -i' "examples/df -i=$df -i" "examples/df -i static=$dfs -i" "floor=$gofloor"
 	mkdir -p "$tree"
 	for ((r = 1; r <= ROUNDS; r++)); do
 		say "disk: round $r/$ROUNDS$([ "$r" = 1 ] && echo " (makes the $DISK_FILES-file tree first)")"
@@ -338,6 +375,27 @@ section_disk() {
 	local files
 	files=$(find "$tree" -type f | wc -l)
 
+	local dh eh esh di ei esi fl hdu hed
+	dh=$(hf "$fcsv" 'df -h')
+	eh=$(hf "$fcsv" 'examples/df -h')
+	esh=$(hf "$fcsv" 'examples/df -h static')
+	di=$(hf "$fcsv" 'df -i')
+	ei=$(hf "$fcsv" 'examples/df -i')
+	esi=$(hf "$fcsv" 'examples/df -i static')
+	fl=$(hf "$fcsv" 'floor')
+	hdu=$(hf "$csv" 'du -s')
+	hed=$(hf "$csv" 'examples/df -du')
+	local mounts
+	mounts=$(df -h | tail -n +2 | wc -l)
+	para "Whole programs, hyperfine, median of $HF_FAST_RUNS runs after 20 warm-up runs, output to /dev/null; this host lists $mounts filesystems. \`examples/df\` is built twice: as \`go build\` makes it where a C compiler is present (the root package imports \`net\`, so the binary links the C library dynamically through cgo), and with \`CGO_ENABLED=0\` (static). The floor is a Go program that prints one line and exits: the runtime's own start-up."
+	header
+	row 'filesystems, bytes, whole program' '`examples/df -h`' "$(ftime "$eh")" '`df -h`' "$(ftime "$dh")" "$(fx "$(ratio "$dh" "$eh")")" '≥1× (as fast)' "$(verdict "$(ratio "$dh" "$eh")" '>=' 1)"
+	row 'filesystems, inodes, whole program' '`examples/df -i`' "$(ftime "$ei")" '`df -i`' "$(ftime "$di")" "$(fx "$(ratio "$di" "$ei")")" '≥1× (as fast)' "$(verdict "$(ratio "$di" "$ei")" '>=' 1)"
+	row 'filesystems, bytes, static binary' '`examples/df -h`, CGO_ENABLED=0' "$(ftime "$esh")" '`df -h`' "$(ftime "$dh")" "$(fx "$(ratio "$dh" "$esh")")" '' ''
+	row 'filesystems, inodes, static binary' '`examples/df -i`, CGO_ENABLED=0' "$(ftime "$esi")" '`df -i`' "$(ftime "$di")" "$(fx "$(ratio "$di" "$esi")")" '' ''
+	row 'the floor: a Go program that prints one line' 'static Go binary' "$(ftime "$fl")" '`df -h`' "$(ftime "$dh")" "$(fx "$(ratio "$dh" "$fl")")" '' ''
+	row 'total under a directory, whole program' '`examples/df -du` (Top 10)' "$(ftime "$hed")" '`du -s -x`' "$(ftime "$hdu")" "$(fx "$(ratio "$hdu" "$hed")")" '≥1× (as fast)' "$(verdict "$(ratio "$hdu" "$hed")" '>=' 1)"
+	printf '\n' >>"$MD"
 	para "A generated tree of $files file names (directories of 100, two levels, 0-8 KiB, every hundredth name a hard link to another file), warm page cache. $ROUNDS rounds; in each, the walk, \`du -s\` and \`du -sh * | sort -h\` run twice, then two iterations that alternate one walk and one \`du -s\` so that both see the same moment of load. Every walk's total is checked against \`du -s -B1 -x\` in the same iteration: the benchmark fails if they differ."
 	header
 	row 'total under a directory, walk and du alternating' '`diskcheck.Usage` (Top 10)' "$(ftime "$pwalk")" '`du -s -x`' "$(ftime "$pdu")" "$(fx "$pratio")" '≥1.5×, same total' "$(verdict "$pratio" '>=' 1.5)"
@@ -446,26 +504,55 @@ section_probe() {
 }
 
 section_dns() {
-	begin dns 'DNS: `dnscheck` against `dig`'
-	local bin="$WORK/bin/dnscheck.test" r
+	begin dns 'DNS: `dnscheck` and `examples/dig` against `dig`'
+	local bin="$WORK/bin/dnscheck.test" dig="$WORK/bin/dig" rig="$WORK/dnsrig" r
 	gotest ./dnscheck "$bin"
-	have dig || say "dns: dig is not installed (bind9-dnsutils); its row stays empty"
+	(cd "$ROOT" && go build -o "$dig" ./examples/dig)
 	for ((r = 1; r <= ROUNDS; r++)); do
 		say "dns: round $r/$ROUNDS"
-		(cd "$ROOT/dnscheck" && "$bin" -test.run '^$' -test.bench '^Benchmark(Query|QueryBare|Check|Command)$' \
+		(cd "$ROOT/dnscheck" && "$bin" -test.run '^$' -test.bench '^Benchmark(Query|QueryBare|Check)$' \
 			-test.benchmem -test.benchtime 1s) >>"$RAW"
 	done
-	para "Against an in-process authoritative server on loopback. $ROUNDS rounds, medians. The two programs are whole processes started by the benchmark with +short."
+	local qcsv="$WORK/raw/dns-hf.csv" tcsv="$WORK/raw/dns-trace-hf.csv"
+	if have dig; then
+		# A resolver, and a root, a TLD and a zone on loopback addresses
+		# sharing one port, served by the test binary until it is killed.
+		mkdir -p "$rig"
+		(cd "$ROOT/dnscheck" && TRIAGE_BENCH_DNS="$rig" exec "$bin" -test.run '^TestBenchServers$' -test.timeout 0) >"$rig/out" 2>&1 &
+		local rigpid=$! deadline=$((SECONDS + 60))
+		until grep -q ready "$rig/out" 2>/dev/null; do
+			kill -0 "$rigpid" 2>/dev/null || { cat "$rig/out" >&2; die "dns: the loopback servers did not start"; }
+			[ "$SECONDS" -lt "$deadline" ] || die "dns: the loopback servers not ready after a minute"
+			sleep 0.2
+		done
+		local RESOLVER ROOT_NS PORT
+		RESOLVER=$(sed -n 's/^RESOLVER=//p' "$rig/servers")
+		ROOT_NS=$(sed -n 's/^ROOT=//p' "$rig/servers")
+		PORT=$(sed -n 's/^PORT=//p' "$rig/servers")
+		say "dns: whole programs (hyperfine, $HF_FAST_RUNS runs each)"
+		hyperfast "$qcsv" "dig +short=dig @${RESOLVER%:*} -p $PORT www.example.test A +short" \
+			"examples/dig +short=$dig @$RESOLVER www.example.test A +short"
+		HF_HOSTS="$rig/hosts" hyperfast "$tcsv" "dig +trace=dig @${ROOT_NS%:*} -p $PORT www.example.test A +trace" \
+			"examples/dig -trace=$dig www.example.test A -trace -root $ROOT_NS -port $PORT"
+		kill "$rigpid"
+		wait "$rigpid" 2>/dev/null || true
+	else
+		say "dns: dig is not installed (bind9-dnsutils); its rows stay empty"
+	fi
+	para "In process: against an in-process server on loopback, $ROUNDS rounds, medians. Whole programs: hyperfine, median of $HF_FAST_RUNS runs after 20 warm-up runs, against servers on loopback addresses (a resolver for the query; a root, a TLD and a zone for the trace, which dig runs with a private /etc/hosts naming the nameservers, as it looks each one up by name)."
 	header
-	local q qb ck d ed
+	local q qb ck d ed dt et
 	q=$(med "$RAW" Query)
 	qb=$(med "$RAW" QueryBare)
 	ck=$(med "$RAW" Check)
-	d=$(med "$RAW" Command/dig)
-	ed=$(med "$RAW" Command/examples-dig)
+	d=$(hf "$qcsv" 'dig +short')
+	ed=$(hf "$qcsv" 'examples/dig +short')
+	dt=$(hf "$tcsv" 'dig +trace')
+	et=$(hf "$tcsv" 'examples/dig -trace')
 	row 'one A query with EDNS0' '`dnscheck` exchange' "$(ftime "$q"), $(alloc "$(med "$RAW" Query B/op)" "$(med "$RAW" Query allocs/op)")" 'miekg/dns `Client.Exchange` alone' "$(ftime "$qb")" "$(fx "$(ratio "$qb" "$q")")" '' ''
 	row 'A and AAAA, compared' '`dnscheck.Check`, one server' "$(ftime "$ck")" '' '' '' '' ''
-	row 'A query, whole program' '`examples/dig +short`' "$(ftime "$ed")" '`dig +short +tries=1`' "$(ftime "$d")" "$(fx "$(ratio "$d" "$ed")")" '' ''
+	row 'A query, whole program' '`examples/dig +short`' "$(ftime "$ed")" '`dig A +short`' "$(ftime "$d")" "$(fx "$(ratio "$d" "$ed")")" '≥1× (as fast)' "$(verdict "$(ratio "$d" "$ed")" '>=' 1)"
+	row 'trace from the root, whole program' '`examples/dig -trace`' "$(ftime "$et")" '`dig +trace`' "$(ftime "$dt")" "$(fx "$(ratio "$dt" "$et")")" '≥1× (as fast)' "$(verdict "$(ratio "$dt" "$et")" '>=' 1)"
 	printf '\n' >>"$MD"
 	finish
 }
@@ -627,7 +714,7 @@ mkdir -p "$WORK/bin" "$WORK/raw" "$WORK/md" "$WORK/tmp"
 # nothing outlives the run.
 export TMPDIR="$WORK/tmp"
 
-for t in go ss du grep hyperfine ip awk; do have "$t" || die "needs $t"; done
+for t in go ss du df grep hyperfine ip awk unshare; do have "$t" || die "needs $t"; done
 [ "$(id -u)" = 0 ] || say "not root: the sockstat section will fail"
 say "sections: $SECTIONS; $ROUNDS rounds; work in $WORK"
 BENCHSTAT=

@@ -2,10 +2,12 @@ package dnscheck
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,4 +112,42 @@ func BenchmarkCommand(b *testing.B) {
 		}
 		run(b, bin, "@"+addr, "www.example.test", "A", "+short")
 	})
+}
+
+// TestBenchServers serves bench/compare.sh's DNS rig until it is killed: a
+// resolver, and a root, a TLD and a zone for www.example.test, on loopback
+// addresses that share one port (referrals and glue carry no port). It
+// runs only when TRIAGE_BENCH_DNS names a directory, where it writes
+// "servers", shell assignments of RESOLVER, ROOT (host:port) and PORT,
+// and "hosts", the /etc/hosts lines dig +trace needs: it looks every
+// nameserver up by name, glue or not.
+func TestBenchServers(t *testing.T) {
+	dir := os.Getenv("TRIAGE_BENCH_DNS")
+	if dir == "" {
+		t.Skip("serves bench/compare.sh's DNS rig; set TRIAGE_BENCH_DNS to a directory")
+	}
+	base := loopbackNet()
+	ip := func(n int) string { return base + itoa(n) }
+	resolver := exampleZone(t)
+	resolver.recursive = true
+	addr := startDNS(t, ip(4), 0, resolver)
+	_, p, _ := net.SplitHostPort(addr)
+	port, err := strconv.Atoi(p)
+	require.NoError(t, err)
+	root := startDNS(t, ip(1), port, newZone(t, ".",
+		"@ NS a.root.test.",
+		"test. NS ns.test.",
+		"ns.test. A "+ip(2),
+	))
+	startDNS(t, ip(2), port, newZone(t, "test.",
+		"example.test. NS ns1.example.test.",
+		"ns1.example.test. A "+ip(3),
+	))
+	startDNS(t, ip(3), port, exampleZone(t))
+	servers := fmt.Sprintf("RESOLVER=%s\nROOT=%s\nPORT=%d\n", addr, root, port)
+	hosts := fmt.Sprintf("%s a.root.test\n%s ns.test\n%s ns1.example.test\n", ip(1), ip(2), ip(3))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "hosts"), []byte(hosts), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "servers"), []byte(servers), 0o644))
+	fmt.Println("ready")
+	select {}
 }
