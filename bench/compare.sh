@@ -14,7 +14,9 @@
 # runs per command, 10, at least 5 when that takes over 3 s); HF_FAST_RUNS
 # (hyperfine runs of the commands that take milliseconds: df, dig, 300);
 # RIG_PER and RIG_HOLDERS (connections per holder
-# process and holders: 8500 x 6, both ends, ~102k sockets); DISK_FILES
+# process and holders: 8500 x 6, both ends, ~102k sockets); RIG_SMALL
+# (connections per holder of the second, small rig of two holders: 1500,
+# ~6k sockets; 500 with QUICK=1); DISK_FILES
 # (200000); BIG_LOG (1: also the 1 GiB log); OUT (the file to update,
 # BENCHMARKS.md; with QUICK=1 nothing is written unless OUT is set).
 #
@@ -208,33 +210,36 @@ gotest() { (cd "$ROOT" && go test -c -o "$2" "$1"); }
 # made.
 COMPARE_ID=${COMPARE_ID:-$$}
 NS=triage-bench-$COMPARE_ID
-NS0=triage-bench-empty-$COMPARE_ID
 export COMPARE_ID
 
+# rig_up BIN NS HOLDERS PER UDP makes the namespace NS and fills it: HOLDERS
+# processes of the sockstat test binary BIN each hold PER loopback
+# connections (both ends) and UDP bound UDP sockets.
 rig_up() {
-	local bin=$1 i out pid
-	ip netns add "$NS"
-	ip netns exec "$NS" ip link set lo up
-	ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
-	for ((i = 0; i < RIG_HOLDERS; i++)); do
-		out="$WORK/holder.$i"
-		ip netns exec "$NS" sh -c "ulimit -n 20000; TRIAGE_RIG_HOLD=$RIG_PER exec $bin -test.run '^TestRigHolder\$' -test.timeout 15m" >"$out" 2>&1 &
+	local bin=$1 ns=$2 holders=$3 per=$4 udp=$5 i out pid first
+	ip netns add "$ns"
+	echo "$ns" >>"$WORK/netns"
+	ip netns exec "$ns" ip link set lo up
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+	first=$(wc -l <"$WORK/pids" 2>/dev/null || echo 0)
+	for ((i = 0; i < holders; i++)); do
+		out="$WORK/holder.$ns.$i"
+		ip netns exec "$ns" sh -c "ulimit -n 20000; TRIAGE_RIG_HOLD=$per TRIAGE_RIG_UDP=$udp exec $bin -test.run '^TestRigHolder\$' -test.timeout 40m" >"$out" 2>&1 &
 		echo $! >>"$WORK/pids"
 	done
 	local deadline=$((SECONDS + 300))
-	for ((i = 0; i < RIG_HOLDERS; i++)); do
-		out="$WORK/holder.$i"
-		pid=$(sed -n "$((i + 1))p" "$WORK/pids")
+	for ((i = 0; i < holders; i++)); do
+		out="$WORK/holder.$ns.$i"
+		pid=$(sed -n "$((first + i + 1))p" "$WORK/pids")
 		until grep -q ready "$out" 2>/dev/null; do
-			kill -0 "$pid" 2>/dev/null || { cat "$out" >&2; die "rig holder $i died"; }
-			[ "$SECONDS" -lt "$deadline" ] || die "rig holder $i not ready after 5 minutes"
+			kill -0 "$pid" 2>/dev/null || { cat "$out" >&2; die "rig holder $i of $ns died"; }
+			[ "$SECONDS" -lt "$deadline" ] || die "rig holder $i of $ns not ready after 5 minutes"
 			sleep 0.5
 		done
 	done
-	ip netns add "$NS0"
-	ip netns exec "$NS0" ip link set lo up
 }
 
+# rig_down ends every holder and removes every namespace rig_up made.
 rig_down() {
 	local p
 	if [ -f "$WORK/pids" ]; then
@@ -244,8 +249,70 @@ rig_down() {
 		done
 		rm -f "$WORK/pids"
 	fi
-	ip netns del "$NS" 2>/dev/null || true
-	ip netns del "$NS0" 2>/dev/null || true
+	if [ -f "$WORK/netns" ]; then
+		for p in $(cat "$WORK/netns"); do ip netns del "$p" 2>/dev/null || true; done
+		rm -f "$WORK/netns"
+	fi
+}
+
+# The modes of examples/ss, each next to the ss command it replaces:
+# "ss arguments|examples/ss arguments". PORT stands for a listener's port.
+# ss -s reads the kernel's counters; examples/ss -s reads the same and
+# counts the listeners. ss -lnt asks for LISTEN and CLOSE, which walks
+# every connection.
+SS_MODES=(
+	'-s|-s'
+	'-ant|-ant'
+	'-tn|-nt'
+	'-tn state established|-nt -state established'
+	"-tan '( sport = :PORT or dport = :PORT )'|-nt -port PORT"
+	'-lnt|-lnt'
+	'-lntp|-lntp'
+	'-antp|-antp'
+	'-anti|-anti'
+	'-anu|-anu'
+	'-lnu|-lnu'
+)
+
+# ss_modes NS CSV SS SSSTATIC runs every mode in NS with hyperfine into
+# CSV: "ss N", "go N" and "static N" for mode N, ss and the two builds of
+# examples/ss side by side. Each runs as often as fits in about three
+# seconds, HF_MIN to HF_FAST_RUNS times, after one warm-up run.
+ss_modes() {
+	local ns=$1 csv=$2 ss=$3 sss=$4 port i m a b args=()
+	port=$(ip netns exec "$ns" ss -Hltn | awk '{ n = split($4, a, ":"); print a[n]; exit }')
+	for i in "${!SS_MODES[@]}"; do
+		m=${SS_MODES[$i]//PORT/$port}
+		a=${m%%|*}
+		b=${m#*|}
+		args+=(-n "ss $i" "ss $a" -n "go $i" "$ss $b" -n "static $i" "$sss $b")
+	done
+	ip netns exec "$ns" hyperfine -N --style basic --warmup 1 --min-runs "$HF_MIN" --max-runs "$HF_FAST_RUNS" \
+		--export-csv "$csv" "${args[@]}" >&2
+}
+
+# ss_table CSV prints the table of ss_modes' figures and sets SS_WORST and
+# SS_WORST_STATIC to the least ratio of each build of examples/ss.
+ss_table() {
+	local csv=$1 i m a b t g st rg rs
+	SS_WORST=
+	SS_WORST_STATIC=
+	printf '| `ss` | median | `examples/ss` | `go build` | vs `ss` | `CGO_ENABLED=0` | vs `ss` |\n|---|---|---|---|---|---|---|\n' >>"$MD"
+	for i in "${!SS_MODES[@]}"; do
+		m=${SS_MODES[$i]//PORT/P}
+		a=${m%%|*}
+		b=${m#*|}
+		t=$(hf "$csv" "ss $i")
+		g=$(hf "$csv" "go $i")
+		st=$(hf "$csv" "static $i")
+		rg=$(ratio "$t" "$g")
+		rs=$(ratio "$t" "$st")
+		SS_WORST=$(calc 'r < w ? r : w' r="$rg" w="${SS_WORST:-1e9}")
+		SS_WORST_STATIC=$(calc 'r < w ? r : w' r="$rs" w="${SS_WORST_STATIC:-1e9}")
+		printf '| `%s` | %s | `%s` | %s | %s | %s | %s |\n' "$(cell "ss $a")" "$(ftime "$t")" "$(cell "$b")" \
+			"$(ftime "$g")" "$(fx "$rg")" "$(ftime "$st")" "$(fx "$rs")" >>"$MD"
+	done
+	printf '\n' >>"$MD"
 }
 
 # --- sections -------------------------------------------------------------
@@ -253,11 +320,15 @@ rig_down() {
 section_sockstat() {
 	begin sockstat 'Sockets: `sockstat` against `ss` and gopsutil'
 	[ "$(id -u)" = 0 ] || die "sockstat needs root for its network namespace"
-	local bin="$WORK/bin/sockstat.test" ss="$WORK/bin/ss" r
+	local bin="$WORK/bin/sockstat.test" ss="$WORK/bin/ss" sss="$WORK/bin/ss-static" r
+	local small=${RIG_SMALL:-$([ "$QUICK" = 1 ] && echo 500 || echo 1500)}
+	local NS0=triage-bench-empty-$COMPARE_ID NS1=triage-bench-small-$COMPARE_ID
 	gotest ./sockstat "$bin"
 	(cd "$ROOT" && go build -o "$ss" ./examples/ss)
+	(cd "$ROOT" && CGO_ENABLED=0 go build -o "$sss" ./examples/ss)
 	say "sockstat: building the rig ($RIG_HOLDERS holders x $RIG_PER connections, both ends)"
-	rig_up "$bin"
+	rig_up "$bin" "$NS" "$RIG_HOLDERS" "$RIG_PER" 100
+	rig_up "$bin" "$NS0" 0 0 0
 	local total
 	total=$(ip netns exec "$NS" ss -s | awk '$1 == "TCP:" { print $2 }')
 	say "sockstat: $total TCP sockets"
@@ -265,7 +336,7 @@ section_sockstat() {
 	for ((r = 1; r <= ROUNDS; r++)); do
 		say "sockstat: round $r/$ROUNDS"
 		(cd "$ROOT/sockstat" && ip netns exec "$NS" env TRIAGE_BENCH_RIG=1 "$bin" -test.run '^$' \
-			-test.bench '^BenchmarkRig(Summarize|Sockets|CountAll|ListenersWithOwners|Check|ProcNet|SSant|SSlntp|SSs)$' \
+			-test.bench '^BenchmarkRig(Summarize|SummarizeListeners|Sockets|CountAll|ListenersWithOwners|Check|ProcNet|SSant|SSlntp|SSs)$' \
 			-test.benchmem -test.benchtime 1s) >>"$RAW"
 		if [ "$r" -le "$gops" ]; then
 			(cd "$ROOT/sockstat" && ip netns exec "$NS" env TRIAGE_BENCH_RIG=1 "$bin" -test.run '^$' \
@@ -275,13 +346,21 @@ section_sockstat() {
 	say "sockstat: the same calls in an empty namespace"
 	(cd "$ROOT/sockstat" && ip netns exec "$NS0" env TRIAGE_BENCH_RIG=1 "$bin" -test.run '^$' \
 		-test.bench '^BenchmarkRig(Summarize|Sockets)$' -test.benchmem -test.benchtime 200x) >"$WORK/raw/sockstat-empty.txt"
-	say "sockstat: whole programs (hyperfine)"
-	local csv="$WORK/raw/sockstat-hf.csv"
-	HF_NS=$NS hyper "$csv" 'ss -s=ss -s' "examples/ss -s=$ss -s" 'ss -ant=ss -ant' "examples/ss -nt=$ss -nt" \
-		'ss -lntp=ss -lntp' "examples/ss -lntp=$ss -lntp"
+	say "sockstat: whole programs, every mode (hyperfine)"
+	local csv="$WORK/raw/sockstat-hf.csv" csv1="$WORK/raw/sockstat-hf-small.csv" load load1 total1
+	load=$(loadavg)
+	ss_modes "$NS" "$csv" "$ss" "$sss"
+	# The kernel keeps one table of connections for every namespace: the
+	# small rig is measured once the large one is gone.
+	rig_down
+	say "sockstat: whole programs, every mode, small rig (2 holders x $small connections)"
+	rig_up "$bin" "$NS1" 2 "$small" 100
+	total1=$(ip netns exec "$NS1" ss -s | awk '$1 == "TCP:" { print $2 }')
+	load1=$(loadavg)
+	ss_modes "$NS1" "$csv1" "$ss" "$sss"
 	rig_down
 
-	local sum sock cnt lwo chk proc gop ssant sslntp sss hsant hslntp hss
+	local sum sl sock cnt lwo chk proc gop ssant sslntp sss hsant hslntp hss
 	sum=$(med "$RAW" RigSummarize)
 	sock=$(med "$RAW" RigSockets)
 	cnt=$(med "$RAW" RigCountAll)
@@ -292,9 +371,9 @@ section_sockstat() {
 	ssant=$(med "$RAW" RigSSant)
 	sslntp=$(med "$RAW" RigSSlntp)
 	sss=$(med "$RAW" RigSSs)
-	hsant=$(hf "$csv" 'ss -ant')
-	hslntp=$(hf "$csv" 'ss -lntp')
-	hss=$(hf "$csv" 'ss -s')
+	hss=$(hf "$csv" 'ss 0')
+	hsant=$(hf "$csv" 'ss 1')
+	hslntp=$(hf "$csv" 'ss 6')
 	# The tool's figure is the faster of the two ways it was run: from the
 	# benchmark binary into a pipe, and by hyperfine into /dev/null.
 	local tant tlntp ts
@@ -325,19 +404,28 @@ section_sockstat() {
 	r5=$(ratio "$tlntp" "$lwo")
 	row 'listeners with owning processes' '`sockstat.Sockets` (Listen, Owners)' "$(ftime "$lwo")" '`ss -lntp`' "$(ftime "$tlntp")" "$(fx "$r5")" '≥2×' "$(verdict "$r5" '>=' 2)"
 	row 'TCP state histogram' '`sockstat.Summarize`' "$(ftime "$sum")" '`ss -s` (kernel counters, no dump)' "$(ftime "$ts")" "$(fx "$(ratio "$ts" "$sum")")" '' ''
+	sl=$(med "$RAW" RigSummarizeListeners)
+	row 'kernel totals and the listeners, what `ss -s` tells' '`sockstat.Summarize` (States: Listen)' "$(ftime "$sl")" '`ss -s` (kernel counters, no dump)' "$(ftime "$ts")" "$(fx "$(ratio "$ts" "$sl")")" '' ''
 	row 'states counted from a full dump' 'netlink dump, counted' "$(ftime "$cnt")" '`ss -ant`' "$(ftime "$tant")" "$(fx "$(ratio "$tant" "$cnt")")" '' ''
 	row 'states from /proc/net/tcp{,6} (fallback)' '`/proc/net` reader' "$(ftime "$proc")" '`ss -ant`' "$(ftime "$tant")" "$(fx "$(ratio "$tant" "$proc")")" '' ''
 	row 'whole check (listeners, owners, states, counters; no sample window)' '`sockstat.Check`' "$(ftime "$chk")" '`ss -s; ss -lntp`' "$(ftime "$(calc 'a + b' a="$ts" b="$tlntp")")" "$(fx "$(ratio "$(calc 'a + b' a="$ts" b="$tlntp")" "$chk")")" '' ''
 	printf '\n' >>"$MD"
 	para "Sockets listed grow with the sockets: \`Sockets\` allocates $(fbytes "$sockB") for $total sockets against $(fbytes "$sock0B") in an empty namespace. The histogram counts ESTABLISHED from the kernel's CurrEstab counter and dumps only the other states, which is why it stays flat on this rig; a host with $total sockets in TIME-WAIT pays for a dump of them."
-	para "Whole programs, hyperfine, median of $HF_MIN to $HF_RUNS runs, in the same namespace:"
-	printf '| command | median | vs `ss` |\n|---|---|---|\n' >>"$MD"
-	local pair a b
-	for pair in 'ss -s|examples/ss -s' 'ss -ant|examples/ss -nt' 'ss -lntp|examples/ss -lntp'; do
-		a=$(hf "$csv" "${pair%%|*}")
-		b=$(hf "$csv" "${pair#*|}")
-		printf '| `%s` | %s | |\n| `%s` | %s | %s |\n' "$(cell "${pair%%|*}")" "$(ftime "$a")" "$(cell "${pair#*|}")" "$(ftime "$b")" "$(fx "$(ratio "$a" "$b")")" >>"$MD"
-	done
+	para "Whole programs, side by side: each mode of \`examples/ss\` against the \`ss\` command it replaces, in the same namespace, output to /dev/null; hyperfine, median of as many runs as fit in about three seconds ($HF_MIN to $HF_FAST_RUNS) after one warm-up run. \`examples/ss\` is built twice: as \`go build\` makes it where a C compiler is present (the root package imports \`net\`, so the binary links the C library through cgo) and with \`CGO_ENABLED=0\` (static), as Go command-line tools usually ship. The rigs also hold $((RIG_HOLDERS * 100)) and 200 bound UDP sockets. Ratios are \`ss\` ÷ ours: above 1 ours is faster."
+	para "$total TCP sockets, the rig above; load average $load when the comparison started:"
+	ss_table "$csv"
+	local w w1 ws ws1
+	w=$SS_WORST
+	ws=$SS_WORST_STATIC
+	para "$total1 TCP sockets (2 holder processes × $small connections × both ends), measured once the large rig was gone; load average $load1 when the comparison started:"
+	ss_table "$csv1"
+	w1=$SS_WORST
+	ws1=$SS_WORST_STATIC
+	header
+	row "every mode of \`examples/ss\` against \`ss\`, $total sockets (the least of ${#SS_MODES[@]} ratios)" '`examples/ss`, `go build`' '' '`ss`' '' "$(fx "$w")" '≥1× (as fast)' "$(verdict "$w" '>=' 1)"
+	row "every mode of \`examples/ss\` against \`ss\`, $total sockets (the least of ${#SS_MODES[@]} ratios)" '`examples/ss`, `CGO_ENABLED=0`' '' '`ss`' '' "$(fx "$ws")" '≥1× (as fast)' "$(verdict "$ws" '>=' 1)"
+	row "every mode of \`examples/ss\` against \`ss\`, $total1 sockets (the least of ${#SS_MODES[@]} ratios)" '`examples/ss`, `go build`' '' '`ss`' '' "$(fx "$w1")" '≥1× (as fast)' "$(verdict "$w1" '>=' 1)"
+	row "every mode of \`examples/ss\` against \`ss\`, $total1 sockets (the least of ${#SS_MODES[@]} ratios)" '`examples/ss`, `CGO_ENABLED=0`' '' '`ss`' '' "$(fx "$ws1")" '≥1× (as fast)' "$(verdict "$ws1" '>=' 1)"
 	printf '\n' >>"$MD"
 	finish
 }

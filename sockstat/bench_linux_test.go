@@ -44,6 +44,22 @@ func BenchmarkRigSummarize(b *testing.B) {
 	b.ReportMetric(float64(s.Total), "sockets")
 }
 
+// BenchmarkRigSummarizeListeners counts the listeners and reads the
+// kernel's totals: what ss -s tells, without a walk of the connections.
+func BenchmarkRigSummarizeListeners(b *testing.B) {
+	rigOnly(b)
+	ctx := context.Background()
+	for b.Loop() {
+		s, err := Summarize(ctx, Options{States: []State{Listen}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s.Totals == nil {
+			b.Fatal("no kernel totals")
+		}
+	}
+}
+
 func BenchmarkRigSockets(b *testing.B) {
 	rigOnly(b)
 	ctx := context.Background()
@@ -159,11 +175,16 @@ func BenchmarkRigSSant(b *testing.B)  { benchCommand(b, "ss", "-ant") }
 func BenchmarkRigSSlntp(b *testing.B) { benchCommand(b, "ss", "-lntp") }
 func BenchmarkRigSSs(b *testing.B)    { benchCommand(b, "ss", "-s") }
 
-const holderEnv = "TRIAGE_RIG_HOLD"
+const (
+	holderEnv    = "TRIAGE_RIG_HOLD"
+	holderUDPEnv = "TRIAGE_RIG_UDP"
+)
 
-// TestRigHolder is a child of testdata/rig.sh: it holds TRIAGE_RIG_HOLD
-// loopback connections (both ends, so twice as many sockets) until killed
-// or ten minutes pass. Skipped in ordinary runs.
+// TestRigHolder is a child of testdata/rig.sh and bench/compare.sh: it
+// holds TRIAGE_RIG_HOLD loopback connections (both ends, so twice as many
+// sockets) and TRIAGE_RIG_UDP bound UDP sockets until killed or half an
+// hour passes, long enough for every comparison of a run. Skipped in
+// ordinary runs.
 func TestRigHolder(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv(holderEnv))
 	if n <= 0 {
@@ -173,7 +194,7 @@ func TestRigHolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var conns []net.Conn
+	var conns []io.Closer
 	for i := 0; i < n; i++ {
 		c, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
@@ -185,10 +206,18 @@ func TestRigHolder(t *testing.T) {
 		}
 		conns = append(conns, c, s)
 	}
+	udp, _ := strconv.Atoi(os.Getenv(holderUDPEnv))
+	for i := 0; i < udp; i++ {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("after %d UDP sockets: %v", i, err)
+		}
+		conns = append(conns, c)
+	}
 	w := bufio.NewWriter(os.Stdout)
 	fmt.Fprintf(w, "ready %d\n", len(conns))
 	w.Flush()
-	time.Sleep(10 * time.Minute)
+	time.Sleep(30 * time.Minute)
 	for _, c := range conns {
 		c.Close()
 	}

@@ -18,7 +18,8 @@ func Sockets(ctx context.Context, o Options) (Listing, error) {
 
 func (c config) sockets(ctx context.Context, rd reader) (Listing, error) {
 	var out []Socket
-	if c.states.has(Established) {
+	if c.protocols&TCP != 0 && c.states.has(Established) && c.sel.ranges == nil {
+		// A listing of every connection: allocate it once.
 		out = make([]Socket, 0, socketHint(rd))
 	}
 	if c.protocols&TCP != 0 {

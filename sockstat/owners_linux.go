@@ -23,6 +23,10 @@ import (
 // reading the tables of processes holding thousands of connections.
 const headFDs = 64
 
+// manyOwners is how many sockets make a search for owners a search of
+// every descriptor table, in one pass.
+const manyOwners = 1024
+
 // findOwners fills want (socket inode -> processes) by reading the fd
 // tables under procRoot, like ss -p, in parallel. It stops once every
 // inode has an owner or the context ends; processes that vanish or that
@@ -48,8 +52,11 @@ func findOwners(ctx context.Context, procRoot string, want map[uint64][]Process)
 	}
 	o := ownerScan{ctx: ctx, root: procRoot, want: want, found: make(map[uint64]Process, len(want))}
 	o.left.Store(int64(len(want)))
-	rest := o.pass(pids, 0, headFDs)
-	if o.left.Load() > 0 && len(rest) > 0 {
+	if len(want) > manyOwners {
+		// The sockets of a whole listing are held by the processes with
+		// the most descriptors: read every table once.
+		o.pass(pids, 0, -1)
+	} else if rest := o.pass(pids, 0, headFDs); o.left.Load() > 0 && len(rest) > 0 {
 		o.pass(rest, headFDs, -1)
 	}
 	for ino, p := range o.found {
@@ -169,8 +176,8 @@ func (o *ownerScan) scanFDs(dir string, skip, limit int, buf []byte) (hits []uin
 		if !ok || rest[len(rest)-1] != ']' {
 			continue
 		}
-		ino, err := strconv.ParseUint(string(rest[:len(rest)-1]), 10, 64)
-		if err != nil {
+		ino, ok := parseInode(rest[:len(rest)-1])
+		if !ok {
 			continue
 		}
 		if _, ok := o.want[ino]; ok {
@@ -178,4 +185,19 @@ func (o *ownerScan) scanFDs(dir string, skip, limit int, buf []byte) (hits []uin
 		}
 	}
 	return hits, truncated, nil
+}
+
+// parseInode reads the decimal inode of "socket:[INODE]".
+func parseInode(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
 }

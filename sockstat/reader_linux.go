@@ -7,12 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -154,17 +154,54 @@ func (r *linuxReader) localAddrs() map[netip.Addr]bool {
 	return mine
 }
 
+// readFile reads a small file of the namespace's /proc whole. It uses the
+// descriptor directly: a short command reads a few of these, and the
+// bookkeeping of an os.File costs more than the read.
 func (r *linuxReader) readFile(name string) ([]byte, error) {
-	f, err := r.open(name)
-	if err != nil {
-		return nil, fmt.Errorf("sockstat: %w", err)
+	path := filepath.Join(r.procRoot, name)
+	var fd int
+	var err error
+	if r.fileOnly || r.ns == nil {
+		fd, err = openRead(path)
+	} else {
+		err = r.inNS(func() (err error) {
+			if p, ok := strings.CutPrefix(name, "net/"); ok {
+				fd, err = openRead("/proc/thread-self/net/" + p)
+			} else {
+				fd, err = openRead("/proc/" + name)
+			}
+			return err
+		})
 	}
-	defer f.Close()
-	b, err := io.ReadAll(f)
 	if err != nil {
-		return nil, fmt.Errorf("sockstat: %w", err)
+		return nil, fmt.Errorf("sockstat: %w", &os.PathError{Op: "open", Path: path, Err: err})
 	}
-	return b, nil
+	defer unix.Close(fd)
+	b := make([]byte, 0, 4096)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("sockstat: %w", &os.PathError{Op: "read", Path: path, Err: err})
+		case n == 0:
+			return b, nil
+		}
+		b = b[:len(b)+n]
+	}
+}
+
+func openRead(path string) (int, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
 }
 
 func (r *linuxReader) dial() error {

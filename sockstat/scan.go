@@ -147,8 +147,11 @@ func socketOf(m *diagMsg, p Protocol, info bool) Socket {
 }
 
 // tcpRequests asks for the TCP sockets of both families in the given
-// states, filtered by the kernel to the given port ranges.
+// states, filtered by the kernel to the given port ranges. CLOSE is left
+// out: no TCP socket in the kernel's tables is in it, and asking for it
+// would make a dump of listeners walk every connection too.
 func tcpRequests(tcpInfo bool, states stateMask, filter []portRange) []diagRequest {
+	states &^= 1 << Close
 	var ext uint8
 	if tcpInfo {
 		ext = 1 << (attrInfo - 1)

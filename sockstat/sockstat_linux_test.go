@@ -534,3 +534,19 @@ func TestIntegrationTCPInfo(t *testing.T) {
 		assert.Equal(t, os.Getpid(), s.Processes[0].PID)
 	}
 }
+
+func TestParseInode(t *testing.T) {
+	for in, want := range map[string]uint64{"0": 0, "12345": 12345, "18446744073709551615": 0} {
+		got, ok := parseInode([]byte(in))
+		if in == "18446744073709551615" {
+			assert.False(t, ok, "twenty digits are not an inode")
+			continue
+		}
+		assert.True(t, ok, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", "12a", "-1", " 1"} {
+		_, ok := parseInode([]byte(bad))
+		assert.False(t, ok, "%q", bad)
+	}
+}

@@ -1,9 +1,15 @@
 // Command ss lists sockets like ss(8), through the sockstat package.
 //
 //	go run ./examples/ss -lntp          # listening TCP sockets with owners
-//	go run ./examples/ss -s            # state histogram
+//	go run ./examples/ss -ant           # every TCP socket
+//	go run ./examples/ss -s             # the kernel's counts, like ss -s
+//	go run ./examples/ss -s -a          # every TCP state counted exactly
 //	go run ./examples/ss -port 8080 -state time-wait
 //	go run ./examples/ss -netns /var/run/netns/blue -l
+//
+// It is meant to be at least as fast as ss(8) for the same question, at
+// a few sockets or at a hundred thousand: see the sockets section of
+// BENCHMARKS.md.
 package main
 
 import (
@@ -15,9 +21,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/triagekit/triage/sockstat"
@@ -27,7 +32,16 @@ func main() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stder
 
 type stateList []sockstat.State
 
-func (l *stateList) String() string { return fmt.Sprint(*l) }
+func (l *stateList) String() string {
+	if l == nil {
+		return ""
+	}
+	names := make([]string, len(*l))
+	for i, s := range *l {
+		names[i] = s.String()
+	}
+	return strings.Join(names, ",")
+}
 
 func (l *stateList) Set(s string) error {
 	var st sockstat.State
@@ -38,21 +52,22 @@ func (l *stateList) Set(s string) error {
 	return nil
 }
 
+// outBuffer returns the size of the output buffer for about n lines: a
+// listing of 100k sockets is 10 MB of text, and fewer, larger writes cost
+// less than the formatting; a short answer needs no more than a page.
+func outBuffer(n int) int { return min(max(n*100, 4<<10), 1<<20) }
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	// A listing of 100k sockets is 100k small writes: buffer them, or
-	// the writes to a terminal or pipe cost more than the dump.
-	bw := bufio.NewWriterSize(stdout, 64<<10)
-	defer bw.Flush()
-	stdout = bw
 	fs := flag.NewFlagSet("ss", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		summary = fs.Bool("s", false, "print the state histogram")
+		summary = fs.Bool("s", false, "print the kernel's socket counts and the listeners, like ss -s; with -a or -state, count TCP states exactly")
+		all     = fs.Bool("a", false, "every state: listings show every state anyway; with -s, count each state exactly (walks every socket)")
 		listen  = fs.Bool("l", false, "listening sockets only")
 		procs   = fs.Bool("p", false, "show owning processes")
 		tcp     = fs.Bool("t", false, "TCP sockets")
 		udp     = fs.Bool("u", false, "UDP sockets")
-		info    = fs.Bool("i", false, "show tcp_info (rtt, retransmissions)")
+		info    = fs.Bool("i", false, "show tcp_info (rtt and its variance in ms, retransmissions)")
 		port    = fs.Int("port", 0, "sockets with `PORT` at either end")
 		netns   = fs.String("netns", "", "network namespace `FILE`")
 		asJSON  = fs.Bool("json", false, "print JSON")
@@ -71,23 +86,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 
 	if *summary {
-		s, err := sockstat.Summarize(ctx, sockstat.Options{NetNS: *netns})
+		o := sockstat.Options{NetNS: *netns, States: states}
+		if !*all && len(states) == 0 {
+			// What ss -s tells, and the listeners: no walk of the sockets.
+			o.States = []sockstat.State{sockstat.Listen}
+		}
+		s, err := sockstat.Summarize(ctx, o)
 		if err != nil {
 			fmt.Fprintln(stderr, "ss:", err)
 			return 1
 		}
+		bw := bufio.NewWriterSize(stdout, outBuffer(0))
+		defer bw.Flush()
 		if *asJSON {
-			return writeJSON(stdout, stderr, s)
+			return writeJSON(bw, stderr, s)
 		}
-		fmt.Fprintf(stdout, "TCP: %d (source %s%s)\n", s.Total, s.Source.Name, note(s.Source))
-		keys := make([]sockstat.State, 0, len(s.States))
-		for st := range s.States {
-			keys = append(keys, st)
-		}
-		slices.Sort(keys)
-		for _, st := range keys {
-			fmt.Fprintf(stdout, "  %-11s %d\n", st, s.States[st])
-		}
+		writeSummary(bw, s, *all || len(states) > 0)
 		return 0
 	}
 
@@ -109,52 +123,63 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "ss: warning:", err)
 	}
+	bw := bufio.NewWriterSize(stdout, outBuffer(len(l.Sockets)))
+	defer bw.Flush()
 	if *asJSON {
-		return writeJSON(stdout, stderr, l)
+		return writeJSON(bw, stderr, l)
 	}
 	if l.Source.Fallback != "" {
 		fmt.Fprintf(stderr, "ss: read /proc/net instead of netlink (%s)\n", l.Source.Fallback)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	head := "Netid\tState\tRecv-Q\tSend-Q\tLocal Address:Port\tPeer Address:Port"
-	if *procs {
-		head += "\tProcess"
-	}
-	fmt.Fprintln(tw, head)
-	for _, s := range l.Sockets {
-		if *listen && s.Proto == sockstat.TCP && s.State != sockstat.Listen {
-			continue
-		}
-		peer := "*:*"
-		if s.Peer.IsValid() && (s.Peer.Port() != 0 || !s.Peer.Addr().IsUnspecified()) {
-			peer = s.Peer.String()
-		}
-		line := fmt.Sprintf("%s\t%s\t%d\t%d\t%s\t%s", s.Proto, s.State, s.RecvQ, s.SendQ, s.Local, peer)
-		if *procs {
-			var ps []string
-			for _, p := range s.Processes {
-				ps = append(ps, fmt.Sprintf("(%q,pid=%d)", p.Name, p.PID))
+	socks := l.Sockets
+	if *listen {
+		// A TCP socket in CLOSE is not a listener; a UDP one is bound.
+		kept := socks[:0]
+		for _, s := range socks {
+			if s.Proto != sockstat.TCP || s.State == sockstat.Listen {
+				kept = append(kept, s)
 			}
-			line += "\t" + strings.Join(ps, ",")
 		}
-		if s.Info != nil {
-			line += fmt.Sprintf("\trtt:%s/%s retrans:%d/%d", s.Info.RTT, s.Info.RTTVar, s.Info.Retrans, s.Info.TotalRetrans)
-		}
-		fmt.Fprintln(tw, line)
+		socks = kept
 	}
-	tw.Flush()
+	if err := writeTable(bw, socks, *procs); err != nil {
+		fmt.Fprintln(stderr, "ss:", err)
+		return 1
+	}
 	return 0
 }
 
-func note(s sockstat.Source) string {
-	if s.Fallback == "" {
-		return ""
+// writeSummary prints the kernel's counts and the states counted. exact
+// says that the states are every state asked, counted one by one.
+func writeSummary(w *bufio.Writer, s sockstat.Summary, exact bool) {
+	total := s.Total
+	if !exact && s.Totals != nil {
+		total = s.Totals.TCP + s.Totals.TimeWait
 	}
-	return ", fallback: " + s.Fallback
+	w.WriteString("TCP: ")
+	w.WriteString(strconv.Itoa(total))
+	w.WriteString(" (source ")
+	w.WriteString(s.Source.Name)
+	if s.Source.Fallback != "" {
+		w.WriteString(", fallback: ")
+		w.WriteString(s.Source.Fallback)
+	}
+	w.WriteString(")\n")
+	for st := sockstat.State(1); st < 16; st++ {
+		if n, ok := s.States[st]; ok {
+			fmt.Fprintf(w, "  %-11s %d\n", st, n)
+		}
+	}
+	if t := s.Totals; t != nil {
+		if !exact {
+			fmt.Fprintf(w, "  kernel: estab %d, timewait %d, orphaned %d (-a counts each state)\n", t.Established, t.TimeWait, t.Orphans)
+		}
+		fmt.Fprintf(w, "UDP: %d\n", t.UDP)
+	}
 }
 
-func writeJSON(stdout, stderr io.Writer, v any) int {
-	enc := json.NewEncoder(stdout)
+func writeJSON(w io.Writer, stderr io.Writer, v any) int {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
 		fmt.Fprintln(stderr, "ss:", err)

@@ -30,7 +30,7 @@ ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
 i=0
 while [ "$i" -lt "$HOLDERS" ]; do
 	out=$(dirname "$BIN")/holder.$i
-	ip netns exec "$NS" sh -c "ulimit -n 20000; TRIAGE_RIG_HOLD=$PER exec $BIN -test.run '^TestRigHolder\$' -test.timeout 15m" >"$out" 2>&1 &
+	ip netns exec "$NS" sh -c "ulimit -n 20000; TRIAGE_RIG_HOLD=$PER exec $BIN -test.run '^TestRigHolder\$' -test.timeout 40m" >"$out" 2>&1 &
 	pids="$pids $!"
 	i=$((i + 1))
 done
