@@ -553,12 +553,18 @@ section_logs() {
 }
 
 section_probe() {
-	begin probe 'Processes, TCP and HTTP: `probe` against gopsutil, `pgrep` and `curl`'
-	local bin="$WORK/bin/probe.test" r
-	gotest ./probe "$bin"
+	begin probe 'Processes, TCP and HTTP: `process`, `host` and `probe` against gopsutil, `pgrep` and `curl`'
+	local r pkg
+	for pkg in host process probe; do
+		gotest "./$pkg" "$WORK/bin/$pkg.test"
+	done
 	for ((r = 1; r <= ROUNDS; r++)); do
 		say "probe: round $r/$ROUNDS"
-		(cd "$ROOT/probe" && "$bin" -test.run '^$' -test.bench '^Benchmark(Host|ProcessLookup|TCP|HTTP|Curl)$' \
+		(cd "$ROOT/host" && "$WORK/bin/host.test" -test.run '^$' -test.bench '^BenchmarkHost$' \
+			-test.benchmem -test.benchtime 1s) >>"$RAW"
+		(cd "$ROOT/process" && "$WORK/bin/process.test" -test.run '^$' -test.bench '^BenchmarkProcessLookup$' \
+			-test.benchmem -test.benchtime 1s) >>"$RAW"
+		(cd "$ROOT/probe" && "$WORK/bin/probe.test" -test.run '^$' -test.bench '^Benchmark(TCP|HTTP|Curl)$' \
 			-test.benchmem -test.benchtime 1s) >>"$RAW"
 	done
 	local nproc
@@ -573,8 +579,8 @@ section_probe() {
 	gB=$(med "$RAW" ProcessLookup/gopsutil B/op)
 	gA=$(med "$RAW" ProcessLookup/gopsutil allocs/op)
 	pg=$(med "$RAW" ProcessLookup/pgrep)
-	row 'find a process by name, with what ps shows' '`probe.Process` (no sample window)' "$(ftime "$p"), $(alloc "$pB" "$pA")" 'gopsutil `process.Processes` + details' "$(ftime "$g"), $(alloc "$gB" "$gA")" "$(fx "$(ratio "$g" "$p")")" '' ''
-	row 'find a process by name' '`probe.Process` (no sample window)' "$(ftime "$p")" '`pgrep -x` (name only)' "$(ftime "$pg")" "$(fx "$(ratio "$pg" "$p")")" '' ''
+	row 'find a process by name, with what ps shows' '`process.Check` (no sample window)' "$(ftime "$p"), $(alloc "$pB" "$pA")" 'gopsutil `process.Processes` + details' "$(ftime "$g"), $(alloc "$gB" "$gA")" "$(fx "$(ratio "$g" "$p")")" '' ''
+	row 'find a process by name' '`process.Check` (no sample window)' "$(ftime "$p")" '`pgrep -x` (name only)' "$(ftime "$pg")" "$(fx "$(ratio "$pg" "$p")")" '' ''
 	local h c tcp hB hA h1 h0
 	h=$(med "$RAW" HTTP)
 	hB=$(med "$RAW" HTTP B/op)
@@ -585,8 +591,8 @@ section_probe() {
 	h0=$(med "$RAW" Host/default)
 	row 'one HTTP GET on a new connection, with phase timings' '`probe.HTTP`' "$(ftime "$h"), $(alloc "$hB" "$hA")" '`curl -s -o /dev/null`' "$(ftime "$c")" "$(fx "$(ratio "$c" "$h")")" '' ''
 	row 'TCP connect, classified' '`probe.TCP`' "$(ftime "$tcp")" '' '' '' '' ''
-	row 'host resources (CPU, memory, PSI, cgroup)' '`probe.Host`, 1 ms window' "$(ftime "$h1")" '' '' '' '' ''
-	row 'host resources, default 250 ms window' '`probe.Host`' "$(ftime "$h0")" '' '' '' '' ''
+	row 'host resources (CPU, memory, PSI, cgroup)' '`host.Check`, 1 ms window' "$(ftime "$h1")" '' '' '' '' ''
+	row 'host resources, default 250 ms window' '`host.Check`' "$(ftime "$h0")" '' '' '' '' ''
 	printf '\n' >>"$MD"
 	finish
 }

@@ -83,7 +83,7 @@ func TestClassifyTop(t *testing.T) {
 			results: []triage.Outcome{
 				result("probe.tcp", finding("tcp.refused", triage.Fail, port)),
 				result("sockstat", finding("sockstat.no_listener", triage.Fail, port)),
-				result("probe.process", finding("process.not_found", triage.Fail, slog.String("name", "api"))),
+				result("process", finding("process.not_found", triage.Fail, slog.String("name", "api"))),
 			},
 			symptom: classify.Refused, top: classify.RefusedNoProcess,
 		},
@@ -92,7 +92,7 @@ func TestClassifyTop(t *testing.T) {
 			results: []triage.Outcome{
 				result("probe.tcp", finding("tcp.refused", triage.Fail, port)),
 				result("sockstat", finding("sockstat.listening", triage.OK, port)),
-				result("probe.process", finding("process.running", triage.OK)),
+				result("process", finding("process.running", triage.OK)),
 			},
 			symptom: classify.Refused, top: classify.RefusedFirewall,
 		},
@@ -209,7 +209,7 @@ func TestClassifyHealthyIsEmpty(t *testing.T) {
 	rep := classify.Classify([]triage.Outcome{
 		result("probe.http", finding("tcp.connected", triage.OK), finding("http.ok", triage.OK)),
 		result("sockstat", finding("sockstat.listening", triage.OK)),
-		result("probe.process", finding("process.running", triage.OK)),
+		result("process", finding("process.running", triage.OK)),
 		nil,
 	}, classify.Options{})
 	assert.Equal(t, classify.None, rep.Symptom)
@@ -346,7 +346,7 @@ func TestDefaultRulesAreWellFormed(t *testing.T) {
 func TestClassifyOKFindingsSupportOnlyWhereTheSignSaysSo(t *testing.T) {
 	// On record but healthy: kills since boot, none during the check.
 	rep := classify.Classify([]triage.Outcome{
-		result("probe.host", finding("host.oom_kills", triage.OK, slog.Int("oom_kills", 2))),
+		result("host", finding("host.oom_kills", triage.OK, slog.Int("oom_kills", 2))),
 	}, classify.Options{})
 	assert.Empty(t, rep.Hypotheses)
 

@@ -23,7 +23,7 @@ func exportedCodes(t *testing.T) map[triage.Code]string {
 	t.Helper()
 	codes := map[triage.Code]string{}
 	fset := token.NewFileSet()
-	for _, dir := range []string{"probe", "sockstat", "dnscheck", "diskcheck", "logscan"} {
+	for _, dir := range []string{"probe", "host", "process", "sockstat", "dnscheck", "diskcheck", "logscan"} {
 		files, err := filepath.Glob(filepath.Join("..", dir, "*.go"))
 		require.NoError(t, err)
 		for _, name := range files {

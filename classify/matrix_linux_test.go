@@ -32,12 +32,14 @@ import (
 	"github.com/triagekit/triage/classify"
 	"github.com/triagekit/triage/diskcheck"
 	"github.com/triagekit/triage/dnscheck"
+	"github.com/triagekit/triage/host"
 	"github.com/triagekit/triage/internal/testcgroup"
 	"github.com/triagekit/triage/internal/testmount"
 	"github.com/triagekit/triage/internal/testnet"
 	"github.com/triagekit/triage/internal/testnginx"
 	"github.com/triagekit/triage/logscan"
 	"github.com/triagekit/triage/probe"
+	"github.com/triagekit/triage/process"
 	"github.com/triagekit/triage/sockstat"
 )
 
@@ -172,8 +174,8 @@ func dnsCheck(o dnscheck.Options) triage.Check {
 }
 
 func hostCheck() triage.Check {
-	return triage.Func("probe.host", func(ctx context.Context) probe.HostResult {
-		return probe.Host(ctx, probe.HostOptions{Window: 500 * time.Millisecond})
+	return triage.Func("host", func(ctx context.Context) host.Result {
+		return host.Check(ctx, host.Options{Window: 500 * time.Millisecond})
 	})
 }
 
@@ -343,8 +345,8 @@ func matrix() []scenario {
 				return []triage.Check{
 					tcpCheck(target, "127.0.0.1:8080", ns),
 					sockCheck(sockstat.Options{NetNS: ns.Path, Port: 8080, Addr: loopback}),
-					triage.Func("probe.process", func(ctx context.Context) probe.ProcessResult {
-						return probe.Process(ctx, probe.ProcessOptions{Name: "triage-matrix-absent-svc"})
+					triage.Func("process", func(ctx context.Context) process.Result {
+						return process.Check(ctx, process.Options{Name: "triage-matrix-absent-svc"})
 					}),
 				}, []string{target}
 			},
@@ -633,8 +635,8 @@ func matrix() []scenario {
 				_, err = out.Read(buf)
 				require.NoError(t, err)
 				pid := cmd.Process.Pid
-				return []triage.Check{triage.Func("probe.process", func(ctx context.Context) probe.ProcessResult {
-					return probe.Process(ctx, probe.ProcessOptions{PID: pid})
+				return []triage.Check{triage.Func("process", func(ctx context.Context) process.Result {
+					return process.Check(ctx, process.Options{PID: pid})
 				})}, nil
 			},
 		},
@@ -657,11 +659,11 @@ func matrix() []scenario {
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				m := testcgroup.NewMemory(t, 64<<20)
 				pid := m.Hold(t, 60<<20)
-				return []triage.Check{triage.Func("probe.host", func(ctx context.Context) probe.HostResult {
+				return []triage.Check{triage.Func("host", func(ctx context.Context) host.Result {
 					// CPU out of reach: this scenario is about memory, and
 					// a shared test machine may well be busy.
-					return probe.Host(ctx, probe.HostOptions{CgroupPID: pid, Window: 500 * time.Millisecond,
-						Thresholds: probe.HostThresholds{CPUBusyPct: 101, LoadPerCore: 1e6, CPUPressurePct: 101, IOWaitPct: 101, StealPct: 101, IOPressurePct: 101}})
+					return host.Check(ctx, host.Options{CgroupPID: pid, Window: 500 * time.Millisecond,
+						Thresholds: host.Thresholds{CPUBusyPct: 101, LoadPerCore: 1e6, CPUPressurePct: 101, IOWaitPct: 101, StealPct: 101, IOPressurePct: 101}})
 				})}, nil
 			},
 		},

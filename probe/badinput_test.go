@@ -16,10 +16,10 @@ import (
 	"github.com/triagekit/triage"
 )
 
-// The bad-input tables below add to TestTCPInvalid, TestHTTPInvalid,
-// TestDBInvalid, TestHostBadInput and TestProcessBadInput: every case is
-// rejected before anything is dialled, pinged or sampled, with an error
-// that matches triage.ErrInvalid and an Unknown result.
+// The bad-input tables below add to TestTCPInvalid, TestHTTPInvalid and
+// TestDBInvalid: every case is rejected before anything is dialled or
+// pinged, with an error that matches triage.ErrInvalid and an Unknown
+// result.
 
 // countingListener accepts on loopback and counts the connections, so a
 // test can tell that a rejected input never reached the network.

@@ -27,6 +27,7 @@ import (
 	"github.com/triagekit/triage/dnscheck"
 	"github.com/triagekit/triage/logscan"
 	"github.com/triagekit/triage/probe"
+	"github.com/triagekit/triage/process"
 	"github.com/triagekit/triage/sockstat"
 )
 
@@ -80,7 +81,7 @@ func TestSteps(t *testing.T) {
 		also []triage.Code
 	}{
 		{1, classify.RefusedNotListening, classify.Refused,
-			[]triage.Code{sockstat.CodeNoListener, probe.CodeTCPRefused}, []triage.Code{probe.CodeProcessRunning}},
+			[]triage.Code{sockstat.CodeNoListener, probe.CodeTCPRefused}, []triage.Code{process.CodeRunning}},
 		{2, classify.DNSMismatch, classify.Refused,
 			[]triage.Code{dnscheck.CodeMismatch}, []triage.Code{probe.CodeHTTPOK, probe.CodeTCPRefused}},
 		{3, classify.DiskFullWrites, classify.Status5xx,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/probe"
+	"github.com/triagekit/triage/process"
 	"github.com/triagekit/triage/sockstat"
 )
 
@@ -19,7 +20,7 @@ import (
 // elsewhere and the answer would be refused.wrong_address.
 //
 // The checks are those of the routine's steps 1, 3 and 4: is the process
-// alive (probe.Process on the restarted server), does anything listen on
+// alive (process.Check on the restarted server), does anything listen on
 // the port (sockstat, like ss -lntp), and what does the client get
 // (probe.TCP and probe.HTTP, like curl -v).
 func setupRefused(ctx context.Context, l *lab) (*fault, error) {
@@ -54,8 +55,8 @@ func setupRefused(ctx context.Context, l *lab) (*fault, error) {
 			triage.Func("sockstat", func(ctx context.Context) sockstat.Result {
 				return sockstat.Check(ctx, sockstat.Options{Port: int(old.addr.Port()), Addr: old.addr.Addr(), Owners: true})
 			}),
-			triage.Func("probe.process", func(ctx context.Context) probe.ProcessResult {
-				return probe.Process(ctx, probe.ProcessOptions{PID: moved.pid})
+			triage.Func("process", func(ctx context.Context) process.Result {
+				return process.Check(ctx, process.Options{PID: moved.pid})
 			}),
 		},
 	}

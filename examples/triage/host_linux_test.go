@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/triagekit/triage/host"
 	"github.com/triagekit/triage/internal/testcgroup"
-	"github.com/triagekit/triage/probe"
 )
 
 // TestPIDJudgesItsCgroup: with -pid, the host step judges the process's
@@ -31,14 +31,14 @@ func TestPIDJudgesItsCgroup(t *testing.T) {
 			continue
 		}
 		found = true
-		var host probe.HostResult
-		require.NoError(t, r.typed(&host))
-		require.NotNil(t, host.Cgroup, out.String())
-		assert.Equal(t, uint64(64<<20), host.Cgroup.MemoryMaxBytes)
+		var res host.Result
+		require.NoError(t, r.typed(&res))
+		require.NotNil(t, res.Cgroup, out.String())
+		assert.Equal(t, uint64(64<<20), res.Cgroup.MemoryMaxBytes)
 		for _, f := range r.Findings {
 			codes = append(codes, f.Code)
 		}
 	}
 	require.True(t, found, "the host step ran")
-	assert.Contains(t, codes, string(probe.CodeCgroupMemoryNearLimit))
+	assert.Contains(t, codes, string(host.CodeCgroupMemoryNearLimit))
 }

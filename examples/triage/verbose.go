@@ -8,8 +8,8 @@ import (
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/diskcheck"
 	"github.com/triagekit/triage/dnscheck"
+	"github.com/triagekit/triage/host"
 	"github.com/triagekit/triage/internal/human"
-	"github.com/triagekit/triage/probe"
 )
 
 // facts are the numbers behind a verdict, for -v: what a person would
@@ -17,7 +17,7 @@ import (
 func facts(o triage.Outcome) []string {
 	var out []string
 	switch r := o.(type) {
-	case *probe.HostResult:
+	case *host.Result:
 		if r.Window > 0 {
 			out = append(out, fmt.Sprintf("cpu %.1f%% busy over %s on %d cores (iowait %.1f%%, steal %.1f%%), load %.2f per core",
 				r.CPU.BusyPct, r.Window, r.CPU.Cores, r.CPU.IOWaitPct, r.CPU.StealPct, r.Load.Load1PerCore))

@@ -1,6 +1,7 @@
-package probe
+package host
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -10,23 +11,25 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/procfs"
 	"go.uber.org/goleak"
+	"golang.org/x/sys/unix"
 )
 
-// fixtureHost runs the host check on a fixture tree under testdata/host.
+// fixture runs the check on a fixture tree under testdata.
 // The files do not change between the two samples, so the window adds no
 // CPU or swap findings; the window tests below cover those.
-func fixtureHost(t *testing.T, name string, opts HostOptions) HostResult {
+func fixture(t *testing.T, name string, opts Options) Result {
 	t.Helper()
-	opts.ProcRoot = filepath.Join("testdata", "host", name, "proc")
-	opts.SysRoot = filepath.Join("testdata", "host", name, "sys")
+	opts.ProcRoot = filepath.Join("testdata", name, "proc")
+	opts.SysRoot = filepath.Join("testdata", name, "sys")
 	if opts.Window == 0 {
 		opts.Window = time.Millisecond
 	}
-	return Host(context.Background(), opts)
+	return Check(context.Background(), opts)
 }
 
-func hostCodes(fs []triage.Finding) map[triage.Code]triage.Status {
+func findingCodes(fs []triage.Finding) map[triage.Code]triage.Status {
 	m := map[triage.Code]triage.Status{}
 	for _, f := range fs {
 		if s, ok := m[f.Code]; !ok || f.Status.Worse(s) {
@@ -36,10 +39,10 @@ func hostCodes(fs []triage.Finding) map[triage.Code]triage.Status {
 	return m
 }
 
-func TestHostContainerFixture(t *testing.T) {
-	r := fixtureHost(t, "container", HostOptions{})
+func TestContainerFixture(t *testing.T) {
+	r := fixture(t, "container", Options{})
 	require.NoError(t, r.Err)
-	assert.Equal(t, "probe.host", r.Check)
+	assert.Equal(t, "host", r.Check)
 	assert.Equal(t, triage.Fail, r.Status)
 	assert.Equal(t, map[triage.Code]triage.Status{
 		CodeLoadHigh:              triage.Warn,
@@ -49,7 +52,7 @@ func TestHostContainerFixture(t *testing.T) {
 		CodeCgroupCPUThrottled:    triage.Warn,
 		CodeCgroupMemoryNearLimit: triage.Warn,
 		CodeOOMKills:              triage.Warn,
-	}, hostCodes(r.Findings))
+	}, findingCodes(r.Findings))
 
 	assert.Equal(t, 4, r.CPU.Cores)
 	assert.InDelta(t, 2.25, r.Load.Load1PerCore, 1e-9)
@@ -97,8 +100,8 @@ func TestHostContainerFixture(t *testing.T) {
 		"kills since boot alone are on record, not a problem")
 }
 
-func TestHostThresholdsAreOptions(t *testing.T) {
-	r := fixtureHost(t, "container", HostOptions{Thresholds: HostThresholds{
+func TestThresholdsAreOptions(t *testing.T) {
+	r := fixture(t, "container", Options{Thresholds: Thresholds{
 		LoadPerCore:        3,
 		MemoryAvailablePct: 1,
 		CPUPressurePct:     50,
@@ -107,13 +110,13 @@ func TestHostThresholdsAreOptions(t *testing.T) {
 		CgroupMemoryPct:    99,
 	}})
 	require.NoError(t, r.Err)
-	assert.Equal(t, map[triage.Code]triage.Status{CodeOOMKills: triage.Warn}, hostCodes(r.Findings))
+	assert.Equal(t, map[triage.Code]triage.Status{CodeOOMKills: triage.Warn}, findingCodes(r.Findings))
 }
 
-func TestHostCgroupPathOption(t *testing.T) {
+func TestCgroupPathOption(t *testing.T) {
 	t.Run("explicit root and path", func(t *testing.T) {
-		r := fixtureHost(t, "quiet", HostOptions{
-			CgroupRoot: filepath.Join("testdata", "host", "container", "sys", "fs", "cgroup"),
+		r := fixture(t, "quiet", Options{
+			CgroupRoot: filepath.Join("testdata", "container", "sys", "fs", "cgroup"),
 			CgroupPath: "kubepods/app",
 		})
 		require.NoError(t, r.Err)
@@ -121,16 +124,66 @@ func TestHostCgroupPathOption(t *testing.T) {
 		assert.Equal(t, "/kubepods/app", r.Cgroup.Path)
 		assert.Equal(t, "host", r.Memory.JudgedAgainst, "a 1GiB limit does not bind on a host with 976MiB")
 		assert.True(t, r.Has(CodeCgroupMemoryNearLimit))
+		assert.Equal(t, triage.Target{Cgroup: "/kubepods/app"}, r.Target, "the cgroup asked for is the target")
 	})
 	t.Run("missing cgroup", func(t *testing.T) {
-		r := fixtureHost(t, "container", HostOptions{CgroupPath: "/no/such"})
+		r := fixture(t, "container", Options{CgroupPath: "/no/such"})
 		assert.ErrorIs(t, r.Err, os.ErrNotExist)
 		assert.Equal(t, triage.Unknown, r.Status)
 	})
 }
 
-func TestHostQuietOldKernelFixture(t *testing.T) {
-	r := fixtureHost(t, "quiet", HostOptions{})
+// TestHostileFakeRoot: files a container controls are hostile input. A
+// FIFO where a file should be, which a plain open would wait on for a
+// writer forever, and a file larger than any kernel file each give an
+// Unknown result with the reason, at once.
+func TestHostileFakeRoot(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		fifo       bool
+		want       error
+	}{
+		{"fifo for /proc/loadavg", "proc/loadavg", true, procfs.ErrNotRegular},
+		{"fifo for a pressure file", "proc/pressure/memory", true, procfs.ErrNotRegular},
+		{"fifo for memory.max", "sys/fs/cgroup/kubepods/app/memory.max", true, procfs.ErrNotRegular},
+		{"oversize /proc/meminfo", "proc/meminfo", false, procfs.ErrTooLarge},
+		{"oversize cpu.stat", "sys/fs/cgroup/kubepods/app/cpu.stat", false, procfs.ErrTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			require.NoError(t, os.CopyFS(root, os.DirFS(filepath.Join("testdata", "container"))))
+			path := filepath.Join(root, filepath.FromSlash(tc.file))
+			require.NoError(t, os.Remove(path))
+			if tc.fifo {
+				require.NoError(t, unix.Mkfifo(path, 0o644))
+			} else {
+				require.NoError(t, os.WriteFile(path, bytes.Repeat([]byte("nr_periods 1\n"), procfs.MaxSize/8), 0o644))
+			}
+			done := make(chan Result, 1)
+			go func() {
+				done <- Check(context.Background(), Options{
+					ProcRoot: filepath.Join(root, "proc"), SysRoot: filepath.Join(root, "sys"), Window: time.Millisecond,
+				})
+			}()
+			select {
+			case r := <-done:
+				assert.ErrorIs(t, r.Err, tc.want)
+				assert.Equal(t, triage.Unknown, r.Status)
+			case <-time.After(10 * time.Second):
+				if tc.fifo { // let the blocked open go, so the goroutine ends
+					if w, err := os.OpenFile(path, os.O_WRONLY|unix.O_NONBLOCK, 0); err == nil {
+						w.Close()
+					}
+				}
+				<-done
+				t.Fatal("the check blocked on " + tc.file)
+			}
+		})
+	}
+}
+
+func TestQuietOldKernelFixture(t *testing.T) {
+	r := fixture(t, "quiet", Options{})
 	require.NoError(t, r.Err)
 	assert.Equal(t, triage.OK, r.Status)
 	assert.Empty(t, r.Findings)
@@ -145,8 +198,8 @@ func TestHostQuietOldKernelFixture(t *testing.T) {
 // /sys/fs/cgroup/unified; the process sits in the v2 root, which has no
 // controllers, so the v1 memory cgroup is read. Its unset limit must read
 // as "no limit", not as 8EiB.
-func TestHostHybridFixture(t *testing.T) {
-	r := fixtureHost(t, "hybrid", HostOptions{})
+func TestHybridFixture(t *testing.T) {
+	r := fixture(t, "hybrid", Options{})
 	require.NoError(t, r.Err)
 	require.NotNil(t, r.Cgroup)
 	assert.Equal(t, 1, r.Cgroup.Version)
@@ -161,8 +214,8 @@ func TestHostHybridFixture(t *testing.T) {
 
 // Docker on a cgroup v1 host: the container sees only its own subtree of
 // each controller, and its limits are v1 files.
-func TestHostDockerV1Fixture(t *testing.T) {
-	r := fixtureHost(t, "dockerv1", HostOptions{})
+func TestDockerV1Fixture(t *testing.T) {
+	r := fixture(t, "dockerv1", Options{})
 	require.NoError(t, r.Err)
 	cg := r.Cgroup
 	require.NotNil(t, cg)
@@ -180,23 +233,23 @@ func TestHostDockerV1Fixture(t *testing.T) {
 		CodeCgroupCPUThrottled:    triage.Warn,
 		CodeCgroupMemoryNearLimit: triage.Warn,
 		CodeOOMKills:              triage.Warn,
-	}, hostCodes(r.Findings))
+	}, findingCodes(r.Findings))
 	f, _ := r.Find(CodeCgroupCPUThrottled)
 	assert.Contains(t, f.Command, filepath.Join("cpu,cpuacct", "cpu.cfs_quota_us"))
 	f, _ = r.Find(CodeOOMKills)
 	assert.Contains(t, f.Command, "memory.oom_control")
 }
 
-func TestHostWindowFindings(t *testing.T) {
-	read := func(name string) hostStat {
-		b, err := os.ReadFile(filepath.Join("testdata", "host", "cpu", name))
+func TestWindowFindings(t *testing.T) {
+	read := func(name string) statFile {
+		b, err := os.ReadFile(filepath.Join("testdata", "cpu", name))
 		require.NoError(t, err)
-		s, err := parseHostStat(b)
+		s, err := parseStat(b)
 		require.NoError(t, err)
 		return s
 	}
 	before, after := read("stat.before"), read("stat.after")
-	cpu := hostCPU(before, after)
+	cpu := cpuStats(before, after)
 	assert.Equal(t, 2, cpu.Cores)
 	assert.InDelta(t, 99, cpu.BusyPct, 1e-9)
 	assert.InDelta(t, 80, cpu.UserPct, 1e-9)
@@ -208,38 +261,38 @@ func TestHostWindowFindings(t *testing.T) {
 
 	for _, tc := range []struct {
 		name  string
-		mod   func(r *HostResult, f *hostFacts)
-		th    HostThresholds
+		mod   func(r *Result, f *windowFacts)
+		th    Thresholds
 		codes map[triage.Code]triage.Status
 	}{
 		{name: "saturated", codes: map[triage.Code]triage.Status{CodeCPUSaturated: triage.Fail}},
-		{name: "steal over a lowered threshold", th: HostThresholds{StealPct: 2},
+		{name: "steal over a lowered threshold", th: Thresholds{StealPct: 2},
 			codes: map[triage.Code]triage.Status{CodeCPUSaturated: triage.Fail, CodeStealHigh: triage.Warn}},
-		{name: "iowait", mod: func(r *HostResult, _ *hostFacts) { r.CPU = CPUStats{Cores: 2, BusyPct: 20, IOWaitPct: 45} },
+		{name: "iowait", mod: func(r *Result, _ *windowFacts) { r.CPU = CPUStats{Cores: 2, BusyPct: 20, IOWaitPct: 45} },
 			codes: map[triage.Code]triage.Status{CodeIOWaitHigh: triage.Warn}},
-		{name: "swapping", mod: func(r *HostResult, _ *hostFacts) {
+		{name: "swapping", mod: func(r *Result, _ *windowFacts) {
 			r.CPU = CPUStats{Cores: 2}
 			r.Memory.SwapOutPagesPerSec = 400
 		}, codes: map[triage.Code]triage.Status{CodeSwapping: triage.Warn}},
-		{name: "oom kill during the window", mod: func(r *HostResult, f *hostFacts) {
+		{name: "oom kill during the window", mod: func(r *Result, f *windowFacts) {
 			r.CPU = CPUStats{Cores: 2}
 			n := uint64(9)
 			r.OOMKills, f.oomInWindow = &n, 1
 		}, codes: map[triage.Code]triage.Status{CodeOOMKills: triage.Fail}},
-		{name: "not sampled: no window findings", mod: func(r *HostResult, f *hostFacts) {
+		{name: "not sampled: no window findings", mod: func(r *Result, f *windowFacts) {
 			f.sampled = false
 			r.Memory.SwapOutPagesPerSec = 400
 		}, codes: map[triage.Code]triage.Status{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := HostResult{Window: time.Second, CPU: cpu}
+			r := Result{Window: time.Second, CPU: cpu}
 			r.Memory = MemoryStats{TotalBytes: 100, AvailableBytes: 50, AvailablePct: 50}
-			f := hostFacts{sampled: true}
+			f := windowFacts{sampled: true}
 			if tc.mod != nil {
 				tc.mod(&r, &f)
 			}
-			hostJudge(&r, tc.th.withDefaults(), f)
-			assert.Equal(t, tc.codes, hostCodes(r.Findings))
+			judge(&r, tc.th.withDefaults(), f)
+			assert.Equal(t, tc.codes, findingCodes(r.Findings))
 			for _, f := range r.Findings {
 				assert.NotEmpty(t, f.Summary)
 				assert.NotEmpty(t, f.Command)
@@ -249,8 +302,8 @@ func TestHostWindowFindings(t *testing.T) {
 	}
 }
 
-func TestHostThisMachine(t *testing.T) {
-	r := Host(context.Background(), HostOptions{})
+func TestThisMachine(t *testing.T) {
+	r := Check(context.Background(), Options{})
 	require.NoError(t, r.Err)
 	assert.NotEqual(t, triage.Unknown, r.Status)
 	assert.GreaterOrEqual(t, r.Window, DefaultWindow)
@@ -265,13 +318,13 @@ func TestHostThisMachine(t *testing.T) {
 	}
 }
 
-func TestHostReturnsWithinDeadline(t *testing.T) {
+func TestReturnsWithinDeadline(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	t.Run("window longer than the deadline", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		r := Host(ctx, HostOptions{Window: time.Minute})
+		r := Check(ctx, Options{Window: time.Minute})
 		assert.Less(t, time.Since(start), 200*time.Millisecond+time.Second)
 		require.NoError(t, r.Err, "the window shrinks to fit the deadline")
 		assert.Positive(t, r.Window)
@@ -280,7 +333,7 @@ func TestHostReturnsWithinDeadline(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(50*time.Millisecond, cancel)
 		start := time.Now()
-		r := Host(ctx, HostOptions{Window: time.Minute})
+		r := Check(ctx, Options{Window: time.Minute})
 		assert.Less(t, time.Since(start), time.Second+50*time.Millisecond)
 		assert.ErrorIs(t, r.Err, context.Canceled)
 		assert.NotEqual(t, triage.OK, r.Status, "never healthy when the window was cut")
@@ -290,31 +343,31 @@ func TestHostReturnsWithinDeadline(t *testing.T) {
 	t.Run("already expired", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), -time.Second)
 		defer cancel()
-		r := Host(ctx, HostOptions{})
+		r := Check(ctx, Options{})
 		assert.ErrorIs(t, r.Err, context.DeadlineExceeded)
 		assert.Equal(t, triage.Unknown, r.Status)
 	})
 }
 
-func TestHostBadInput(t *testing.T) {
+func TestBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		opts HostOptions
+		opts Options
 		want error
 	}{
-		{"negative window", HostOptions{Window: -time.Second}, triage.ErrInvalid},
-		{"missing proc root", HostOptions{ProcRoot: filepath.Join(t.TempDir(), "none")}, os.ErrNotExist},
-		{"garbage stat", HostOptions{ProcRoot: hostGarbageProc(t)}, errHostMalformed},
+		{"negative window", Options{Window: -time.Second}, triage.ErrInvalid},
+		{"missing proc root", Options{ProcRoot: filepath.Join(t.TempDir(), "none")}, os.ErrNotExist},
+		{"garbage stat", Options{ProcRoot: garbageProc(t)}, procfs.ErrMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := Host(context.Background(), tc.opts)
+			r := Check(context.Background(), tc.opts)
 			assert.ErrorIs(t, r.Err, tc.want)
 			assert.Equal(t, triage.Unknown, r.Status)
 		})
 	}
 }
 
-func hostGarbageProc(t *testing.T) string {
+func garbageProc(t *testing.T) string {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "stat"), []byte("\x00\xffnot a stat file"), 0o644))
 	return dir

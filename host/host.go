@@ -1,4 +1,4 @@
-package probe
+package host
 
 import (
 	"context"
@@ -9,61 +9,66 @@ import (
 	"github.com/triagekit/triage"
 )
 
-// Finding codes of the host check.
+// KindCheck is the kind of check [Check] makes: the Check of its results.
+const KindCheck = "host"
+
+// Finding codes. The evidence keys listed are this package's own
+// measurements, except cgroup, which is triage.KeyCgroup; durations end
+// in "_ns".
 const (
 	// CodeCPUSaturated: the CPUs were busy (user, system, irq, steal ...,
-	// not idle and not iowait) for at least HostThresholds.CPUBusyPct of
+	// not idle and not iowait) for at least Thresholds.CPUBusyPct of
 	// the window. Warn; Fail at 98% and above. Evidence: busy_pct,
-	// user_pct, system_pct, cores, window.
+	// user_pct, system_pct, cores, window_ns.
 	CodeCPUSaturated triage.Code = "host.cpu_saturated"
 	// CodeIOWaitHigh: CPUs sat idle waiting for I/O for at least
-	// HostThresholds.IOWaitPct of the window. Warn. Evidence: iowait_pct,
-	// procs_blocked, window.
+	// Thresholds.IOWaitPct of the window. Warn. Evidence: iowait_pct,
+	// procs_blocked, window_ns.
 	CodeIOWaitHigh triage.Code = "host.iowait_high"
 	// CodeStealHigh: the hypervisor gave the CPUs to someone else for at
-	// least HostThresholds.StealPct of the window. Warn. Evidence:
-	// steal_pct, window.
+	// least Thresholds.StealPct of the window. Warn. Evidence:
+	// steal_pct, window_ns.
 	CodeStealHigh triage.Code = "host.steal_high"
 	// CodeLoadHigh: the 1-minute load average per core is at least
-	// HostThresholds.LoadPerCore. Warn. Evidence: load1, load5, load15,
+	// Thresholds.LoadPerCore. Warn. Evidence: load1, load5, load15,
 	// cores, load1_per_core, procs_running.
 	CodeLoadHigh triage.Code = "host.load_high"
 	// CodeMemoryLow: available memory is under
-	// HostThresholds.MemoryAvailablePct of the total. When the cgroup has
+	// Thresholds.MemoryAvailablePct of the total. When the cgroup has
 	// a memory limit below the host's memory, both are the cgroup's (limit
 	// minus working set). Warn; Fail under half the threshold. Evidence:
 	// available_bytes, total_bytes, available_pct, judged_against ("host"
 	// or "cgroup").
 	CodeMemoryLow triage.Code = "host.memory_low"
 	// CodeSwapping: pages moved to or from swap at
-	// HostThresholds.SwapPagesPerSec or more during the window, the
+	// Thresholds.SwapPagesPerSec or more during the window, the
 	// "sudden latency" sign (vmstat si/so). Warn. Evidence:
 	// swap_in_pages_per_sec, swap_out_pages_per_sec, swap_used_bytes,
-	// window.
+	// window_ns.
 	CodeSwapping triage.Code = "host.swapping"
 	// CodeCPUPressure: tasks stalled waiting for CPU (PSI "some" avg10 of
 	// /proc/pressure/cpu, or of the cgroup's cpu.pressure) at least
-	// HostThresholds.CPUPressurePct. Warn. Evidence: scope ("host" or
+	// Thresholds.CPUPressurePct. Warn. Evidence: scope ("host" or
 	// "cgroup"), some_avg10_pct, some_avg60_pct, full_avg10_pct.
 	CodeCPUPressure triage.Code = "host.cpu_pressure"
 	// CodeMemoryPressure: like CodeCPUPressure for memory, against
-	// HostThresholds.MemoryPressurePct. Warn; Fail when "full" avg10 (every
+	// Thresholds.MemoryPressurePct. Warn; Fail when "full" avg10 (every
 	// task stalled) also reaches the threshold. Same evidence.
 	CodeMemoryPressure triage.Code = "host.memory_pressure"
 	// CodeIOPressure: like CodeCPUPressure for I/O, against
-	// HostThresholds.IOPressurePct. Warn; Fail when "full" avg10 also
+	// Thresholds.IOPressurePct. Warn; Fail when "full" avg10 also
 	// reaches the threshold. Same evidence.
 	CodeIOPressure triage.Code = "host.io_pressure"
 	// CodeCgroupCPUThrottled: the cgroup hit its cpu.max quota in at least
-	// HostThresholds.CgroupThrottledPct of its scheduling periods (during
+	// Thresholds.CgroupThrottledPct of its scheduling periods (during
 	// the window when periods elapsed in it, else since the cgroup was
 	// made). Warn. Evidence: cgroup, throttled_pct, nr_periods,
-	// nr_throttled, throttled_usec, quota_cores, scope ("window" or
-	// "total").
+	// nr_throttled, throttled_ns (in all), quota_cores, scope ("window"
+	// or "total").
 	CodeCgroupCPUThrottled triage.Code = "host.cgroup_cpu_throttled"
 	// CodeCgroupMemoryNearLimit: the cgroup's working set (memory.current
 	// minus inactive file pages) is at least
-	// HostThresholds.CgroupMemoryPct of memory.max. Warn; Fail at 98%.
+	// Thresholds.CgroupMemoryPct of memory.max. Warn; Fail at 98%.
 	// Evidence: cgroup, used_pct, current_bytes, working_set_bytes,
 	// max_bytes.
 	CodeCgroupMemoryNearLimit triage.Code = "host.cgroup_memory_near_limit"
@@ -76,18 +81,17 @@ const (
 	CodeOOMKills triage.Code = "host.oom_kills"
 )
 
-// DefaultWindow is the sample window of the host and process checks when
-// their options leave it zero.
+// DefaultWindow is the sample window when Options.Window is zero.
 const DefaultWindow = 250 * time.Millisecond
 
 // MinJudgeWindow is the shortest window over which CPU use is judged. The
 // kernel counts CPU time in 10ms ticks, so a shorter window still reports
-// its percentages but raises no CPU, swap or hot-thread findings.
+// its percentages but raises no CPU or swap findings.
 const MinJudgeWindow = 100 * time.Millisecond
 
-// HostOptions configures [Host]. The zero value checks this host with the
+// Options configures [Check]. The zero value checks this host with the
 // default window and thresholds.
-type HostOptions struct {
+type Options struct {
 	// ProcRoot is where procfs is mounted. If empty, "/proc" is used.
 	ProcRoot string
 	// SysRoot is where sysfs is mounted. If empty, "/sys" is used. A
@@ -106,14 +110,15 @@ type HostOptions struct {
 	// cpu controller (a cgroup v1 host, or the hybrid layout with an
 	// empty v2 tree), the process's cgroup v1 memory and cpu cgroups are
 	// judged instead, and [Cgroup.Version] is 1. With no cgroup at all,
-	// HostResult.Cgroup is nil.
+	// Result.Cgroup is nil.
 	CgroupPath string
 	// CgroupPID, if not zero, judges the cgroup of the process with this
 	// PID (ProcRoot/PID/cgroup) instead of this process's, so that an
 	// agent beside a service can judge the service's container against
 	// its limits. CgroupPath, when set, wins. The mounts are still read
 	// from ProcRoot/self/mountinfo: the files are opened from this
-	// process's view.
+	// process's view. The result's Target holds the PID and the cgroup
+	// judged.
 	CgroupPID int
 	// Window is how long CPU, swap and throttling counters are sampled. If
 	// zero, DefaultWindow is used. It is shortened to half of what is left
@@ -121,14 +126,14 @@ type HostOptions struct {
 	Window time.Duration
 	// Thresholds are the levels that raise findings. Zero fields take
 	// their defaults.
-	Thresholds HostThresholds
+	Thresholds Thresholds
 }
 
-// HostThresholds are the levels at which [Host] raises findings. A zero
+// Thresholds are the levels at which [Check] raises findings. A zero
 // field means its default, given in brackets; a level no measurement
 // reaches, such as 101 for a percentage, turns its finding off. Negative
-// and non-finite levels make Host return triage.ErrInvalid.
-type HostThresholds struct {
+// and non-finite levels make Check return triage.ErrInvalid.
+type Thresholds struct {
 	CPUBusyPct         float64 // CPU busy % of the window for CodeCPUSaturated [90]
 	IOWaitPct          float64 // iowait % of the window for CodeIOWaitHigh [20]
 	StealPct           float64 // steal % of the window for CodeStealHigh [10]
@@ -144,7 +149,7 @@ type HostThresholds struct {
 
 // validate refuses thresholds no measurement could be judged against:
 // negative or not finite.
-func (t HostThresholds) validate() error {
+func (t Thresholds) validate() error {
 	for _, f := range []struct {
 		name string
 		v    float64
@@ -162,7 +167,7 @@ func (t HostThresholds) validate() error {
 	return nil
 }
 
-func (t HostThresholds) withDefaults() HostThresholds {
+func (t Thresholds) withDefaults() Thresholds {
 	def := func(v *float64, d float64) {
 		if *v <= 0 {
 			*v = d
@@ -182,8 +187,12 @@ func (t HostThresholds) withDefaults() HostThresholds {
 	return t
 }
 
-// HostResult is what [Host] saw.
-type HostResult struct {
+// Result is what [Check] saw. Its Check is [KindCheck]. Its Target is the
+// zero target (this host) unless the options name a cgroup to judge:
+// Options.CgroupPID fills Target.PID and Target.Cgroup, Options.CgroupPath
+// fills Target.Cgroup. The cgroup of the process running the check is
+// judged as part of the host and is not a target.
+type Result struct {
 	triage.Result
 	// Window is how long the counters were sampled; zero when the check
 	// ended before the second sample.
@@ -321,7 +330,7 @@ type Cgroup struct {
 	Pressure *Pressure `json:"pressure,omitempty"`
 }
 
-// Host samples the host's CPU, load, memory, swap, pressure and cgroup
+// Check samples the host's CPU, load, memory, swap, pressure and cgroup
 // limits over a short window, like top, free and vmstat 1, and reports
 // what needs attention.
 //
@@ -331,12 +340,12 @@ type Cgroup struct {
 // context's error. Options it cannot use give Unknown with an error
 // matching triage.ErrInvalid; on platforms without /proc it returns Unknown
 // with triage.ErrUnsupported.
-func Host(ctx context.Context, opts HostOptions) HostResult {
-	start := time.Now()
-	r := HostResult{}
-	r.Check = "probe.host"
-	err := hostRun(ctx, &opts, &r)
-	r.Finish(err)
-	r.Duration = time.Since(start)
+func Check(ctx context.Context, opts Options) Result {
+	var t triage.Target
+	if opts.CgroupPath == "" && opts.CgroupPID > 0 {
+		t.PID = opts.CgroupPID
+	}
+	r := Result{Result: triage.Begin(KindCheck, t)}
+	r.Finish(run(ctx, &opts, &r))
 	return r
 }

@@ -1,5 +1,5 @@
 //go:build !linux
 
-package probe
+package host
 
 func cgroupUnreadable(error) bool { return false }

@@ -1,4 +1,4 @@
-package probe
+package host
 
 import (
 	"bytes"
@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/triagekit/triage/internal/human"
+	"github.com/triagekit/triage/internal/procfs"
 )
 
 // cgroupLoc is where the judged cgroup's files are. For cgroup v2 both
@@ -22,30 +25,30 @@ type cgroupLoc struct {
 	memDir, cpuDir string // "" when the controller is not mounted (v1)
 }
 
-// file names the cgroup's file for a person to cat.
+// file names the cgroup's file for a person to cat, quoted for a shell.
 func (l cgroupLoc) file(name string) string {
 	dir := l.memDir
 	if strings.HasPrefix(name, "cpu") {
 		dir = l.cpuDir
 	}
-	return filepath.Join(dir, name)
+	return human.Quote(filepath.Join(dir, name))
 }
 
 // cgroupLocation finds the cgroup to judge: the cgroup v2 one, or on a
 // host whose v2 tree has no memory or cpu controller (cgroup v1, or the
 // hybrid layout with an empty v2 tree) the v1 memory and cpu cgroups. ok
 // is false when there is none.
-func cgroupLocation(procRoot, sysRoot string, o *HostOptions) (loc cgroupLoc, ok bool, err error) {
+func cgroupLocation(rd *procfs.Reader, procRoot, sysRoot string, o *Options) (loc cgroupLoc, ok bool, err error) {
 	var mountinfo, self []byte
 	if o.CgroupRoot == "" || o.CgroupPath == "" {
-		if mountinfo, err = os.ReadFile(filepath.Join(procRoot, "self", "mountinfo")); err != nil {
+		if mountinfo, err = procfs.ReadFile(filepath.Join(procRoot, "self", "mountinfo")); err != nil {
 			return loc, false, fmt.Errorf("finding the cgroup mounts: %w", err)
 		}
 		owner := "self"
 		if o.CgroupPID > 0 {
 			owner = strconv.Itoa(o.CgroupPID)
 		}
-		if self, err = os.ReadFile(filepath.Join(procRoot, owner, "cgroup")); err != nil {
+		if self, err = procfs.ReadFile(filepath.Join(procRoot, owner, "cgroup")); err != nil {
 			return loc, false, fmt.Errorf("finding the process's cgroup: %w", err)
 		}
 	}
@@ -73,7 +76,7 @@ func cgroupLocation(procRoot, sysRoot string, o *HostOptions) (loc cgroupLoc, ok
 		dir := filepath.Join(root, filepath.FromSlash(cgPath))
 		loc = cgroupLoc{version: 2, path: cgPath, memDir: dir, cpuDir: dir}
 		// An explicit choice is kept; so is a v2 cgroup with controllers.
-		if o.CgroupRoot != "" || o.CgroupPath != "" || cgroupHasV2Controllers(root) {
+		if o.CgroupRoot != "" || o.CgroupPath != "" || cgroupHasV2Controllers(rd, root) {
 			return loc, true, nil
 		}
 	}
@@ -120,8 +123,8 @@ func cgroupStrip(cgPath, mountRoot string) string {
 
 // cgroupHasV2Controllers reports whether the v2 tree at root has the
 // memory or cpu controller; the hybrid layout's v2 tree has neither.
-func cgroupHasV2Controllers(root string) bool {
-	b, err := os.ReadFile(filepath.Join(root, "cgroup.controllers"))
+func cgroupHasV2Controllers(rd *procfs.Reader, root string) bool {
+	b, err := rd.Read(filepath.Join(root, "cgroup.controllers"))
 	if err != nil {
 		return false
 	}
@@ -138,17 +141,17 @@ func cgroupHasV2Controllers(root string) bool {
 func parseCgroupV1Mount(b []byte, controller string) (mountRoot, mountPoint string, ok bool) {
 	for len(b) > 0 {
 		var line []byte
-		line, b = hostNextLine(b)
+		line, b = procfs.NextLine(b)
 		left, right, found := bytes.Cut(line, []byte(" - "))
 		if !found {
 			continue
 		}
-		fstype, rest := hostField(right)
+		fstype, rest := procfs.Field(right)
 		if string(fstype) != "cgroup" {
 			continue
 		}
-		_, rest = hostField(rest) // source
-		opts, _ := hostField(rest)
+		_, rest = procfs.Field(rest) // source
+		opts, _ := procfs.Field(rest)
 		if !cgroupListHas(string(opts), controller) {
 			continue
 		}
@@ -166,7 +169,7 @@ func parseCgroupV1Mount(b []byte, controller string) (mountRoot, mountPoint stri
 func parseCgroupV1Self(b []byte, controller string) (string, bool) {
 	for len(b) > 0 {
 		var line []byte
-		line, b = hostNextLine(b)
+		line, b = procfs.NextLine(b)
 		_, rest, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			continue
@@ -195,12 +198,12 @@ func cgroupListHas(list, item string) bool {
 func parseCgroupMountinfo(b []byte) (mountRoot, mountPoint string, ok bool) {
 	for len(b) > 0 {
 		var line []byte
-		line, b = hostNextLine(b)
+		line, b = procfs.NextLine(b)
 		left, right, found := bytes.Cut(line, []byte(" - "))
 		if !found {
 			continue
 		}
-		fstype, _ := hostField(right)
+		fstype, _ := procfs.Field(right)
 		if string(fstype) != "cgroup2" {
 			continue
 		}
@@ -237,7 +240,7 @@ func cgroupUnescape(s string) string {
 func parseCgroupSelf(b []byte) (string, bool) {
 	for len(b) > 0 {
 		var line []byte
-		line, b = hostNextLine(b)
+		line, b = procfs.NextLine(b)
 		if p, ok := bytes.CutPrefix(line, []byte("0::")); ok {
 			return string(p), true
 		}
@@ -247,19 +250,19 @@ func parseCgroupSelf(b []byte) (string, bool) {
 
 // parseCgroupCPUMax parses cpu.max: "max 100000" or "50000 100000".
 func parseCgroupCPUMax(b []byte) (quota, period uint64, limited bool, err error) {
-	line, _ := hostNextLine(b)
-	q, rest := hostField(line)
-	p, _ := hostField(rest)
+	line, _ := procfs.NextLine(b)
+	q, rest := procfs.Field(line)
+	p, _ := procfs.Field(rest)
 	period, err = strconv.ParseUint(string(p), 10, 64)
 	if err != nil || period == 0 {
-		return 0, 0, false, fmt.Errorf("%w cpu.max period %q", errHostMalformed, p)
+		return 0, 0, false, fmt.Errorf("%w cpu.max period %q", procfs.ErrMalformed, p)
 	}
 	if string(q) == "max" {
 		return 0, period, false, nil
 	}
 	quota, err = strconv.ParseUint(string(q), 10, 64)
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("%w cpu.max quota %q", errHostMalformed, q)
+		return 0, 0, false, fmt.Errorf("%w cpu.max quota %q", procfs.ErrMalformed, q)
 	}
 	return quota, period, true, nil
 }
@@ -267,13 +270,13 @@ func parseCgroupCPUMax(b []byte) (quota, period uint64, limited bool, err error)
 // parseCgroupMemoryValue parses memory.max or memory.current: a number of
 // bytes or "max".
 func parseCgroupMemoryValue(b []byte) (v uint64, limited bool, err error) {
-	f, _ := hostField(bytes.TrimSpace(b))
+	f, _ := procfs.Field(bytes.TrimSpace(b))
 	if string(f) == "max" {
 		return 0, false, nil
 	}
 	v, err = strconv.ParseUint(string(f), 10, 64)
 	if err != nil {
-		return 0, false, fmt.Errorf("%w memory value %q", errHostMalformed, f)
+		return 0, false, fmt.Errorf("%w memory value %q", procfs.ErrMalformed, f)
 	}
 	return v, true, nil
 }
@@ -292,7 +295,7 @@ const cgroupV1Unlimited = 1 << 62
 // readCgroup reads the cgroup at loc. Files the cgroup does not have (the
 // root cgroup has no memory.max, a controller may be off) are left at
 // zero.
-func readCgroup(loc cgroupLoc) (*Cgroup, cgroupCounters, error) {
+func readCgroup(rd *procfs.Reader, loc cgroupLoc) (*Cgroup, cgroupCounters, error) {
 	var c cgroupCounters
 	cg := &Cgroup{Path: loc.path, Version: loc.version}
 	for _, d := range []string{loc.memDir, loc.cpuDir} {
@@ -307,7 +310,7 @@ func readCgroup(loc cgroupLoc) (*Cgroup, cgroupCounters, error) {
 	if loc.version == 1 {
 		maxFile, curFile, inactiveKey = "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"
 	}
-	if b, err := cgroupRead(loc.memDir, maxFile); err != nil {
+	if b, err := cgroupRead(rd, loc.memDir, maxFile); err != nil {
 		return nil, c, err
 	} else if b != nil {
 		v, limited, err := parseCgroupMemoryValue(b)
@@ -318,7 +321,7 @@ func readCgroup(loc cgroupLoc) (*Cgroup, cgroupCounters, error) {
 			cg.MemoryMaxBytes = v
 		}
 	}
-	if b, err := cgroupRead(loc.memDir, curFile); err != nil {
+	if b, err := cgroupRead(rd, loc.memDir, curFile); err != nil {
 		return nil, c, err
 	} else if b != nil {
 		v, _, err := parseCgroupMemoryValue(b)
@@ -328,20 +331,20 @@ func readCgroup(loc cgroupLoc) (*Cgroup, cgroupCounters, error) {
 		cg.MemoryCurrentBytes = v
 	}
 	cg.WorkingSetBytes = cg.MemoryCurrentBytes
-	if b, err := cgroupRead(loc.memDir, "memory.stat"); err != nil {
+	if b, err := cgroupRead(rd, loc.memDir, "memory.stat"); err != nil {
 		return nil, c, err
 	} else if b != nil {
-		_ = parseHostKV(b, func(k []byte, v uint64) {
+		procfs.ParseKV(b, func(k []byte, v uint64) {
 			if string(k) == inactiveKey {
 				cg.WorkingSetBytes -= min(v, cg.WorkingSetBytes)
 			}
 		})
 	}
 	if cg.MemoryMaxBytes > 0 {
-		cg.MemoryUsedPct = hostPct(float64(cg.WorkingSetBytes), float64(cg.MemoryMaxBytes))
+		cg.MemoryUsedPct = pct(float64(cg.WorkingSetBytes), float64(cg.MemoryMaxBytes))
 	}
 	if loc.version == 2 {
-		if b, err := cgroupRead(loc.cpuDir, "cpu.max"); err != nil {
+		if b, err := cgroupRead(rd, loc.cpuDir, "cpu.max"); err != nil {
 			return nil, c, err
 		} else if b != nil {
 			q, p, limited, err := parseCgroupCPUMax(b)
@@ -353,27 +356,29 @@ func readCgroup(loc cgroupLoc) (*Cgroup, cgroupCounters, error) {
 			}
 		}
 	} else {
-		q, err := cgroupRead(loc.cpuDir, "cpu.cfs_quota_us")
+		b, err := cgroupRead(rd, loc.cpuDir, "cpu.cfs_quota_us")
 		if err != nil {
 			return nil, c, err
 		}
-		p, err := cgroupRead(loc.cpuDir, "cpu.cfs_period_us")
+		// Kept before the next read reuses the reader's buffer.
+		q, haveQuota := string(bytes.TrimSpace(b)), b != nil
+		p, err := cgroupRead(rd, loc.cpuDir, "cpu.cfs_period_us")
 		if err != nil {
 			return nil, c, err
 		}
-		if q != nil && p != nil {
-			quota, err1 := strconv.ParseInt(string(bytes.TrimSpace(q)), 10, 64)
+		if haveQuota && p != nil {
+			quota, err1 := strconv.ParseInt(q, 10, 64)
 			period, err2 := strconv.ParseUint(string(bytes.TrimSpace(p)), 10, 64)
 			if err1 != nil || err2 != nil || period == 0 {
 				return nil, c, fmt.Errorf("cgroup %s cpu.cfs_quota_us %q / cpu.cfs_period_us %q: %w",
-					loc.path, bytes.TrimSpace(q), bytes.TrimSpace(p), errHostMalformed)
+					loc.path, q, bytes.TrimSpace(p), procfs.ErrMalformed)
 			}
 			if quota > 0 {
 				cg.CPUQuotaCores = float64(quota) / float64(period)
 			}
 		}
 	}
-	c, err := readCgroupCounters(loc)
+	c, err := readCgroupCounters(rd, loc)
 	if err != nil {
 		return nil, c, err
 	}
@@ -381,7 +386,7 @@ func readCgroup(loc cgroupLoc) (*Cgroup, cgroupCounters, error) {
 	cg.NrPeriods, cg.NrThrottled = c.nrPeriods, c.nrThrottled
 	cg.Throttled = time.Duration(min(c.throttledUsec, uint64(1<<63-1)/1000)) * time.Microsecond
 	if c.nrPeriods > 0 {
-		cg.ThrottledPct = hostPct(float64(c.nrThrottled), float64(c.nrPeriods))
+		cg.ThrottledPct = pct(float64(c.nrThrottled), float64(c.nrPeriods))
 	}
 	if loc.version == 1 {
 		return cg, c, nil
@@ -391,14 +396,14 @@ func readCgroup(loc cgroupLoc) (*Cgroup, cgroupCounters, error) {
 		name string
 		dst  **PSI
 	}{{"cpu.pressure", &pr.CPU}, {"memory.pressure", &pr.Memory}, {"io.pressure", &pr.IO}} {
-		b, err := cgroupRead(loc.memDir, f.name)
+		b, err := cgroupRead(rd, loc.memDir, f.name)
 		if err != nil {
 			return nil, c, err
 		}
 		if b == nil {
 			continue
 		}
-		p, err := parseHostPSI(b)
+		p, err := parsePSI(b)
 		if err != nil {
 			return nil, c, fmt.Errorf("cgroup %s %s: %w", loc.path, f.name, err)
 		}
@@ -411,12 +416,12 @@ func readCgroup(loc cgroupLoc) (*Cgroup, cgroupCounters, error) {
 }
 
 // readCgroupCounters reads the counters the window compares.
-func readCgroupCounters(loc cgroupLoc) (cgroupCounters, error) {
+func readCgroupCounters(rd *procfs.Reader, loc cgroupLoc) (cgroupCounters, error) {
 	var c cgroupCounters
-	if b, err := cgroupRead(loc.cpuDir, "cpu.stat"); err != nil {
+	if b, err := cgroupRead(rd, loc.cpuDir, "cpu.stat"); err != nil {
 		return c, err
 	} else if b != nil {
-		_ = parseHostKV(b, func(k []byte, v uint64) {
+		procfs.ParseKV(b, func(k []byte, v uint64) {
 			switch string(k) {
 			case "nr_periods":
 				c.nrPeriods = v
@@ -433,10 +438,10 @@ func readCgroupCounters(loc cgroupLoc) (cgroupCounters, error) {
 	if loc.version == 1 {
 		events = "memory.oom_control"
 	}
-	if b, err := cgroupRead(loc.memDir, events); err != nil {
+	if b, err := cgroupRead(rd, loc.memDir, events); err != nil {
 		return c, err
 	} else if b != nil {
-		_ = parseHostKV(b, func(k []byte, v uint64) {
+		procfs.ParseKV(b, func(k []byte, v uint64) {
 			if string(k) == "oom_kill" {
 				c.oomKill = v
 			}
@@ -448,11 +453,11 @@ func readCgroupCounters(loc cgroupLoc) (cgroupCounters, error) {
 // cgroupRead reads one file of a cgroup; nil, nil when the cgroup does not
 // have it (controller not enabled, root cgroup). Some cgroup files exist
 // but refuse reads (EOPNOTSUPP, EINVAL); they count as missing too.
-func cgroupRead(dir, name string) ([]byte, error) {
+func cgroupRead(rd *procfs.Reader, dir, name string) ([]byte, error) {
 	if dir == "" {
 		return nil, nil
 	}
-	b, err := os.ReadFile(filepath.Join(dir, name))
+	b, err := rd.Read(filepath.Join(dir, name))
 	switch {
 	case err == nil:
 		return b, nil
@@ -462,7 +467,8 @@ func cgroupRead(dir, name string) ([]byte, error) {
 	return nil, fmt.Errorf("cgroup: %w", err)
 }
 
-func hostPct(part, whole float64) float64 {
+// pct is part in percent of whole; zero when whole is.
+func pct(part, whole float64) float64 {
 	if whole <= 0 {
 		return 0
 	}

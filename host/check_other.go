@@ -1,6 +1,6 @@
 //go:build !linux
 
-package probe
+package host
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/triagekit/triage"
 )
 
-func hostRun(context.Context, *HostOptions, *HostResult) error {
+func run(context.Context, *Options, *Result) error {
 	return fmt.Errorf("%w: the host check reads /proc, which %s/%s does not have",
 		triage.ErrUnsupported, runtime.GOOS, runtime.GOARCH)
 }

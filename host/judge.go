@@ -1,64 +1,32 @@
-package probe
+package host
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/human"
+	"github.com/triagekit/triage/internal/procfs"
 )
 
-// hostReadInto reads a whole file into buf's spare room, growing it when
-// needed. /proc files report size 0, so os.ReadFile's sizing does not help.
-func hostReadInto(name string, buf []byte) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return buf, err
-	}
-	defer f.Close()
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := f.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
-}
-
-// hostDelta is b - a for counters, zero when the counter went back (a
-// reset or a wrapped counter).
-func hostDelta(a, b uint64) uint64 {
-	if b < a {
-		return 0
-	}
-	return b - a
-}
-
-// hostCPU turns two /proc/stat samples into percentages. With one sample
+// cpuStats turns two /proc/stat samples into percentages. With one sample
 // (a == b) every percentage is zero, which the result's Window of zero
 // explains.
-func hostCPU(a, b hostStat) CPUStats {
+func cpuStats(a, b statFile) CPUStats {
 	s := CPUStats{Cores: len(b.cores)}
 	if s.Cores == 0 {
 		s.Cores = 1
 	}
-	d := hostTimesDelta(a.all, b.all)
+	d := timesDelta(a.all, b.all)
 	total := float64(d.total())
-	s.BusyPct = hostPct(total-float64(d.idle+d.iowait), total)
-	s.UserPct = hostPct(float64(d.user+d.nice), total)
-	s.SystemPct = hostPct(float64(d.system+d.irq+d.softirq), total)
-	s.IOWaitPct = hostPct(float64(d.iowait), total)
-	s.StealPct = hostPct(float64(d.steal), total)
-	s.IdlePct = hostPct(float64(d.idle), total)
+	s.BusyPct = pct(total-float64(d.idle+d.iowait), total)
+	s.UserPct = pct(float64(d.user+d.nice), total)
+	s.SystemPct = pct(float64(d.system+d.irq+d.softirq), total)
+	s.IOWaitPct = pct(float64(d.iowait), total)
+	s.StealPct = pct(float64(d.steal), total)
+	s.IdlePct = pct(float64(d.idle), total)
 	if total == 0 {
 		return s
 	}
@@ -67,13 +35,13 @@ func hostCPU(a, b hostStat) CPUStats {
 			if c1.cpu != c2.cpu {
 				continue
 			}
-			d := hostTimesDelta(c1.times, c2.times)
+			d := timesDelta(c1.times, c2.times)
 			t := float64(d.total())
 			s.PerCore = append(s.PerCore, CoreStats{
 				CPU:       c2.cpu,
-				BusyPct:   hostPct(t-float64(d.idle+d.iowait), t),
-				IOWaitPct: hostPct(float64(d.iowait), t),
-				StealPct:  hostPct(float64(d.steal), t),
+				BusyPct:   pct(t-float64(d.idle+d.iowait), t),
+				IOWaitPct: pct(float64(d.iowait), t),
+				StealPct:  pct(float64(d.steal), t),
 			})
 			break
 		}
@@ -81,21 +49,21 @@ func hostCPU(a, b hostStat) CPUStats {
 	return s
 }
 
-func hostTimesDelta(a, b hostCPUTimes) hostCPUTimes {
-	return hostCPUTimes{
-		user:    hostDelta(a.user, b.user),
-		nice:    hostDelta(a.nice, b.nice),
-		system:  hostDelta(a.system, b.system),
-		idle:    hostDelta(a.idle, b.idle),
-		iowait:  hostDelta(a.iowait, b.iowait),
-		irq:     hostDelta(a.irq, b.irq),
-		softirq: hostDelta(a.softirq, b.softirq),
-		steal:   hostDelta(a.steal, b.steal),
+func timesDelta(a, b cpuTimes) cpuTimes {
+	return cpuTimes{
+		user:    procfs.Delta(a.user, b.user),
+		nice:    procfs.Delta(a.nice, b.nice),
+		system:  procfs.Delta(a.system, b.system),
+		idle:    procfs.Delta(a.idle, b.idle),
+		iowait:  procfs.Delta(a.iowait, b.iowait),
+		irq:     procfs.Delta(a.irq, b.irq),
+		softirq: procfs.Delta(a.softirq, b.softirq),
+		steal:   procfs.Delta(a.steal, b.steal),
 	}
 }
 
-// hostFacts are what the judge needs beyond the result itself.
-type hostFacts struct {
+// windowFacts are what the judge needs beyond the result itself.
+type windowFacts struct {
 	sampled           bool   // both samples were taken, MinJudgeWindow apart
 	oomInWindow       uint64 // host oom_kill growth during the window
 	cgroupOOMInWindow uint64
@@ -103,17 +71,17 @@ type hostFacts struct {
 	cgroup            cgroupLoc
 }
 
-// hostJudge adds the findings the result's values call for.
-func hostJudge(r *HostResult, th HostThresholds, f hostFacts) {
-	win := slog.Duration("window", r.Window)
+// judge adds the findings the result's values call for.
+func judge(r *Result, th Thresholds, f windowFacts) {
+	win := slog.Duration("window_ns", r.Window)
 	c := r.CPU
 	if f.sampled {
 		if c.BusyPct >= th.CPUBusyPct {
 			r.Add(triage.Finding{
 				Code:   CodeCPUSaturated,
-				Status: hostLevel(c.BusyPct >= 98),
+				Status: level(c.BusyPct >= 98),
 				Summary: fmt.Sprintf("cpu %.1f%% busy over %s on %d cores (user %.1f%%, system %.1f%%)",
-					c.BusyPct, hostRound(r.Window), c.Cores, c.UserPct, c.SystemPct),
+					c.BusyPct, round(r.Window), c.Cores, c.UserPct, c.SystemPct),
 				Evidence: triage.Evidence{slog.Float64("busy_pct", c.BusyPct), slog.Float64("user_pct", c.UserPct),
 					slog.Float64("system_pct", c.SystemPct), slog.Int("cores", c.Cores), win},
 				Command: "top -b -n 1 | head -20",
@@ -124,7 +92,7 @@ func hostJudge(r *HostResult, th HostThresholds, f hostFacts) {
 				Code:   CodeIOWaitHigh,
 				Status: triage.Warn,
 				Summary: fmt.Sprintf("cpu %.1f%% in iowait over %s, %d tasks blocked on I/O",
-					c.IOWaitPct, hostRound(r.Window), r.Load.ProcsBlocked),
+					c.IOWaitPct, round(r.Window), r.Load.ProcsBlocked),
 				Evidence: triage.Evidence{slog.Float64("iowait_pct", c.IOWaitPct),
 					slog.Int("procs_blocked", r.Load.ProcsBlocked), win},
 				Command: "vmstat 1 5",
@@ -134,7 +102,7 @@ func hostJudge(r *HostResult, th HostThresholds, f hostFacts) {
 			r.Add(triage.Finding{
 				Code:     CodeStealHigh,
 				Status:   triage.Warn,
-				Summary:  fmt.Sprintf("cpu %.1f%% stolen by the hypervisor over %s", c.StealPct, hostRound(r.Window)),
+				Summary:  fmt.Sprintf("cpu %.1f%% stolen by the hypervisor over %s", c.StealPct, round(r.Window)),
 				Evidence: triage.Evidence{slog.Float64("steal_pct", c.StealPct), win},
 				Command:  "vmstat 1 5",
 			})
@@ -161,9 +129,9 @@ func hostJudge(r *HostResult, th HostThresholds, f hostFacts) {
 		}
 		r.Add(triage.Finding{
 			Code:   CodeMemoryLow,
-			Status: hostLevel(m.AvailablePct < th.MemoryAvailablePct/2),
+			Status: level(m.AvailablePct < th.MemoryAvailablePct/2),
 			Summary: fmt.Sprintf("%s available of %s (%.1f%% of %s)",
-				hostBytes(m.AvailableBytes), hostBytes(m.TotalBytes), m.AvailablePct, of),
+				human.Bytes(m.AvailableBytes), human.Bytes(m.TotalBytes), m.AvailablePct, of),
 			Evidence: triage.Evidence{slog.Uint64("available_bytes", m.AvailableBytes),
 				slog.Uint64("total_bytes", m.TotalBytes), slog.Float64("available_pct", m.AvailablePct),
 				slog.String("judged_against", m.JudgedAgainst)},
@@ -175,7 +143,7 @@ func hostJudge(r *HostResult, th HostThresholds, f hostFacts) {
 			Code:   CodeSwapping,
 			Status: triage.Warn,
 			Summary: fmt.Sprintf("swapping %.0f pages/s in and %.0f pages/s out over %s, %s of swap used",
-				m.SwapInPagesPerSec, m.SwapOutPagesPerSec, hostRound(r.Window), hostBytes(m.SwapUsedBytes)),
+				m.SwapInPagesPerSec, m.SwapOutPagesPerSec, round(r.Window), human.Bytes(m.SwapUsedBytes)),
 			Evidence: triage.Evidence{slog.Float64("swap_in_pages_per_sec", m.SwapInPagesPerSec),
 				slog.Float64("swap_out_pages_per_sec", m.SwapOutPagesPerSec),
 				slog.Uint64("swap_used_bytes", m.SwapUsedBytes), win},
@@ -183,26 +151,26 @@ func hostJudge(r *HostResult, th HostThresholds, f hostFacts) {
 		})
 	}
 	if r.Pressure != nil {
-		hostJudgePressure(r, th, r.Pressure, "host", "/proc/pressure")
+		judgePressure(r, th, r.Pressure, "host", "/proc/pressure")
 	}
 	if cg := r.Cgroup; cg != nil {
 		// The root cgroup's pressure is the host's, judged above.
 		if cg.Pressure != nil && cg.Path != "/" {
-			hostJudgePressure(r, th, cg.Pressure, "cgroup", f.cgroup.memDir)
+			judgePressure(r, th, cg.Pressure, "cgroup", f.cgroup.memDir)
 		}
 		if cg.CPUQuotaCores > 0 && cg.ThrottledPct >= th.CgroupThrottledPct {
 			scope, during := "total", "since the cgroup was made"
 			if f.throttledInWindow {
-				scope, during = "window", "over "+hostRound(r.Window).String()
+				scope, during = "window", "over "+round(r.Window).String()
 			}
 			r.Add(triage.Finding{
 				Code:   CodeCgroupCPUThrottled,
 				Status: triage.Warn,
 				Summary: fmt.Sprintf("cgroup %s throttled in %.1f%% of cpu periods %s (quota %.2g cores, %s throttled in all)",
 					cg.Path, cg.ThrottledPct, during, cg.CPUQuotaCores, cg.Throttled),
-				Evidence: triage.Evidence{slog.String("cgroup", cg.Path), slog.Float64("throttled_pct", cg.ThrottledPct),
+				Evidence: triage.Evidence{slog.String(triage.KeyCgroup, cg.Path), slog.Float64("throttled_pct", cg.ThrottledPct),
 					slog.Uint64("nr_periods", cg.NrPeriods), slog.Uint64("nr_throttled", cg.NrThrottled),
-					slog.Int64("throttled_usec", cg.Throttled.Microseconds()),
+					slog.Duration("throttled_ns", cg.Throttled),
 					slog.Float64("quota_cores", cg.CPUQuotaCores), slog.String("scope", scope)},
 				Command: "cat " + f.cgroup.file(cgroupFile(cg, "cpu.max", "cpu.cfs_quota_us")) + " " + f.cgroup.file("cpu.stat"),
 			})
@@ -210,10 +178,10 @@ func hostJudge(r *HostResult, th HostThresholds, f hostFacts) {
 		if cg.MemoryMaxBytes > 0 && cg.MemoryUsedPct >= th.CgroupMemoryPct {
 			r.Add(triage.Finding{
 				Code:   CodeCgroupMemoryNearLimit,
-				Status: hostLevel(cg.MemoryUsedPct >= 98),
+				Status: level(cg.MemoryUsedPct >= 98),
 				Summary: fmt.Sprintf("cgroup %s uses %s of its %s memory.max (%.1f%%, working set)",
-					cg.Path, hostBytes(cg.WorkingSetBytes), hostBytes(cg.MemoryMaxBytes), cg.MemoryUsedPct),
-				Evidence: triage.Evidence{slog.String("cgroup", cg.Path), slog.Float64("used_pct", cg.MemoryUsedPct),
+					cg.Path, human.Bytes(cg.WorkingSetBytes), human.Bytes(cg.MemoryMaxBytes), cg.MemoryUsedPct),
+				Evidence: triage.Evidence{slog.String(triage.KeyCgroup, cg.Path), slog.Float64("used_pct", cg.MemoryUsedPct),
 					slog.Uint64("current_bytes", cg.MemoryCurrentBytes),
 					slog.Uint64("working_set_bytes", cg.WorkingSetBytes), slog.Uint64("max_bytes", cg.MemoryMaxBytes)},
 				Command: "cat " + f.cgroup.file(cgroupFile(cg, "memory.current", "memory.usage_in_bytes")) + " " +
@@ -223,11 +191,11 @@ func hostJudge(r *HostResult, th HostThresholds, f hostFacts) {
 		if cg.OOMKills > 0 {
 			r.Add(triage.Finding{
 				Code:   CodeOOMKills,
-				Status: hostLevel(f.cgroupOOMInWindow > 0),
+				Status: level(f.cgroupOOMInWindow > 0),
 				Summary: fmt.Sprintf("the OOM killer killed %d processes in cgroup %s (%d during the check)",
 					cg.OOMKills, cg.Path, f.cgroupOOMInWindow),
 				Evidence: triage.Evidence{slog.String("scope", "cgroup"), slog.Uint64("oom_kills", cg.OOMKills),
-					slog.Uint64("oom_kills_in_window", f.cgroupOOMInWindow), slog.String("cgroup", cg.Path)},
+					slog.Uint64("oom_kills_in_window", f.cgroupOOMInWindow), slog.String(triage.KeyCgroup, cg.Path)},
 				Command: "cat " + f.cgroup.file(cgroupFile(cg, "memory.events", "memory.oom_control")),
 			})
 		}
@@ -252,7 +220,7 @@ func hostJudge(r *HostResult, th HostThresholds, f hostFacts) {
 	}
 }
 
-func hostJudgePressure(r *HostResult, th HostThresholds, p *Pressure, scope, dir string) {
+func judgePressure(r *Result, th Thresholds, p *Pressure, scope, dir string) {
 	for _, k := range []struct {
 		code     triage.Code
 		name     string
@@ -273,38 +241,24 @@ func hostJudgePressure(r *HostResult, th HostThresholds, p *Pressure, scope, dir
 		}
 		r.Add(triage.Finding{
 			Code:   k.code,
-			Status: hostLevel(k.fullFail && k.psi.Full.Avg10 >= k.limit),
+			Status: level(k.fullFail && k.psi.Full.Avg10 >= k.limit),
 			Summary: fmt.Sprintf("%s %s pressure: some tasks stalled %.1f%% of the last 10s (%.1f%% over 60s), all stalled %.1f%%",
 				scope, k.name, k.psi.Some.Avg10, k.psi.Some.Avg60, k.psi.Full.Avg10),
 			Evidence: triage.Evidence{slog.String("scope", scope), slog.Float64("some_avg10_pct", k.psi.Some.Avg10),
 				slog.Float64("some_avg60_pct", k.psi.Some.Avg60), slog.Float64("full_avg10_pct", k.psi.Full.Avg10)},
-			Command: "cat " + file,
+			Command: "cat " + human.Quote(file),
 		})
 	}
 }
 
-func hostLevel(fail bool) triage.Status {
+func level(fail bool) triage.Status {
 	if fail {
 		return triage.Fail
 	}
 	return triage.Warn
 }
 
-func hostRound(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
-
-// hostBytes formats a byte count like free -h: "1.5GiB".
-func hostBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%dB", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+func round(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
 
 // cgroupFile picks a file name by cgroup version.
 func cgroupFile(cg *Cgroup, v2, v1 string) string {

@@ -1,6 +1,6 @@
 //go:build linux
 
-package probe
+package host
 
 import (
 	"bufio"
@@ -27,7 +27,7 @@ import (
 // and cpu cgroups with a 256MiB limit and a 0.2-core quota; the child
 // fills most of the memory, burns CPU and runs the host check on itself.
 // It must be judged against its limits, not the host's RAM and cores.
-func TestIntegrationHostCgroupV1Limits(t *testing.T) {
+func TestIntegrationCgroupV1Limits(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to make cgroups")
 	}
@@ -35,7 +35,7 @@ func TestIntegrationHostCgroupV1Limits(t *testing.T) {
 	require.NoError(t, err)
 	self, err := os.ReadFile("/proc/self/cgroup")
 	require.NoError(t, err)
-	name := fmt.Sprintf("probe-test-%d", os.Getpid())
+	name := fmt.Sprintf("host-test-%d", os.Getpid())
 	dirs := map[string]string{}
 	for _, ctl := range []string{"memory", "cpu"} {
 		root, mp, ok := parseCgroupV1Mount(mi, ctl)
@@ -57,13 +57,13 @@ func TestIntegrationHostCgroupV1Limits(t *testing.T) {
 	write("cpu", "cpu.cfs_period_us", "100000")
 	write("cpu", "cpu.cfs_quota_us", "20000")
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestProbeHostHelperProcess$")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
 	shm := filepath.Join(t.TempDir(), "ballast")
 	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
 		shm = filepath.Join("/dev/shm", name)
 	}
 	t.Cleanup(func() { _ = os.Remove(shm) })
-	cmd.Env = append(os.Environ(), procHelperEnv+"=cgroup-host", "GOMAXPROCS=2", "PROBE_TEST_BALLAST="+shm)
+	cmd.Env = append(os.Environ(), helperEnv+"=cgroup-host", "GOMAXPROCS=2", "HOST_TEST_BALLAST="+shm)
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
@@ -102,15 +102,38 @@ type cgroupHostReport struct {
 	Err    string      `json:"err"`
 }
 
+// helperEnv marks a re-executed test binary that plays a child process
+// (see TestHelperProcess) instead of running tests.
+const helperEnv = "HOST_TEST_HELPER"
+
+// TestHelperProcess is not a test: re-executed with helperEnv set, the
+// test binary plays a child process.
+func TestHelperProcess(t *testing.T) {
+	switch os.Getenv(helperEnv) {
+	case "":
+		t.Skip("run as a child process by other tests")
+	case "cgroup-host":
+		cgroupHostChild()
+	}
+	os.Exit(0)
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+}
+
 // cgroupHostChild is the child's side: wait to be moved into the
 // cgroups, fill 160MiB of tmpfs (charged to the cgroup and not
 // reclaimable without swap, and outside the Go heap so the race detector
 // does not multiply it), spin, run the check, print what it saw.
 func cgroupHostChild() {
 	_, err := bufio.NewReader(os.Stdin).ReadString('\n')
-	procMust(err)
-	f, err := os.Create(os.Getenv("PROBE_TEST_BALLAST"))
-	procMust(err)
+	must(err)
+	f, err := os.Create(os.Getenv("HOST_TEST_BALLAST"))
+	must(err)
 	defer os.Remove(f.Name())
 	chunk := make([]byte, 1<<20)
 	for i := range chunk {
@@ -118,9 +141,9 @@ func cgroupHostChild() {
 	}
 	for range 160 {
 		_, err := f.Write(chunk)
-		procMust(err)
+		must(err)
 	}
-	procMust(f.Close())
+	must(f.Close())
 	// Burn CPU on purpose until told to stop, so the quota throttles.
 	var stop atomic.Bool
 	done := make(chan struct{})
@@ -129,9 +152,9 @@ func cgroupHostChild() {
 		for !stop.Load() {
 		}
 	}()
-	r := Host(context.Background(), HostOptions{
+	r := Check(context.Background(), Options{
 		Window: 500 * time.Millisecond,
-		Thresholds: HostThresholds{
+		Thresholds: Thresholds{
 			CgroupMemoryPct:    50, // 160MiB plus the runtime of 256MiB
 			MemoryAvailablePct: 40,
 		},
@@ -145,13 +168,13 @@ func cgroupHostChild() {
 	if r.Err != nil {
 		out.Err = r.Err.Error()
 	}
-	procMust(json.NewEncoder(os.Stdout).Encode(out))
+	must(json.NewEncoder(os.Stdout).Encode(out))
 }
 
 // TestIntegrationHostCgroupV2Path reads a real cgroup2 directory given by
 // CgroupRoot and CgroupPath. On this kind of host the v2 tree has no
 // controllers, so there are no limits, but its pressure files are real.
-func TestIntegrationHostCgroupV2Path(t *testing.T) {
+func TestIntegrationCgroupV2Path(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to make cgroups")
 	}
@@ -161,7 +184,7 @@ func TestIntegrationHostCgroupV2Path(t *testing.T) {
 	if !ok {
 		t.Skip("no cgroup2 mount")
 	}
-	name := fmt.Sprintf("probe-test-%d", os.Getpid())
+	name := fmt.Sprintf("host-test-%d", os.Getpid())
 	dir := filepath.Join(root, name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Skipf("cannot make a cgroup2 cgroup: %v", err)
@@ -172,7 +195,7 @@ func TestIntegrationHostCgroupV2Path(t *testing.T) {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644))
 
-	r := Host(context.Background(), HostOptions{CgroupRoot: root, CgroupPath: name, Window: 100 * time.Millisecond})
+	r := Check(context.Background(), Options{CgroupRoot: root, CgroupPath: name, Window: 100 * time.Millisecond})
 	require.NoError(t, r.Err)
 	require.NotNil(t, r.Cgroup)
 	assert.Equal(t, 2, r.Cgroup.Version)
@@ -190,33 +213,35 @@ func TestIntegrationHostCgroupV2Path(t *testing.T) {
 // TestIntegrationHostCgroupPID judges another process's memory cgroup:
 // a child holds 60MiB of tmpfs under a 64MiB limit, and the check, run
 // from outside the cgroup, must see the limit and the pressure on it.
-func TestIntegrationHostCgroupPID(t *testing.T) {
+func TestIntegrationCgroupPID(t *testing.T) {
 	const limit = 64 << 20
 	m := testcgroup.NewMemory(t, limit)
 	pid := m.Hold(t, 60<<20)
 
-	r := Host(context.Background(), HostOptions{CgroupPID: pid, Window: 100 * time.Millisecond})
+	r := Check(context.Background(), Options{CgroupPID: pid, Window: 100 * time.Millisecond})
 	require.NoError(t, r.Err)
 	require.NotNil(t, r.Cgroup)
 	assert.Equal(t, m.Version, r.Cgroup.Version)
 	assert.Equal(t, "/"+filepath.Base(m.Dir), r.Cgroup.Path)
 	assert.Equal(t, uint64(limit), r.Cgroup.MemoryMaxBytes)
 	assert.Equal(t, "cgroup", r.Memory.JudgedAgainst)
-	assert.Contains(t, hostCodes(r.Findings), CodeCgroupMemoryNearLimit)
+	assert.Contains(t, findingCodes(r.Findings), CodeCgroupMemoryNearLimit)
+	assert.Equal(t, triage.Target{PID: pid, Cgroup: r.Cgroup.Path}, r.Target, "the process's cgroup is the target")
 
 	// This process's own cgroup has no such limit.
-	self := Host(context.Background(), HostOptions{Window: 100 * time.Millisecond})
+	self := Check(context.Background(), Options{Window: 100 * time.Millisecond})
 	require.NoError(t, self.Err)
 	if self.Cgroup != nil {
 		assert.NotEqual(t, uint64(limit), self.Cgroup.MemoryMaxBytes)
 	}
-	assert.NotContains(t, hostCodes(self.Findings), CodeCgroupMemoryNearLimit)
+	assert.NotContains(t, findingCodes(self.Findings), CodeCgroupMemoryNearLimit)
+	assert.True(t, self.Target.IsZero(), "this process's cgroup is part of the host, not a target")
 
-	gone := Host(context.Background(), HostOptions{CgroupPID: 1 << 30, Window: time.Millisecond})
+	gone := Check(context.Background(), Options{CgroupPID: 1 << 30, Window: time.Millisecond})
 	assert.ErrorIs(t, gone.Err, os.ErrNotExist, "a PID that does not exist")
 	assert.Equal(t, triage.Unknown, gone.Status)
 
-	bad := Host(context.Background(), HostOptions{CgroupPID: -1})
+	bad := Check(context.Background(), Options{CgroupPID: -1})
 	assert.ErrorIs(t, bad.Err, triage.ErrInvalid)
 	assert.Equal(t, triage.Unknown, bad.Status)
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package probe
+package host
 
 import (
 	"context"
@@ -11,10 +11,7 @@ import (
 )
 
 func TestUnsupportedPlatform(t *testing.T) {
-	h := Host(context.Background(), HostOptions{})
+	h := Check(context.Background(), Options{})
 	assert.ErrorIs(t, h.Err, triage.ErrUnsupported)
 	assert.Equal(t, triage.Unknown, h.Status)
-	p := Process(context.Background(), ProcessOptions{PID: 1})
-	assert.ErrorIs(t, p.Err, triage.ErrUnsupported)
-	assert.Equal(t, triage.Unknown, p.Status)
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package probe
+package process
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/triagekit/triage"
 )
 
-func procRun(context.Context, *ProcessOptions, *ProcessResult) error {
+func run(context.Context, *Options, *Result) error {
 	return fmt.Errorf("%w: the process check reads /proc, which %s/%s does not have",
 		triage.ErrUnsupported, runtime.GOOS, runtime.GOARCH)
 }

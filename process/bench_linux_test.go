@@ -1,4 +1,4 @@
-package probe
+package process
 
 import (
 	"context"
@@ -11,27 +11,6 @@ import (
 	gopsproc "github.com/shirou/gopsutil/v4/process"
 	"github.com/stretchr/testify/require"
 )
-
-// BenchmarkHost is the default host check, window included: what a caller
-// pays per call. BenchmarkHost/window=1ms shows the cost of the reads and
-// parsing without the wait.
-func BenchmarkHost(b *testing.B) {
-	ctx := context.Background()
-	for _, bc := range []struct {
-		name   string
-		window time.Duration
-	}{{"default", 0}, {"window=1ms", time.Millisecond}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				r := Host(ctx, HostOptions{Window: bc.window})
-				if r.Err != nil {
-					b.Fatal(r.Err)
-				}
-			}
-		})
-	}
-}
 
 // BenchmarkProcessLookup finds one process by exact name among all and
 // reads what ps shows for it, three ways: this package (with a 1ns window,
@@ -55,7 +34,7 @@ func BenchmarkProcessLookup(b *testing.B) {
 	b.Run("probe", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			r := Process(ctx, ProcessOptions{Name: name, Window: time.Nanosecond, TopThreads: -1})
+			r := Check(ctx, Options{Name: name, Window: time.Nanosecond, TopThreads: -1})
 			if len(r.Processes) != 1 {
 				b.Fatalf("found %d", len(r.Processes))
 			}

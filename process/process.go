@@ -1,4 +1,4 @@
-package probe
+package process
 
 import (
 	"context"
@@ -7,48 +7,62 @@ import (
 	"github.com/triagekit/triage"
 )
 
-// Finding codes of the process check.
+// KindCheck is the kind of check [Check] makes: the Check of its results.
+const KindCheck = "process"
+
+// Finding codes. The process's PID is under the evidence key
+// triage.KeyPID and its name (comm) under triage.KeyProcess; the other
+// keys listed are this package's own measurements, and durations end in
+// "_ns".
 const (
-	// CodeProcessRunning: a process matched. OK, one per match. Evidence:
-	// pid, name, state, uptime.
-	CodeProcessRunning triage.Code = "process.running"
-	// CodeProcessNotFound: no process matched, the PID does not exist, or
-	// the pidfile is missing or names a process that is gone. Fail.
-	// Evidence: the selectors given (name, cmdline, pid, pidfile).
-	CodeProcessNotFound triage.Code = "process.not_found"
-	// CodeProcessZombie: the process has exited and its parent has not
-	// reaped it (state Z); it serves nothing. Fail. Evidence: pid, ppid,
-	// name.
-	CodeProcessZombie triage.Code = "process.zombie"
-	// CodeProcessUninterruptible: the process is in uninterruptible sleep
-	// (state D), usually stuck on disk or NFS I/O. Warn. Evidence: pid,
-	// name, wchan when readable.
-	CodeProcessUninterruptible triage.Code = "process.uninterruptible"
-	// CodeProcessFDsNearLimit: open file descriptors reached
-	// ProcessOptions.FDsPct of the soft RLIMIT_NOFILE ("too many open
-	// files" is near). Warn; Fail at 95%. Evidence: pid, name, fds,
-	// fd_limit, fds_pct.
-	CodeProcessFDsNearLimit triage.Code = "process.fds_near_limit"
-	// CodeProcessThreadHot: one thread used at least
-	// ProcessOptions.ThreadHotPct of a core over the window, a busy loop
-	// or a single-threaded bottleneck (top -H). Warn. Evidence: pid, name,
-	// tid, thread, cpu_pct, window.
-	CodeProcessThreadHot triage.Code = "process.thread_hot"
-	// CodeProcessRestartedRecently: the process started less than
-	// ProcessOptions.RecentStart ago, a sign of a crash loop or a fresh
-	// deploy. Warn. Evidence: pid, name, uptime, started.
-	CodeProcessRestartedRecently triage.Code = "process.restarted_recently"
-	// CodeProcessPermissionDenied: part of the process (or of the process
-	// table, or the pidfile) could not be read for lack of permission.
-	// Unknown; the result's Err matches os.ErrPermission. Evidence: pid
-	// (0 for the table), what (the file), name.
-	CodeProcessPermissionDenied triage.Code = "process.permission_denied"
+	// CodeRunning: a process matched. OK, one per match. Evidence: pid,
+	// process, state, uptime_ns.
+	CodeRunning triage.Code = "process.running"
+	// CodeNotFound: no process matched, the PID does not exist, or the
+	// pidfile is missing or names a process that is gone. Fail. Evidence:
+	// the selectors given (process for Options.Name, cmdline, pid,
+	// pidfile).
+	CodeNotFound triage.Code = "process.not_found"
+	// CodeZombie: the process has exited and its parent has not reaped it
+	// (state Z); it serves nothing. Fail. Evidence: pid, ppid, process.
+	CodeZombie triage.Code = "process.zombie"
+	// CodeUninterruptible: the process is in uninterruptible sleep (state
+	// D), usually stuck on disk or NFS I/O. Warn. Evidence: pid, process,
+	// wchan when readable.
+	CodeUninterruptible triage.Code = "process.uninterruptible"
+	// CodeFDsNearLimit: open file descriptors reached Options.FDsPct of
+	// the soft RLIMIT_NOFILE ("too many open files" is near). Warn; Fail
+	// at 95%. Evidence: pid, process, fds, fd_limit, fds_pct.
+	CodeFDsNearLimit triage.Code = "process.fds_near_limit"
+	// CodeThreadHot: one thread used at least Options.ThreadHotPct of a
+	// core over the window, a busy loop or a single-threaded bottleneck
+	// (top -H). Warn. Evidence: pid, process, tid, thread (its name),
+	// cpu_pct, window_ns.
+	CodeThreadHot triage.Code = "process.thread_hot"
+	// CodeRestartedRecently: the process started less than
+	// Options.RecentStart ago, a sign of a crash loop or a fresh deploy.
+	// Warn. Evidence: pid, process, uptime_ns, started.
+	CodeRestartedRecently triage.Code = "process.restarted_recently"
+	// CodePermissionDenied: part of the process (or of the process table,
+	// or the pidfile) could not be read for lack of permission. Unknown;
+	// the result's Err matches os.ErrPermission. Evidence: pid (0 for the
+	// table), what (the file, or how many processes), process (empty
+	// when unknown).
+	CodePermissionDenied triage.Code = "process.permission_denied"
 )
 
-// ProcessOptions selects the processes [Process] reports and how it
+// DefaultWindow is the sample window when Options.Window is zero.
+const DefaultWindow = 250 * time.Millisecond
+
+// MinJudgeWindow is the shortest window over which CPU use is judged. The
+// kernel counts CPU time in 10ms ticks, so a shorter window still reports
+// the percentages but raises no hot-thread findings.
+const MinJudgeWindow = 100 * time.Millisecond
+
+// Options selects the processes [Check] reports and how it
 // judges them. At least one of Name, Cmdline, PID and Pidfile must be set;
 // the selectors that are set must all match.
-type ProcessOptions struct {
+type Options struct {
 	// Name matches the process name exactly, like pgrep -x: the kernel's
 	// comm (15 bytes at most) or, for longer names, comm as a prefix
 	// together with the base name of the first argument.
@@ -71,13 +85,13 @@ type ProcessOptions struct {
 	// reported. If zero, 5; negative reports none.
 	TopThreads int
 	// FDsPct is the share of the soft RLIMIT_NOFILE in use that raises
-	// CodeProcessFDsNearLimit. If zero, 80.
+	// CodeFDsNearLimit. If zero, 80.
 	FDsPct float64
 	// ThreadHotPct is the share of one core a single thread must use to
-	// raise CodeProcessThreadHot. If zero, 90. Windows shorter than
+	// raise CodeThreadHot. If zero, 90. Windows shorter than
 	// MinJudgeWindow raise no hot threads.
 	ThreadHotPct float64
-	// RecentStart is the uptime under which CodeProcessRestartedRecently
+	// RecentStart is the uptime under which CodeRestartedRecently
 	// is raised. If zero, 5 minutes; negative turns the finding off.
 	RecentStart time.Duration
 	// MaxMatches bounds how many matching processes are reported (the
@@ -85,11 +99,13 @@ type ProcessOptions struct {
 	MaxMatches int
 }
 
-// ProcessResult is what [Process] found.
-type ProcessResult struct {
+// Result is what [Check] found. Its Check is [KindCheck]. Its Target
+// holds the name and PID asked for (the PID a pidfile holds included) and,
+// when exactly one process is reported, its PID.
+type Result struct {
 	triage.Result
 	// Processes are the matches, oldest first.
-	Processes []ProcessInfo `json:"processes"`
+	Processes []Info `json:"processes"`
 	// Matched is how many processes matched; more than len(Processes)
 	// when MaxMatches cut the list.
 	Matched int `json:"matched"`
@@ -98,8 +114,8 @@ type ProcessResult struct {
 	Window time.Duration `json:"window_ns"`
 }
 
-// ProcessInfo is one process, as ps and top show it.
-type ProcessInfo struct {
+// Info is one process, as ps and top show it.
+type Info struct {
 	PID  int `json:"pid"`
 	PPID int `json:"ppid"`
 	// Name is the kernel's name for it (comm).
@@ -129,7 +145,7 @@ type ProcessInfo struct {
 	Started time.Time     `json:"started"`
 	Uptime  time.Duration `json:"uptime_ns"`
 	// HotThreads are the busiest threads over the window, busiest first.
-	HotThreads []ThreadInfo `json:"hot_threads,omitempty"`
+	HotThreads []Thread `json:"hot_threads,omitempty"`
 	// Err says what could not be read about this process; nil when
 	// everything was.
 	Err error `json:"-"`
@@ -137,16 +153,16 @@ type ProcessInfo struct {
 	Error string `json:"error,omitempty"`
 }
 
-// ThreadInfo is one thread's CPU use over the window, like a line of
+// Thread is one thread's CPU use over the window, like a line of
 // top -H.
-type ThreadInfo struct {
+type Thread struct {
 	TID    int     `json:"tid"`
 	Name   string  `json:"name"`
 	State  string  `json:"state"`
 	CPUPct float64 `json:"cpu_pct"`
 }
 
-// Process finds processes by name, command line, PID or pidfile and
+// Check finds processes by name, command line, PID or pidfile and
 // reports each: state, CPU and memory, threads, open files against the
 // limit, uptime and its busiest threads over the sample window.
 //
@@ -157,12 +173,9 @@ type ThreadInfo struct {
 // when part of it could not be seen. No selector, or PID and Pidfile that
 // disagree, gives Unknown with triage.ErrInvalid; a context that ends
 // during the window gives what was read with the context's error.
-func Process(ctx context.Context, opts ProcessOptions) ProcessResult {
-	start := time.Now()
-	r := ProcessResult{Processes: []ProcessInfo{}}
-	r.Check = "probe.process"
-	err := procRun(ctx, &opts, &r)
-	r.Finish(err)
-	r.Duration = time.Since(start)
+func Check(ctx context.Context, opts Options) Result {
+	r := Result{Result: triage.Begin(KindCheck, triage.Target{Process: opts.Name, PID: max(opts.PID, 0)}),
+		Processes: []Info{}}
+	r.Finish(run(ctx, &opts, &r))
 	return r
 }

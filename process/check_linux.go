@@ -1,4 +1,4 @@
-package probe
+package process
 
 import (
 	"bytes"
@@ -18,16 +18,19 @@ import (
 	"time"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/human"
+	"github.com/triagekit/triage/internal/procfs"
+	"github.com/triagekit/triage/internal/window"
 )
 
-// procCand is a process that matched the selectors, with its first sample.
-type procCand struct {
-	st      procStat
+// candidate is a process that matched the selectors, with its first sample.
+type candidate struct {
+	st      taskStat
 	cmdline string
-	threads []procStat // first sample of its threads
+	threads []taskStat // first sample of its threads
 }
 
-func procRun(ctx context.Context, o *ProcessOptions, r *ProcessResult) error {
+func run(ctx context.Context, o *Options, r *Result) error {
 	switch {
 	case o.Name == "" && o.Cmdline == "" && o.PID == 0 && o.Pidfile == "":
 		return fmt.Errorf("%w: no process selector (name, cmdline, pid or pidfile)", triage.ErrInvalid)
@@ -48,21 +51,18 @@ func procRun(ctx context.Context, o *ProcessOptions, r *ProcessResult) error {
 		return err
 	}
 	procRoot := cmp.Or(o.ProcRoot, "/proc")
-	window := cmp.Or(o.Window, DefaultWindow)
-	if deadline, ok := ctx.Deadline(); ok {
-		window = min(window, time.Until(deadline)/2)
-	}
+	win := window.Fit(ctx, cmp.Or(o.Window, DefaultWindow))
 	topThreads := cmp.Or(o.TopThreads, 5)
 	maxMatches := cmp.Or(o.MaxMatches, 64)
-	sel := procSelectors(o)
+	sel := selectors(o)
 
 	pid := o.PID
 	if o.Pidfile != "" {
-		b, err := os.ReadFile(o.Pidfile)
+		b, err := procfs.ReadFile(o.Pidfile)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			r.Add(triage.Finding{
-				Code:     CodeProcessNotFound,
+				Code:     CodeNotFound,
 				Status:   triage.Fail,
 				Summary:  fmt.Sprintf("pidfile %s does not exist", o.Pidfile),
 				Evidence: sel,
@@ -70,12 +70,12 @@ func procRun(ctx context.Context, o *ProcessOptions, r *ProcessResult) error {
 			})
 			return nil
 		case errors.Is(err, fs.ErrPermission):
-			r.Add(procDenied(0, "", o.Pidfile, "sudo cat "+procQuote(o.Pidfile)))
+			r.Add(denied(0, "", o.Pidfile, "sudo cat "+human.Quote(o.Pidfile)))
 			return fmt.Errorf("reading pidfile: %w", err)
 		case err != nil:
 			return fmt.Errorf("reading pidfile: %w", err)
 		}
-		p, err := parseProcPidfile(b)
+		p, err := parsePidfile(b)
 		if err != nil {
 			return fmt.Errorf("%w: pidfile %s: %w", triage.ErrInvalid, o.Pidfile, err)
 		}
@@ -84,24 +84,27 @@ func procRun(ctx context.Context, o *ProcessOptions, r *ProcessResult) error {
 		}
 		pid = p
 	}
+	if r.Target.PID == 0 {
+		r.Target.PID = pid
+	}
 
-	rd := hostReader{buf: make([]byte, 0, 4096)}
-	var cands []procCand
-	var denied int
+	rd := procfs.NewReader(4096)
+	var cands []candidate
+	var nDenied int
 	var deniedErr error
 	if pid != 0 {
-		c, ok, err := procMatch(&rd, procRoot, pid, o)
+		c, ok, err := match(rd, procRoot, pid, o)
 		switch {
-		case procVanished(err):
+		case vanished(err):
 		case errors.Is(err, fs.ErrPermission):
-			denied, deniedErr = 1, err
+			nDenied, deniedErr = 1, err
 		case err != nil:
 			return err
 		case ok:
 			cands = append(cands, c)
 		}
 	} else {
-		f, err := os.Open(procRoot)
+		f, err := openDir(procRoot)
 		if err != nil {
 			return fmt.Errorf("listing processes: %w", err)
 		}
@@ -121,11 +124,11 @@ func procRun(ctx context.Context, o *ProcessOptions, r *ProcessResult) error {
 			if err != nil {
 				continue
 			}
-			c, ok, err := procMatch(&rd, procRoot, p, o)
+			c, ok, err := match(rd, procRoot, p, o)
 			switch {
-			case procVanished(err):
+			case vanished(err):
 			case errors.Is(err, fs.ErrPermission):
-				denied++
+				nDenied++
 				deniedErr = err
 			case err != nil:
 				return err
@@ -137,19 +140,19 @@ func procRun(ctx context.Context, o *ProcessOptions, r *ProcessResult) error {
 
 	r.Matched = len(cands)
 	if len(cands) == 0 {
-		if denied > 0 {
-			what := fmt.Sprintf("%d processes", denied)
+		if nDenied > 0 {
+			what := fmt.Sprintf("%d processes", nDenied)
 			var pe *fs.PathError
 			if pid != 0 && errors.As(deniedErr, &pe) {
 				what = pe.Path
 			}
-			r.Add(procDenied(pid, "", what, "sudo "+procCommand(o, pid)))
+			r.Add(denied(pid, "", what, "sudo "+command(o, pid)))
 			return fmt.Errorf("reading the process table: %w", deniedErr)
 		}
-		r.Add(procNotFound(o, pid, sel))
+		r.Add(notFound(o, pid, sel))
 		return nil
 	}
-	slices.SortFunc(cands, func(a, b procCand) int {
+	slices.SortFunc(cands, func(a, b candidate) int {
 		return cmp.Or(cmp.Compare(a.st.startTime, b.st.startTime), cmp.Compare(a.st.pid, b.st.pid))
 	})
 	if len(cands) > maxMatches {
@@ -158,21 +161,15 @@ func procRun(ctx context.Context, o *ProcessOptions, r *ProcessResult) error {
 
 	if topThreads > 0 {
 		for i := range cands {
-			cands[i].threads = procThreads(&rd, procRoot, cands[i].st.pid)
+			cands[i].threads = sampleThreads(rd, procRoot, cands[i].st.pid)
 		}
 	}
 	t1 := time.Now()
 	var ctxErr error
-	if window > 0 {
-		timer := time.NewTimer(window)
-		select {
-		case <-ctx.Done():
-			ctxErr = fmt.Errorf("sampling over %s: %w", window, ctx.Err())
-		case <-timer.C:
-		}
-		timer.Stop()
-	} else {
+	if win <= 0 {
 		ctxErr = fmt.Errorf("no time left to sample: %w", context.DeadlineExceeded)
+	} else if err := window.Wait(ctx, win); err != nil {
+		ctxErr = fmt.Errorf("sampling over %s: %w", win, err)
 	}
 	if ctxErr == nil {
 		r.Window = time.Since(t1)
@@ -180,96 +177,101 @@ func procRun(ctx context.Context, o *ProcessOptions, r *ProcessResult) error {
 
 	var bootTime int64
 	var memTotal uint64
-	if b, err := rd.read(filepath.Join(procRoot, "stat")); err == nil {
-		if s, err := parseHostStat(b); err == nil {
-			bootTime = s.bootTime
+	if b, err := rd.Read(filepath.Join(procRoot, "stat")); err == nil {
+		if t, err := parseBootTime(b); err == nil {
+			bootTime = t
 		}
 	}
-	if b, err := rd.read(filepath.Join(procRoot, "meminfo")); err == nil {
-		if m, err := parseHostMeminfo(b); err == nil {
-			memTotal = m.total
+	if b, err := rd.Read(filepath.Join(procRoot, "meminfo")); err == nil {
+		if n, err := parseMemTotal(b); err == nil {
+			memTotal = n
 		}
 	}
 	now := time.Now()
 	users := map[int]string{}
 	var errs []error
 	for _, c := range cands {
-		p, err := procDescribeOne(&rd, procRoot, c, r.Window, topThreads, bootTime, memTotal, now, users)
-		if procVanished(err) {
+		p, err := describe(rd, procRoot, c, r.Window, topThreads, bootTime, memTotal, now, users)
+		if vanished(err) {
 			continue
 		}
 		if err != nil {
 			errs = append(errs, err)
 		}
 		r.Processes = append(r.Processes, p)
-		procJudge(r, o, p, r.Window)
+		judge(r, o, p, r.Window)
 	}
 	if len(r.Processes) == 0 {
 		// Every match exited during the window.
-		r.Add(procNotFound(o, pid, sel))
+		r.Add(notFound(o, pid, sel))
+	}
+	if len(r.Processes) == 1 && r.Target.PID == 0 {
+		r.Target.PID = r.Processes[0].PID
 	}
 	return errors.Join(append(errs, ctxErr)...)
 }
 
-func procNotFound(o *ProcessOptions, pid int, sel triage.Evidence) triage.Finding {
-	what := "no process matches " + procDescribe(o, pid)
+func notFound(o *Options, pid int, sel triage.Evidence) triage.Finding {
+	what := "no process matches " + selected(o, pid)
 	if o.Pidfile != "" {
 		what = fmt.Sprintf("pidfile %s names pid %d, which is not running", o.Pidfile, pid)
 	}
 	return triage.Finding{
-		Code:     CodeProcessNotFound,
+		Code:     CodeNotFound,
 		Status:   triage.Fail,
 		Summary:  what,
 		Evidence: sel,
-		Command:  procCommand(o, pid),
+		Command:  command(o, pid),
 	}
 }
 
-// procMatch reads the first sample of one process and reports whether it
+// match reads the first sample of one process and reports whether it
 // matches the selectors. Its error is the read error, for the caller to
 // sort into vanished, denied and other.
-func procMatch(rd *hostReader, procRoot string, pid int, o *ProcessOptions) (procCand, bool, error) {
+func match(rd *procfs.Reader, procRoot string, pid int, o *Options) (candidate, bool, error) {
 	dir := filepath.Join(procRoot, strconv.Itoa(pid))
-	b, err := rd.read(filepath.Join(dir, "stat"))
+	b, err := rd.Read(filepath.Join(dir, "stat"))
 	if err != nil {
-		return procCand{}, false, err
+		return candidate{}, false, err
 	}
 	long := len(o.Name) > 15
 	if o.Name != "" {
-		comm := procStatComm(b)
+		comm := statComm(b)
 		if long {
 			if string(comm) != o.Name[:15] {
-				return procCand{}, false, nil
+				return candidate{}, false, nil
 			}
 		} else if string(comm) != o.Name {
-			return procCand{}, false, nil
+			return candidate{}, false, nil
 		}
 	}
-	st, err := parseProcStat(b)
+	st, err := parseStat(b)
 	if err != nil {
-		return procCand{}, false, fmt.Errorf("%s/stat: %w", dir, err)
+		return candidate{}, false, fmt.Errorf("%s/stat: %w", dir, err)
 	}
 	if o.PID != 0 && st.pid != o.PID {
-		return procCand{}, false, nil
+		return candidate{}, false, nil
 	}
-	b, err = rd.read(filepath.Join(dir, "cmdline"))
-	if err != nil {
-		return procCand{}, false, err
+	b, err = rd.Read(filepath.Join(dir, "cmdline"))
+	if err != nil && !errors.Is(err, procfs.ErrTooLarge) {
+		// A command line over procfs.MaxSize is matched and shown by
+		// its start.
+		return candidate{}, false, err
 	}
-	if long && string(procArgv0Base(b)) != o.Name {
-		return procCand{}, false, nil
+	if long && string(argv0Base(b)) != o.Name {
+		return candidate{}, false, nil
 	}
-	cmdline := procCmdline(b)
+	cmdline := joinArgs(b)
 	if o.Cmdline != "" && !strings.Contains(cmdline, o.Cmdline) {
-		return procCand{}, false, nil
+		return candidate{}, false, nil
 	}
-	return procCand{st: st, cmdline: cmdline}, true, nil
+	return candidate{st: st, cmdline: cmdline}, true, nil
 }
 
-// procThreads samples a process's threads; nil when it has none readable.
-func procThreads(rd *hostReader, procRoot string, pid int) []procStat {
+// sampleThreads samples a process's threads; nil when it has none readable.
+func sampleThreads(rd *procfs.Reader, procRoot string, pid int) []taskStat {
 	dir := filepath.Join(procRoot, strconv.Itoa(pid), "task")
-	f, err := os.Open(dir)
+	f, err := openDir(dir)
 	if err != nil {
 		return nil
 	}
@@ -278,13 +280,13 @@ func procThreads(rd *hostReader, procRoot string, pid int) []procStat {
 	if err != nil {
 		return nil
 	}
-	out := make([]procStat, 0, len(names))
+	out := make([]taskStat, 0, len(names))
 	for _, n := range names {
-		b, err := rd.read(filepath.Join(dir, n, "stat"))
+		b, err := rd.Read(filepath.Join(dir, n, "stat"))
 		if err != nil {
 			continue
 		}
-		st, err := parseProcStat(b)
+		st, err := parseStat(b)
 		if err != nil {
 			continue
 		}
@@ -293,26 +295,26 @@ func procThreads(rd *hostReader, procRoot string, pid int) []procStat {
 	return out
 }
 
-// procDescribeOne takes the second sample of a candidate and fills in
+// describe takes the second sample of a candidate and fills in
 // everything ps and top show. A vanished error means it exited meanwhile
 // (or its PID was reused) and is to be skipped.
-func procDescribeOne(rd *hostReader, procRoot string, c procCand, window time.Duration, topThreads int,
-	bootTime int64, memTotal uint64, now time.Time, users map[int]string) (ProcessInfo, error) {
+func describe(rd *procfs.Reader, procRoot string, c candidate, win time.Duration, topThreads int,
+	bootTime int64, memTotal uint64, now time.Time, users map[int]string) (Info, error) {
 	dir := filepath.Join(procRoot, strconv.Itoa(c.st.pid))
 	st := c.st
-	if window > 0 {
-		b, err := rd.read(filepath.Join(dir, "stat"))
+	if win > 0 {
+		b, err := rd.Read(filepath.Join(dir, "stat"))
 		if err != nil {
-			return ProcessInfo{}, err
+			return Info{}, err
 		}
-		if st, err = parseProcStat(b); err != nil {
-			return ProcessInfo{}, fmt.Errorf("%s/stat: %w", dir, err)
+		if st, err = parseStat(b); err != nil {
+			return Info{}, fmt.Errorf("%s/stat: %w", dir, err)
 		}
 		if st.startTime != c.st.startTime {
-			return ProcessInfo{}, fs.ErrNotExist // the PID now belongs to another process
+			return Info{}, fs.ErrNotExist // the PID now belongs to another process
 		}
 	}
-	p := ProcessInfo{
+	p := Info{
 		PID:     st.pid,
 		PPID:    st.ppid,
 		Name:    st.comm,
@@ -321,36 +323,36 @@ func procDescribeOne(rd *hostReader, procRoot string, c procCand, window time.Du
 		Threads: st.threads,
 		FDs:     -1,
 	}
-	if window > 0 {
-		p.CPUPct = procPct(hostDelta(c.st.ticks, st.ticks), window)
+	if win > 0 {
+		p.CPUPct = cpuPct(procfs.Delta(c.st.ticks, st.ticks), win)
 	}
 	if st.rssPages > 0 {
 		p.RSSBytes = uint64(st.rssPages) * uint64(os.Getpagesize())
-		p.MemPct = hostPct(float64(p.RSSBytes), float64(memTotal))
+		p.MemPct = pct(float64(p.RSSBytes), float64(memTotal))
 	}
 	if bootTime > 0 {
-		p.Started = time.Unix(bootTime, 0).Add(time.Duration(st.startTime) * time.Second / procClockTicks).UTC()
+		p.Started = time.Unix(bootTime, 0).Add(time.Duration(st.startTime) * time.Second / clockTicks).UTC()
 		p.Uptime = max(now.Sub(p.Started), 0)
 	}
 
 	var errs []error
 	keep := func(err error) {
-		if err != nil && !procVanished(err) {
+		if err != nil && !vanished(err) {
 			errs = append(errs, err)
 		}
 	}
-	if b, err := rd.read(filepath.Join(dir, "status")); err == nil {
-		if uid, err := parseProcStatusUID(b); err == nil {
+	if b, err := rd.Read(filepath.Join(dir, "status")); err == nil {
+		if uid, err := parseStatusUID(b); err == nil {
 			p.UID = uid
-			p.User = procUserName(uid, users)
+			p.User = userName(uid, users)
 		} else {
 			keep(fmt.Errorf("%s/status: %w", dir, err))
 		}
 	} else {
 		keep(err)
 	}
-	if b, err := rd.read(filepath.Join(dir, "limits")); err == nil {
-		if n, err := parseProcLimitsNofile(b); err == nil {
+	if b, err := rd.Read(filepath.Join(dir, "limits")); err == nil {
+		if n, err := parseLimitsNofile(b); err == nil {
 			p.FDLimit = n
 		} else {
 			keep(fmt.Errorf("%s/limits: %w", dir, err))
@@ -359,33 +361,33 @@ func procDescribeOne(rd *hostReader, procRoot string, c procCand, window time.Du
 		keep(err)
 	}
 	if p.State != "Z" {
-		n, err := procCountFDs(procRoot, st.pid)
-		if procVanished(err) {
-			return ProcessInfo{}, err
+		n, err := procfs.CountEntries(filepath.Join(dir, "fd"))
+		if vanished(err) {
+			return Info{}, err
 		}
 		keep(err)
 		if err == nil {
 			p.FDs = n
 			if p.FDLimit > 0 {
-				p.FDsPct = hostPct(float64(n), float64(p.FDLimit))
+				p.FDsPct = pct(float64(n), float64(p.FDLimit))
 			}
 		}
 	}
-	if topThreads > 0 && window > 0 && len(c.threads) > 0 {
-		for _, t2 := range procThreads(rd, procRoot, st.pid) {
+	if topThreads > 0 && win > 0 && len(c.threads) > 0 {
+		for _, t2 := range sampleThreads(rd, procRoot, st.pid) {
 			for _, t1 := range c.threads {
 				if t1.pid != t2.pid || t1.startTime != t2.startTime {
 					continue
 				}
-				if d := hostDelta(t1.ticks, t2.ticks); d > 0 {
-					p.HotThreads = append(p.HotThreads, ThreadInfo{
-						TID: t2.pid, Name: t2.comm, State: string(t2.state), CPUPct: procPct(d, window),
+				if d := procfs.Delta(t1.ticks, t2.ticks); d > 0 {
+					p.HotThreads = append(p.HotThreads, Thread{
+						TID: t2.pid, Name: t2.comm, State: string(t2.state), CPUPct: cpuPct(d, win),
 					})
 				}
 				break
 			}
 		}
-		slices.SortFunc(p.HotThreads, func(a, b ThreadInfo) int {
+		slices.SortFunc(p.HotThreads, func(a, b Thread) int {
 			return cmp.Or(cmp.Compare(b.CPUPct, a.CPUPct), cmp.Compare(a.TID, b.TID))
 		})
 		if len(p.HotThreads) > topThreads {
@@ -399,15 +401,15 @@ func procDescribeOne(rd *hostReader, procRoot string, c procCand, window time.Du
 	return p, p.Err
 }
 
-// procJudge adds the findings for one process.
-func procJudge(r *ProcessResult, o *ProcessOptions, p ProcessInfo, window time.Duration) {
+// judge adds the findings for one process.
+func judge(r *Result, o *Options, p Info, win time.Duration) {
 	who := fmt.Sprintf("pid %d (%s)", p.PID, p.Name)
-	pidAttr, nameAttr := slog.Int("pid", p.PID), slog.String("name", p.Name)
+	pidAttr, nameAttr := slog.Int(triage.KeyPID, p.PID), slog.String(triage.KeyProcess, p.Name)
 	psCmd := fmt.Sprintf("ps -o pid,ppid,user,stat,%%cpu,%%mem,nlwp,lstart,cmd -p %d", p.PID)
 	switch p.State {
 	case "Z":
 		r.Add(triage.Finding{
-			Code:     CodeProcessZombie,
+			Code:     CodeZombie,
 			Status:   triage.Fail,
 			Summary:  fmt.Sprintf("%s is a zombie: it exited and parent %d has not reaped it", who, p.PPID),
 			Evidence: triage.Evidence{pidAttr, slog.Int("ppid", p.PPID), nameAttr},
@@ -417,14 +419,14 @@ func procJudge(r *ProcessResult, o *ProcessOptions, p ProcessInfo, window time.D
 	case "D":
 		ev := triage.Evidence{pidAttr, nameAttr}
 		wchan := ""
-		if b, err := os.ReadFile(filepath.Join(cmp.Or(o.ProcRoot, "/proc"), strconv.Itoa(p.PID), "wchan")); err == nil {
+		if b, err := procfs.ReadFile(filepath.Join(cmp.Or(o.ProcRoot, "/proc"), strconv.Itoa(p.PID), "wchan")); err == nil {
 			if w := string(bytes.TrimSpace(b)); w != "" && w != "0" {
 				wchan = " in " + w
 				ev = append(ev, slog.String("wchan", w))
 			}
 		}
 		r.Add(triage.Finding{
-			Code:     CodeProcessUninterruptible,
+			Code:     CodeUninterruptible,
 			Status:   triage.Warn,
 			Summary:  fmt.Sprintf("%s is in uninterruptible sleep (D)%s, usually waiting on disk or network storage", who, wchan),
 			Evidence: ev,
@@ -439,17 +441,17 @@ func procJudge(r *ProcessResult, o *ProcessOptions, p ProcessInfo, window time.D
 		}
 	}
 	r.Add(triage.Finding{
-		Code:   CodeProcessRunning,
+		Code:   CodeRunning,
 		Status: triage.OK,
 		Summary: fmt.Sprintf("%s running as %s, state %s, up %s, cpu %.1f%%, rss %s (%.1f%%), %d threads, %s",
-			who, p.User, p.State, p.Uptime.Round(time.Second), p.CPUPct, hostBytes(p.RSSBytes), p.MemPct, p.Threads, fds),
-		Evidence: triage.Evidence{pidAttr, nameAttr, slog.String("state", p.State), slog.Duration("uptime", p.Uptime)},
+			who, p.User, p.State, p.Uptime.Round(time.Second), p.CPUPct, human.Bytes(p.RSSBytes), p.MemPct, p.Threads, fds),
+		Evidence: triage.Evidence{pidAttr, nameAttr, slog.String("state", p.State), slog.Duration("uptime_ns", p.Uptime)},
 		Command:  psCmd,
 	})
 	if fdsPct := cmp.Or(o.FDsPct, 80); p.FDs >= 0 && p.FDLimit > 0 && p.FDsPct >= fdsPct {
 		r.Add(triage.Finding{
-			Code:   CodeProcessFDsNearLimit,
-			Status: hostLevel(p.FDsPct >= 95),
+			Code:   CodeFDsNearLimit,
+			Status: level(p.FDsPct >= 95),
 			Summary: fmt.Sprintf("%s has %d open files of its soft limit %d (%.1f%%)",
 				who, p.FDs, p.FDLimit, p.FDsPct),
 			Evidence: triage.Evidence{pidAttr, nameAttr, slog.Int("fds", p.FDs),
@@ -459,30 +461,30 @@ func procJudge(r *ProcessResult, o *ProcessOptions, p ProcessInfo, window time.D
 	}
 	hot := cmp.Or(o.ThreadHotPct, 90)
 	for _, t := range p.HotThreads {
-		if window < MinJudgeWindow {
+		if win < MinJudgeWindow {
 			break
 		}
 		if t.CPUPct < hot {
 			break
 		}
 		r.Add(triage.Finding{
-			Code:   CodeProcessThreadHot,
+			Code:   CodeThreadHot,
 			Status: triage.Warn,
 			Summary: fmt.Sprintf("thread %d (%s) of %s used %.1f%% of a core over %s",
-				t.TID, t.Name, who, t.CPUPct, hostRound(window)),
+				t.TID, t.Name, who, t.CPUPct, win.Round(time.Millisecond)),
 			Evidence: triage.Evidence{pidAttr, nameAttr, slog.Int("tid", t.TID), slog.String("thread", t.Name),
-				slog.Float64("cpu_pct", t.CPUPct), slog.Duration("window", window)},
+				slog.Float64("cpu_pct", t.CPUPct), slog.Duration("window_ns", win)},
 			Command: fmt.Sprintf("top -H -b -n 1 -p %d | head -20", p.PID),
 		})
 	}
 	recent := cmp.Or(o.RecentStart, 5*time.Minute)
 	if recent > 0 && !p.Started.IsZero() && p.Uptime < recent {
 		r.Add(triage.Finding{
-			Code:   CodeProcessRestartedRecently,
+			Code:   CodeRestartedRecently,
 			Status: triage.Warn,
 			Summary: fmt.Sprintf("%s started %s ago, at %s",
 				who, p.Uptime.Round(time.Second), p.Started.Format(time.RFC3339)),
-			Evidence: triage.Evidence{pidAttr, nameAttr, slog.Duration("uptime", p.Uptime),
+			Evidence: triage.Evidence{pidAttr, nameAttr, slog.Duration("uptime_ns", p.Uptime),
 				slog.Time("started", p.Started)},
 			Command: fmt.Sprintf("ps -o pid,lstart,etime,cmd -p %d", p.PID),
 		})
@@ -496,11 +498,11 @@ func procJudge(r *ProcessResult, o *ProcessOptions, p ProcessInfo, window time.D
 				cmd = "sudo ls " + pe.Path + " | wc -l"
 			}
 		}
-		r.Add(procDenied(p.PID, p.Name, what, cmd))
+		r.Add(denied(p.PID, p.Name, what, cmd))
 	}
 }
 
-func procDenied(pid int, name, what, cmd string) triage.Finding {
+func denied(pid int, name, what, cmd string) triage.Finding {
 	subject := what
 	if pid != 0 {
 		subject = fmt.Sprintf("%s of pid %d", what, pid)
@@ -509,29 +511,51 @@ func procDenied(pid int, name, what, cmd string) triage.Finding {
 		}
 	}
 	return triage.Finding{
-		Code:     CodeProcessPermissionDenied,
+		Code:     CodePermissionDenied,
 		Status:   triage.Unknown,
 		Summary:  fmt.Sprintf("permission denied reading %s; run as root or as its owner", subject),
-		Evidence: triage.Evidence{slog.Int("pid", pid), slog.String("what", what), slog.String("name", name)},
+		Evidence: triage.Evidence{slog.Int(triage.KeyPID, pid), slog.String("what", what), slog.String(triage.KeyProcess, name)},
 		Command:  cmd,
 	}
 }
 
-// procVanished reports errors that mean the process is gone.
-func procVanished(err error) bool {
+// openDir opens a directory to list, without waiting on a FIFO put in
+// its place.
+func openDir(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NONBLOCK, 0)
+}
+
+// vanished reports errors that mean the process is gone.
+func vanished(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH)
 }
 
-func procPct(ticks uint64, window time.Duration) float64 {
-	if window <= 0 {
+// cpuPct is CPU time in clock ticks over a window, in percent of one core.
+func cpuPct(ticks uint64, win time.Duration) float64 {
+	if win <= 0 {
 		return 0
 	}
-	return float64(ticks) / procClockTicks / window.Seconds() * 100
+	return float64(ticks) / clockTicks / win.Seconds() * 100
 }
 
-// procUserName looks a UID up once per check; the UID as text when the
+// pct is part in percent of whole; zero when whole is.
+func pct(part, whole float64) float64 {
+	if whole <= 0 {
+		return 0
+	}
+	return part / whole * 100
+}
+
+func level(fail bool) triage.Status {
+	if fail {
+		return triage.Fail
+	}
+	return triage.Warn
+}
+
+// userName looks a UID up once per check; the UID as text when the
 // user database has no name for it.
-func procUserName(uid int, cache map[int]string) string {
+func userName(uid int, cache map[int]string) string {
 	if n, ok := cache[uid]; ok {
 		return n
 	}
@@ -543,16 +567,17 @@ func procUserName(uid int, cache map[int]string) string {
 	return n
 }
 
-func procSelectors(o *ProcessOptions) triage.Evidence {
+// selectors are the evidence of what was asked for.
+func selectors(o *Options) triage.Evidence {
 	var ev triage.Evidence
 	if o.Name != "" {
-		ev = append(ev, slog.String("name", o.Name))
+		ev = append(ev, slog.String(triage.KeyProcess, o.Name))
 	}
 	if o.Cmdline != "" {
 		ev = append(ev, slog.String("cmdline", o.Cmdline))
 	}
 	if o.PID != 0 {
-		ev = append(ev, slog.Int("pid", o.PID))
+		ev = append(ev, slog.Int(triage.KeyPID, o.PID))
 	}
 	if o.Pidfile != "" {
 		ev = append(ev, slog.String("pidfile", o.Pidfile))
@@ -560,7 +585,8 @@ func procSelectors(o *ProcessOptions) triage.Evidence {
 	return ev
 }
 
-func procDescribe(o *ProcessOptions, pid int) string {
+// selected says in words what was asked for.
+func selected(o *Options, pid int) string {
 	var parts []string
 	if o.Name != "" {
 		parts = append(parts, fmt.Sprintf("name %q", o.Name))
@@ -574,18 +600,14 @@ func procDescribe(o *ProcessOptions, pid int) string {
 	return strings.Join(parts, " and ")
 }
 
-func procCommand(o *ProcessOptions, pid int) string {
+// command is the ps or pgrep line that finds what was asked for.
+func command(o *Options, pid int) string {
 	switch {
 	case pid != 0:
 		return fmt.Sprintf("ps -o pid,ppid,stat,cmd -p %d", pid)
 	case o.Name != "":
-		return "pgrep -a -x " + procQuote(o.Name)
+		return "pgrep -a -x " + human.Quote(o.Name)
 	default:
-		return "pgrep -a -f " + procQuote(o.Cmdline)
+		return "pgrep -a -f " + human.Quote(o.Cmdline)
 	}
-}
-
-// procQuote quotes s for a POSIX shell.
-func procQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -1,4 +1,4 @@
-package probe
+package host
 
 import (
 	"os"
@@ -8,19 +8,20 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/triagekit/triage/internal/procfs"
 )
 
-func TestParseHostStat(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "host", "container", "proc", "stat"))
+func TestParseStat(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "container", "proc", "stat"))
 	require.NoError(t, err)
-	s, err := parseHostStat(b)
+	s, err := parseStat(b)
 	require.NoError(t, err)
-	assert.Equal(t, hostCPUTimes{user: 10132153, nice: 290696, system: 3084719, idle: 46828483, iowait: 16683, softirq: 25195}, s.all)
+	assert.Equal(t, cpuTimes{user: 10132153, nice: 290696, system: 3084719, idle: 46828483, iowait: 16683, softirq: 25195}, s.all)
 	require.Len(t, s.cores, 4)
 	assert.Equal(t, 3, s.cores[3].cpu)
 	assert.Equal(t, 7, s.procsRunning)
 	assert.Equal(t, 2, s.procsBlocked)
-	assert.Equal(t, int64(1700000000), s.bootTime)
 
 	for _, tc := range []struct{ name, in string }{
 		{"empty", ""},
@@ -31,31 +32,31 @@ func TestParseHostStat(t *testing.T) {
 		{"bad procs_running", "cpu  1 2 3 4\nprocs_running many\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := parseHostStat([]byte(tc.in))
-			assert.ErrorIs(t, err, errHostMalformed)
+			_, err := parseStat([]byte(tc.in))
+			assert.ErrorIs(t, err, procfs.ErrMalformed)
 		})
 	}
 	t.Run("old kernel without steal", func(t *testing.T) {
-		s, err := parseHostStat([]byte("cpu  1 2 3 4 5\n"))
+		s, err := parseStat([]byte("cpu  1 2 3 4 5\n"))
 		require.NoError(t, err)
 		assert.Equal(t, uint64(15), s.all.total())
 	})
 }
 
-func TestParseHostMeminfo(t *testing.T) {
+func TestParseMeminfo(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		in   string
-		want hostMeminfo
+		want meminfo
 	}{
 		{"modern", "MemTotal: 1000 kB\nMemFree: 100 kB\nMemAvailable: 600 kB\nSwapTotal: 50 kB\nSwapFree: 20 kB\n",
-			hostMeminfo{total: 1024000, available: 614400, swapTotal: 51200, swapFree: 20480}},
+			meminfo{total: 1024000, available: 614400, swapTotal: 51200, swapFree: 20480}},
 		{"before 3.14 has no MemAvailable", "MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 10 kB\nCached: 200 kB\n",
-			hostMeminfo{total: 1024000, available: 317440}},
-		{"no unit", "MemTotal: 1000\nMemAvailable: 10\n", hostMeminfo{total: 1000, available: 10}},
+			meminfo{total: 1024000, available: 317440}},
+		{"no unit", "MemTotal: 1000\nMemAvailable: 10\n", meminfo{total: 1000, available: 10}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := parseHostMeminfo([]byte(tc.in))
+			m, err := parseMeminfo([]byte(tc.in))
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, m)
 		})
@@ -66,40 +67,38 @@ func TestParseHostMeminfo(t *testing.T) {
 		{"overflow", "MemTotal: 18446744073709551615 kB\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := parseHostMeminfo([]byte(tc.in))
-			assert.ErrorIs(t, err, errHostMalformed)
+			_, err := parseMeminfo([]byte(tc.in))
+			assert.ErrorIs(t, err, procfs.ErrMalformed)
 		})
 	}
 }
 
-func TestParseHostVmstat(t *testing.T) {
-	v, err := parseHostVmstat([]byte("pswpin 1\npswpout 2\npgfault 3\npgmajfault 4\noom_kill 5\nweird\n"))
-	require.NoError(t, err)
-	assert.Equal(t, hostVmstat{pswpin: 1, pswpout: 2, pgfault: 3, pgmajfault: 4, oomKill: 5, hasOOMKill: true}, v)
-	v, err = parseHostVmstat([]byte("pswpin 1\n"))
-	require.NoError(t, err)
+func TestParseVmstat(t *testing.T) {
+	v := parseVmstat([]byte("pswpin 1\npswpout 2\npgfault 3\npgmajfault 4\noom_kill 5\nweird\n"))
+	assert.Equal(t, vmstat{pswpin: 1, pswpout: 2, pgfault: 3, pgmajfault: 4, oomKill: 5, hasOOMKill: true}, v)
+	v = parseVmstat([]byte("pswpin 1\n"))
 	assert.False(t, v.hasOOMKill, "kernels before 4.13 have no oom_kill")
 }
 
-func TestParseHostLoadavg(t *testing.T) {
-	l1, l5, l15, err := parseHostLoadavg([]byte("0.52 1.58 2.59 2/345 12345\n"))
+func TestParseLoadavg(t *testing.T) {
+	l1, l5, l15, err := parseLoadavg([]byte("0.52 1.58 2.59 2/345 12345\n"))
 	require.NoError(t, err)
 	assert.Equal(t, []float64{0.52, 1.58, 2.59}, []float64{l1, l5, l15})
 	for _, in := range []string{"", "1 2", "a b c", "-1 0 0 1/1 1"} {
-		_, _, _, err := parseHostLoadavg([]byte(in))
-		assert.ErrorIs(t, err, errHostMalformed, in)
+		_, _, _, err := parseLoadavg([]byte(in))
+		assert.ErrorIs(t, err, procfs.ErrMalformed, in)
 	}
 }
 
-func TestParseHostPSI(t *testing.T) {
-	p, err := parseHostPSI([]byte("some avg10=1.53 avg60=0.87 avg300=0.47 total=2351290\nfull avg10=0.10 avg60=0.00 avg300=0.00 total=7\n"))
+func TestParsePSI(t *testing.T) {
+	p, err := parsePSI([]byte("some avg10=1.53 avg60=0.87 avg300=0.47 total=2351290\nfull avg10=0.10 avg60=0.00 avg300=0.00 total=7\n"))
 	require.NoError(t, err)
 	assert.Equal(t, PSI{
 		Some: PSILine{Avg10: 1.53, Avg60: 0.87, Avg300: 0.47, Total: 2351290 * time.Microsecond},
 		Full: PSILine{Avg10: 0.10, Total: 7 * time.Microsecond},
 	}, p)
 	t.Run("cpu before 5.13 has no full line", func(t *testing.T) {
-		p, err := parseHostPSI([]byte("some avg10=3.00 avg60=0.00 avg300=0.00 total=1\n"))
+		p, err := parsePSI([]byte("some avg10=3.00 avg60=0.00 avg300=0.00 total=1\n"))
 		require.NoError(t, err)
 		assert.Equal(t, 3.0, p.Some.Avg10)
 		assert.Zero(t, p.Full)
@@ -112,8 +111,8 @@ func TestParseHostPSI(t *testing.T) {
 		{"total overflows a duration", "some total=18446744073709551615\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := parseHostPSI([]byte(tc.in))
-			assert.ErrorIs(t, err, errHostMalformed)
+			_, err := parsePSI([]byte(tc.in))
+			assert.ErrorIs(t, err, procfs.ErrMalformed)
 		})
 	}
 }
@@ -133,7 +132,7 @@ func TestParseCgroupFiles(t *testing.T) {
 		} {
 			q, p, l, err := parseCgroupCPUMax([]byte(tc.in))
 			if tc.isErr {
-				assert.ErrorIs(t, err, errHostMalformed, tc.in)
+				assert.ErrorIs(t, err, procfs.ErrMalformed, tc.in)
 				continue
 			}
 			require.NoError(t, err, tc.in)
@@ -150,7 +149,7 @@ func TestParseCgroupFiles(t *testing.T) {
 		assert.True(t, limited)
 		assert.Equal(t, uint64(1<<30), v)
 		_, _, err = parseCgroupMemoryValue([]byte("lots\n"))
-		assert.ErrorIs(t, err, errHostMalformed)
+		assert.ErrorIs(t, err, procfs.ErrMalformed)
 	})
 	t.Run("mountinfo", func(t *testing.T) {
 		root, mp, ok := parseCgroupMountinfo([]byte(
@@ -191,38 +190,38 @@ func TestParseCgroupFiles(t *testing.T) {
 // The fuzz targets feed each /proc and cgroup parser arbitrary bytes: they
 // must return an error or a value, never panic.
 
-func FuzzParseHostStat(f *testing.F) {
-	for _, p := range []string{"host/container/proc/stat", "host/quiet/proc/stat", "host/cpu/stat.after"} {
+func FuzzParseStat(f *testing.F) {
+	for _, p := range []string{"container/proc/stat", "quiet/proc/stat", "cpu/stat.after"} {
 		b, err := os.ReadFile(filepath.Join("testdata", p))
 		require.NoError(f, err)
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s, err := parseHostStat(b)
+		s, err := parseStat(b)
 		if err == nil {
-			_ = hostCPU(s, s)
+			_ = cpuStats(s, s)
 		}
 	})
 }
 
-func FuzzParseHostMeminfo(f *testing.F) {
-	b, err := os.ReadFile(filepath.Join("testdata", "host", "container", "proc", "meminfo"))
+func FuzzParseMeminfo(f *testing.F) {
+	b, err := os.ReadFile(filepath.Join("testdata", "container", "proc", "meminfo"))
 	require.NoError(f, err)
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := parseHostMeminfo(b)
+		m, err := parseMeminfo(b)
 		if err == nil {
 			assert.LessOrEqual(t, m.available, max(m.total, m.available))
 		}
 	})
 }
 
-func FuzzParseHostPSI(f *testing.F) {
+func FuzzParsePSI(f *testing.F) {
 	f.Add([]byte("some avg10=1.53 avg60=0.87 avg300=0.47 total=2351290\nfull avg10=0.10 avg60=0.00 avg300=0.00 total=7\n"))
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = parseHostPSI(b) })
+	f.Fuzz(func(t *testing.T, b []byte) { _, _ = parsePSI(b) })
 }
 
-func FuzzParseHostSmallFiles(f *testing.F) {
+func FuzzParseSmallFiles(f *testing.F) {
 	f.Add([]byte("0.52 0.58 0.59 2/345 12345\n"))
 	f.Add([]byte("pswpin 1\noom_kill 2\n"))
 	f.Add([]byte("50000 100000\n"))
@@ -231,8 +230,8 @@ func FuzzParseHostSmallFiles(f *testing.F) {
 	f.Add([]byte("652 646 0:36 /docker/x /sys/fs/cgroup/memory ro - cgroup cgroup rw,memory\n"))
 	f.Add([]byte("41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _, _, _ = parseHostLoadavg(b)
-		_, _ = parseHostVmstat(b)
+		_, _, _, _ = parseLoadavg(b)
+		_ = parseVmstat(b)
 		_, _, _, _ = parseCgroupCPUMax(b)
 		_, _, _ = parseCgroupMemoryValue(b)
 		_, _, _ = parseCgroupMountinfo(b)
