@@ -9,19 +9,22 @@ import (
 	"time"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/window"
 )
 
 // Finding codes of [DB]. Every one carries the evidence keys in_use,
-// max_open, wait_count_delta and wait_duration_delta.
+// max_open, wait_count_delta and wait_duration_delta_ns.
 const (
 	// CodeDBOK (OK): the ping answered and no request waited for a
-	// connection. Evidence adds ping.
+	// connection. Evidence adds ping_ns.
 	CodeDBOK triage.Code = "db.ok"
 	// CodeDBPingTimeout (Fail): the ping did not answer before
 	// DBOptions.PingTimeout (or the context's deadline) while the pool had
-	// a free connection: the database or the network is slow.
+	// a free connection: the database or the network is slow. Evidence
+	// adds ping_ns.
 	CodeDBPingTimeout triage.Code = "db.ping_timeout"
-	// CodeDBPingError (Fail): the ping failed. Evidence adds error.
+	// CodeDBPingError (Fail): the ping failed. Evidence adds ping_ns,
+	// error.
 	CodeDBPingError triage.Code = "db.ping_error"
 	// CodeDBPoolExhausted (Fail): every connection the pool may open was
 	// in use and requests waited for one (WaitCount grew between the two
@@ -46,12 +49,15 @@ const (
 type DBOptions struct {
 	// Interval is the time between the two samples of the pool
 	// statistics; the ping runs in between. If zero, DefaultDBInterval.
+	// What is left of it after the ping is shortened to half of what is
+	// left before the context's deadline, so the check answers in time.
 	Interval time.Duration
 	// PingTimeout bounds the ping. If zero, DefaultDBPingTimeout.
 	PingTimeout time.Duration
 }
 
-// DBResult is what [DB] found.
+// DBResult is what [DB] found. Its Check is [KindDB]; its Target is
+// empty, as a *sql.DB does not say where it connects.
 type DBResult struct {
 	triage.Result
 	// Ping is how long the ping took (until it failed, when it failed).
@@ -114,12 +120,8 @@ func dbStatsOf(s sql.DBStats) DBStats {
 // (wrapping triage.ErrInvalid), and when ctx was canceled or its deadline
 // hit before the second sample.
 func DB(ctx context.Context, db *sql.DB, opts DBOptions) DBResult {
-	start := time.Now()
-	r := DBResult{}
-	r.Check = "probe.db"
-	err := dbRun(ctx, db, opts, &r)
-	r.Finish(err)
-	r.Duration = time.Since(start)
+	r := DBResult{Result: triage.Begin(KindDB, triage.Target{})}
+	r.Finish(dbRun(ctx, db, opts, &r))
 	return r
 }
 
@@ -155,22 +157,10 @@ func dbRun(ctx context.Context, db *sql.DB, opts DBOptions, r *DBResult) error {
 		r.PingTimedOut = pingDeadline || isTimeout(perr)
 	}
 
-	// The second sample: at Interval after the first, but no later than
-	// the context allows. An early sample still shows growth.
-	wait := time.Until(first.Add(interval))
-	if dl, ok := ctx.Deadline(); ok {
-		if left := time.Until(dl) - 10*time.Millisecond; left < wait {
-			wait = left
-		}
-	}
-	if wait > 0 {
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-		}
-	}
+	// The second sample: at Interval after the first, but within the
+	// sample window the context leaves. An early sample still shows
+	// growth; a context that ends during the wait is seen below.
+	_ = window.Wait(ctx, window.Fit(ctx, time.Until(first.Add(interval))))
 	r.After = dbStatsOf(db.Stats())
 	r.Interval = time.Since(first)
 	r.WaitCountDelta = r.After.WaitCount - r.Before.WaitCount
@@ -199,7 +189,7 @@ func dbFinding(r *DBResult) triage.Finding {
 		slog.Int("in_use", inUse),
 		slog.Int("max_open", maxOpen),
 		slog.Int64("wait_count_delta", r.WaitCountDelta),
-		slog.Duration("wait_duration_delta", r.WaitDurationDelta),
+		slog.Duration("wait_duration_delta_ns", r.WaitDurationDelta),
 	}
 	switch {
 	case full && (pingWaited || others > 0):
@@ -215,21 +205,21 @@ func dbFinding(r *DBResult) triage.Finding {
 			Code:     CodeDBPingTimeout,
 			Status:   triage.Fail,
 			Summary:  fmt.Sprintf("database ping timed out after %s (%d of %s connections in use)", roundDur(r.Ping), inUse, maxText(maxOpen)),
-			Evidence: append(ev, slog.Duration("ping", r.Ping)),
+			Evidence: append(ev, slog.Duration("ping_ns", r.Ping)),
 		}
 	case r.PingErr != nil:
 		return triage.Finding{
 			Code:     CodeDBPingError,
 			Status:   triage.Fail,
 			Summary:  fmt.Sprintf("database ping failed after %s: %s", roundDur(r.Ping), r.PingError),
-			Evidence: append(ev, slog.Duration("ping", r.Ping), slog.String("error", r.PingError)),
+			Evidence: append(ev, slog.Duration("ping_ns", r.Ping), slog.String("error", r.PingError)),
 		}
 	}
 	return triage.Finding{
 		Code:     CodeDBOK,
 		Status:   triage.OK,
 		Summary:  fmt.Sprintf("database ping answered in %s (%d of %s connections in use)", roundDur(r.Ping), inUse, maxText(maxOpen)),
-		Evidence: append(ev, slog.Duration("ping", r.Ping)),
+		Evidence: append(ev, slog.Duration("ping_ns", r.Ping)),
 	}
 }
 

@@ -27,26 +27,27 @@ import (
 )
 
 // Finding codes of [HTTP]. Dial and DNS failures use the tcp.* codes of
-// [TCP]. Every HTTP finding carries the evidence keys url, host, addr and
-// port (the address connected or tried, when known), elapsed, trace_id
-// (absent when HTTPAttempt.TraceID is empty) and pinned (true when the hop
-// went to an address chosen by Resolve or EachAddress rather than where
-// the name resolves; absent otherwise).
+// [TCP]. Every HTTP finding carries the evidence keys url (triage.KeyURL,
+// the hop's URL without its password), host (triage.KeyHost), addr and
+// port (triage.KeyAddr, triage.KeyPort: the address connected or tried,
+// when known), elapsed_ns, trace_id (absent when HTTPAttempt.TraceID is
+// empty) and [KeyPinned] (absent unless true). The status of an answer is
+// under [KeyHTTPStatus].
 const (
 	// CodeHTTPOK (OK): the final answer was 1xx, 2xx or 3xx. Evidence adds
-	// status, proto.
+	// [KeyHTTPStatus], proto.
 	CodeHTTPOK triage.Code = "http.ok"
 	// CodeHTTPStatus5xx (Fail): the final answer was 5xx. Evidence adds
-	// status, server, via, proxy (true when Server, Via or X-Cache name a
-	// proxy or cache: with 502, 503 or 504 the failing layer is behind
-	// it) and upstream (what a gateway status says about the upstream).
+	// [KeyHTTPStatus], server, via, proxy (true when Server, Via or
+	// X-Cache name a proxy or cache: with 502, 503 or 504 the failing
+	// layer is behind it) and upstream (what a gateway status says about
+	// the upstream).
 	CodeHTTPStatus5xx triage.Code = "http.status_5xx"
 	// CodeHTTPStatus4xx (Warn): the final answer was 4xx other than 429.
-	// Evidence adds status, server.
+	// Evidence adds [KeyHTTPStatus], server.
 	CodeHTTPStatus4xx triage.Code = "http.status_4xx"
 	// CodeHTTPRateLimited (Warn): the answer was 429. Evidence adds
-	// status and retry_after (a duration) when the server sent
-	// Retry-After.
+	// [KeyHTTPStatus] and retry_after_ns when the server sent Retry-After.
 	CodeHTTPRateLimited triage.Code = "http.rate_limited"
 	// CodeHTTPTLSUnknownAuthority (Fail): the certificate chain does not
 	// lead to a trusted root. Evidence adds subject, issuer.
@@ -65,20 +66,20 @@ const (
 	// adds error.
 	CodeHTTPTLSError triage.Code = "http.tls_error"
 	// CodeHTTPTLSExpiring (Warn): the verified certificate expires within
-	// TLSExpiryWarning. Evidence adds subject, not_after, expires_in.
+	// TLSExpiryWarning. Evidence adds subject, not_after, expires_in_ns.
 	CodeHTTPTLSExpiring triage.Code = "http.tls_expiring"
 	// CodeHTTPNoFirstByte (Fail): the server accepted the connection (and
 	// the TLS handshake) but sent no byte of an answer before the
 	// deadline: the application is stuck or slow.
 	CodeHTTPNoFirstByte triage.Code = "http.no_first_byte"
 	// CodeHTTPBodyStalled (Fail): the answer's headers came but its body
-	// stopped before the deadline. Evidence adds status, body_bytes.
+	// stopped before the deadline. Evidence adds [KeyHTTPStatus], body_bytes.
 	CodeHTTPBodyStalled triage.Code = "http.body_stalled"
 	// CodeHTTPEmptyReply (Fail): the server closed the connection without
 	// sending an answer.
 	CodeHTTPEmptyReply triage.Code = "http.empty_reply"
 	// CodeHTTPTooManyRedirects (Fail): the redirects did not end within
-	// HTTPOptions.MaxRedirects hops. Evidence adds status, location.
+	// HTTPOptions.MaxRedirects hops. Evidence adds [KeyHTTPStatus], location.
 	CodeHTTPTooManyRedirects triage.Code = "http.too_many_redirects"
 	// CodeHTTPError (Fail): an HTTP failure no other code describes.
 	// Evidence adds error, phase.
@@ -153,11 +154,13 @@ type HTTPOptions struct {
 	Resolver *net.Resolver
 }
 
-// HTTPResult is what [HTTP] found.
+// HTTPResult is what [HTTP] found. Its Check is [KindHTTP]. Its Target
+// holds the URL (without its password), its Host and Port, and Addr: the
+// address the outcome came from, that of the final hop of the first
+// attempt that got an answer, or when none did of the last attempt.
 type HTTPResult struct {
 	triage.Result
-	// URL and Method are the request as asked.
-	URL    string `json:"url"`
+	// Method is the request's method.
 	Method string `json:"method"`
 	// Attempts has one entry, or one per address with EachAddress.
 	Attempts []HTTPAttempt `json:"attempts"`
@@ -191,7 +194,8 @@ func (a HTTPAttempt) Last() HTTPHop {
 
 // HTTPHop is one request and its answer.
 type HTTPHop struct {
-	// URL and Method are what this hop asked for.
+	// URL and Method are what this hop asked for; URL is without its
+	// password.
 	URL    string `json:"url"`
 	Method string `json:"method"`
 	// TraceParent is the traceparent header sent (a caller's several
@@ -275,15 +279,11 @@ type TLSInfo struct {
 // and when ctx was canceled. A deadline is a finding, not an error: it
 // says which phase the target did not finish.
 func HTTP(ctx context.Context, opts HTTPOptions) HTTPResult {
-	start := time.Now()
-	r := HTTPResult{URL: opts.URL, Method: opts.Method}
-	r.Check = "probe.http"
+	r := HTTPResult{Result: triage.Begin(KindHTTP, triage.Target{URL: triage.Redact(opts.URL)}), Method: opts.Method}
 	if r.Method == "" {
 		r.Method = http.MethodGet
 	}
-	err := httpRun(ctx, opts, &r)
-	r.Finish(err)
-	r.Duration = time.Since(start)
+	r.Finish(httpRun(ctx, opts, &r))
 	return r
 }
 
@@ -309,6 +309,7 @@ func httpRun(ctx context.Context, opts HTTPOptions, r *HTTPResult) error {
 		return err
 	}
 	r.Method = p.method
+	r.Target.Host, r.Target.Port = p.u.Hostname(), portOf(p.u)
 
 	if !opts.EachAddress {
 		r.Attempts = []HTTPAttempt{httpAttempt(ctx, p, netip.Addr{}, httpLookup{})}
@@ -350,10 +351,37 @@ func httpRun(ctx context.Context, opts HTTPOptions, r *HTTPResult) error {
 		}
 		r.Add(httpFindings(p, a)...)
 	}
+	r.Target.Addr = decisiveAddr(r.Attempts)
 	if canceled != nil {
 		return fmt.Errorf("requesting %s: %w", p.u.Redacted(), canceled)
 	}
 	return nil
+}
+
+// decisiveAddr is the address the outcome came from: that of the final
+// hop of the first attempt that got an answer, or when none did of the
+// last attempt that was not canceled.
+func decisiveAddr(attempts []HTTPAttempt) netip.AddrPort {
+	var last netip.AddrPort
+	for _, a := range attempts {
+		h := a.Last()
+		switch {
+		case h.Class == ClassNone && h.StatusCode != 0:
+			return hopAddr(h)
+		case h.Class != ClassCanceled && hopAddr(h).IsValid():
+			last = hopAddr(h)
+		}
+	}
+	return last
+}
+
+// hopAddr is the address a hop connected to, or when it connected nowhere
+// the last one it tried.
+func hopAddr(h HTTPHop) netip.AddrPort {
+	if h.Remote.IsValid() {
+		return h.Remote
+	}
+	return h.tried
 }
 
 func httpPrepare(opts HTTPOptions) (*httpPlan, error) {
@@ -365,17 +393,17 @@ func httpPrepare(opts HTTPOptions) (*httpPlan, error) {
 		return nil, fmt.Errorf("%w: %w", triage.ErrInvalid, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("%w: URL %q: scheme must be http or https", triage.ErrInvalid, opts.URL)
+		return nil, fmt.Errorf("%w: URL %q: scheme must be http or https", triage.ErrInvalid, u.Redacted())
 	}
 	if u.Hostname() == "" {
-		return nil, fmt.Errorf("%w: URL %q has no host", triage.ErrInvalid, opts.URL)
+		return nil, fmt.Errorf("%w: URL %q has no host", triage.ErrInvalid, u.Redacted())
 	}
 	if !validHost(u.Hostname()) {
-		return nil, fmt.Errorf("%w: URL %q: host is neither an IP address nor a DNS name", triage.ErrInvalid, opts.URL)
+		return nil, fmt.Errorf("%w: URL %q: host is neither an IP address nor a DNS name", triage.ErrInvalid, u.Redacted())
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
-			return nil, fmt.Errorf("%w: URL %q: port must be 1-65535", triage.ErrInvalid, opts.URL)
+			return nil, fmt.Errorf("%w: URL %q: port must be 1-65535", triage.ErrInvalid, u.Redacted())
 		}
 	}
 	method := strings.ToUpper(opts.Method)
@@ -704,7 +732,7 @@ var interestingHeaders = []string{
 // an answer came, so that a redirect can be followed. A lookup made for
 // the hop beforehand is its DNS phase.
 func httpHop(ctx context.Context, tr *http.Transport, p *httpPlan, u *url.URL, method string, body []byte, traceID string, lookup httpLookup) (HTTPHop, *http.Response) {
-	h := HTTPHop{URL: u.String(), Method: method}
+	h := HTTPHop{URL: u.Redacted(), Method: method}
 	ht := newHopTrace(time.Now())
 	if !lookup.end.IsZero() {
 		ht = newHopTrace(lookup.start)
@@ -893,22 +921,19 @@ func httpFindings(p *httpPlan, a HTTPAttempt) []triage.Finding {
 	}
 	host, port := hu.Hostname(), portOf(hu)
 	ev := triage.Evidence{
-		slog.String("url", h.URL),
-		slog.String("host", host),
+		slog.String(triage.KeyURL, h.URL),
+		slog.String(triage.KeyHost, host),
 	}
-	target := h.Remote
-	if !target.IsValid() {
-		target = h.tried
-	}
+	target := hopAddr(h)
 	if target.IsValid() {
-		ev = append(ev, slog.String("addr", target.Addr().String()))
+		ev = append(ev, slog.String(triage.KeyAddr, target.Addr().String()))
 	}
-	ev = append(ev, slog.Int("port", port), slog.Duration("elapsed", h.Timings.Total))
+	ev = append(ev, slog.Int(triage.KeyPort, port), slog.Duration("elapsed_ns", h.Timings.Total))
 	if _, resolved := p.pins[hostPortKey(hu)]; resolved || a.Pinned.IsValid() {
 		// The hop went to an address the caller chose, not where the
 		// name resolves: an answer here while the name fails points at
 		// DNS.
-		ev = append(ev, slog.Bool("pinned", true))
+		ev = append(ev, slog.Bool(KeyPinned, true))
 	}
 	if a.TraceID != "" {
 		ev = append(ev, slog.String("trace_id", a.TraceID))
@@ -951,7 +976,7 @@ func httpFindings(p *httpPlan, a HTTPAttempt) []triage.Finding {
 	case ClassBodyStalled:
 		add(CodeHTTPBodyStalled, triage.Fail, fmt.Sprintf("%s: status %d, body stalled after %d bytes and %s",
 			where, h.StatusCode, h.BodyBytes, roundDur(h.Timings.Total)),
-			slog.Int("status", h.StatusCode), slog.Int64("body_bytes", h.BodyBytes))
+			slog.Int(KeyHTTPStatus, h.StatusCode), slog.Int64("body_bytes", h.BodyBytes))
 		return out
 	case ClassEmptyReply:
 		add(CodeHTTPEmptyReply, triage.Fail, fmt.Sprintf("%s: %s after %s", where, h.Class.describe(),
@@ -972,11 +997,11 @@ func httpFindings(p *httpPlan, a HTTPAttempt) []triage.Finding {
 	// An answer came in full.
 	if p.opts.FollowRedirects && isRedirect(h.StatusCode) && h.Header.Get("Location") != "" {
 		add(CodeHTTPTooManyRedirects, triage.Fail, fmt.Sprintf("%s: still redirecting after %d hops",
-			where, len(a.Hops)), slog.Int("status", h.StatusCode), slog.String("location", h.Header.Get("Location")))
+			where, len(a.Hops)), slog.Int(KeyHTTPStatus, h.StatusCode), slog.String("location", h.Header.Get("Location")))
 		return out
 	}
 	server, via := h.Header.Get("Server"), h.Header.Get("Via")
-	status := slog.Int("status", h.StatusCode)
+	status := slog.Int(KeyHTTPStatus, h.StatusCode)
 	took := roundDur(h.Timings.Total)
 	switch {
 	case h.StatusCode >= 500:
@@ -1012,7 +1037,7 @@ func httpFindings(p *httpPlan, a HTTPAttempt) []triage.Finding {
 		summary := fmt.Sprintf("%s: rate limited (429) in %s", where, took)
 		if ra := h.Header.Get("Retry-After"); ra != "" {
 			if d, ok := parseRetryAfter(ra, time.Now()); ok {
-				extra = append(extra, slog.Duration("retry_after", d))
+				extra = append(extra, slog.Duration("retry_after_ns", d))
 				summary += fmt.Sprintf(", retry after %s", d)
 			}
 		}
@@ -1029,7 +1054,7 @@ func httpFindings(p *httpPlan, a HTTPAttempt) []triage.Finding {
 			add(CodeHTTPTLSExpiring, triage.Warn, fmt.Sprintf("%s: certificate %s expires in %s",
 				where, t.Subject, left.Round(time.Hour)),
 				slog.String("subject", t.Subject), slog.Time("not_after", t.NotAfter),
-				slog.Duration("expires_in", left))
+				slog.Duration("expires_in_ns", left))
 		}
 	}
 	return out

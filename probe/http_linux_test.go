@@ -115,7 +115,7 @@ func TestIntegrationHTTPNginx(t *testing.T) {
 				f, ok := r.Find(CodeHTTPStatus5xx)
 				require.True(t, ok, "findings: %v", r.Findings)
 				assert.Equal(t, triage.Fail, f.Status)
-				st, _ := f.Evidence.Int("status")
+				st, _ := f.Evidence.Int(KeyHTTPStatus)
 				assert.Equal(t, int64(tt.status), st)
 				proxy, _ := f.Evidence.Lookup("proxy")
 				assert.True(t, proxy.Bool(), "Server: %s", f.Evidence.String("server"))

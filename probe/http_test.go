@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -117,6 +118,8 @@ func TestHTTPOK(t *testing.T) {
 			r := HTTP(context.Background(), HTTPOptions{URL: srv.URL + "/health", Method: method})
 			require.NoError(t, r.Err)
 			assert.Equal(t, "probe.http", r.Check)
+			assert.Equal(t, triage.Target{URL: srv.URL + "/health", Host: "127.0.0.1",
+				Port: srv.Listener.Addr().(*net.TCPAddr).Port, Addr: netip.MustParseAddrPort(srv.Listener.Addr().String())}, r.Target)
 			assert.Equal(t, triage.OK, r.Status)
 			require.Len(t, r.Attempts, 1)
 			a := r.Attempts[0]
@@ -149,7 +152,7 @@ func TestHTTPOK(t *testing.T) {
 
 			f, ok := r.Find(CodeHTTPOK)
 			require.True(t, ok)
-			st, _ := f.Evidence.Int("status")
+			st, _ := f.Evidence.Int(KeyHTTPStatus)
 			assert.Equal(t, int64(200), st)
 			assert.Equal(t, a.TraceID, f.Evidence.String("trace_id"))
 			assert.Equal(t, "127.0.0.1", f.Evidence.String("addr"))
@@ -160,6 +163,27 @@ func TestHTTPOK(t *testing.T) {
 	defer mu.Unlock()
 	require.Len(t, got, 2)
 	assert.NotEqual(t, got[0][3:35], got[1][3:35], "each request has a fresh trace id")
+}
+
+// TestHTTPRedactsPassword: the password of a URL is kept out of the
+// result: its target, hops, evidence and commands.
+func TestHTTPRedactsPassword(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(okHandler))
+	defer srv.Close()
+	u, err := url.Parse(srv.URL + "/health")
+	require.NoError(t, err)
+	u.User = url.UserPassword("ops", "s3cret")
+
+	r := HTTP(context.Background(), HTTPOptions{URL: u.String()})
+	require.NoError(t, r.Err)
+	assert.Equal(t, u.Redacted(), r.Target.URL)
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "s3cret")
+	for _, f := range r.Findings {
+		assert.NotContains(t, f.Command, "s3cret")
+		assert.NotContains(t, f.Evidence.String(triage.KeyURL), "s3cret")
+	}
 }
 
 func assertTimingsAddUp(t *testing.T, tm HTTPTimings) {
@@ -206,12 +230,12 @@ func TestHTTPStatus(t *testing.T) {
 		}},
 		{"/404", CodeHTTPStatus4xx, triage.Warn, nil},
 		{"/429", CodeHTTPRateLimited, triage.Warn, func(t *testing.T, f triage.Finding) {
-			v, ok := f.Evidence.Lookup("retry_after")
+			v, ok := f.Evidence.Lookup("retry_after_ns")
 			require.True(t, ok)
 			assert.Equal(t, 30*time.Second, v.Duration())
 		}},
 		{"/429date", CodeHTTPRateLimited, triage.Warn, func(t *testing.T, f triage.Finding) {
-			v, ok := f.Evidence.Lookup("retry_after")
+			v, ok := f.Evidence.Lookup("retry_after_ns")
 			require.True(t, ok)
 			assert.InDelta(t, 2*time.Minute, v.Duration(), float64(5*time.Second))
 		}},
@@ -282,7 +306,7 @@ func TestHTTPReverseProxy(t *testing.T) {
 			assert.Equal(t, triage.Fail, r.Status)
 			f, ok := r.Find(CodeHTTPStatus5xx)
 			require.True(t, ok, "findings: %v", r.Findings)
-			st, _ := f.Evidence.Int("status")
+			st, _ := f.Evidence.Int(KeyHTTPStatus)
 			assert.Equal(t, int64(tt.status), st)
 			v, _ := f.Evidence.Lookup("proxy")
 			assert.True(t, v.Bool())
@@ -552,12 +576,12 @@ func TestHTTPResolve(t *testing.T) {
 		assert.Equal(t, srv.Listener.Addr().String(), h.Remote.String())
 		f, _ := r.Find(CodeHTTPOK)
 		assert.Contains(t, f.Command, "--resolve api.triage.invalid:"+port+":127.0.0.1")
-		pinned, ok := f.Evidence.Lookup("pinned")
+		pinned, ok := f.Evidence.Lookup(KeyPinned)
 		assert.True(t, ok && pinned.Bool(), "a pinned answer says so: %v", f.Evidence)
 
 		direct := HTTP(context.Background(), HTTPOptions{URL: srv.URL})
 		f, _ = direct.Find(CodeHTTPOK)
-		_, ok = f.Evidence.Lookup("pinned")
+		_, ok = f.Evidence.Lookup(KeyPinned)
 		assert.False(t, ok, "an answer where the name resolves is not pinned")
 	})
 	t.Run("each address", func(t *testing.T) {
@@ -576,7 +600,7 @@ func TestHTTPResolve(t *testing.T) {
 		f, ok := r.Find(CodeTCPRefused)
 		require.True(t, ok)
 		assert.Equal(t, "127.0.0.2", f.Evidence.String("addr"))
-		pinned, ok := f.Evidence.Lookup("pinned")
+		pinned, ok := f.Evidence.Lookup(KeyPinned)
 		assert.True(t, ok && pinned.Bool())
 		assert.Equal(t, triage.Fail, r.Status)
 	})

@@ -27,8 +27,9 @@ import (
 )
 
 // Finding codes of [TCP]. The HTTP check emits the same codes for its
-// dial and DNS failures. Every one carries the evidence keys host, addr
-// (the IP tried; absent for DNS failures), port and elapsed.
+// dial and DNS failures. Every one carries the evidence keys host
+// (triage.KeyHost), addr (triage.KeyAddr: the IP tried; absent for DNS
+// failures), port (triage.KeyPort) and elapsed_ns.
 const (
 	// CodeTCPConnected (OK): the address accepted the connection.
 	CodeTCPConnected triage.Code = "tcp.connected"
@@ -51,13 +52,13 @@ const (
 	// DROP shows as CodeTCPTimeout instead: TCP retransmits the dropped SYN.
 	CodeTCPBlocked triage.Code = "tcp.blocked"
 	// CodeTCPDNSNotFound (Fail): the host name does not exist or has no
-	// address. Evidence: host, port, elapsed.
+	// address. Evidence: host, port, elapsed_ns.
 	CodeTCPDNSNotFound triage.Code = "tcp.dns_not_found"
 	// CodeTCPDNSTimeout (Fail): the resolver did not answer in time.
-	// Evidence: host, port, elapsed.
+	// Evidence: host, port, elapsed_ns.
 	CodeTCPDNSTimeout triage.Code = "tcp.dns_timeout"
 	// CodeTCPDNSError (Fail): the resolver failed otherwise (SERVFAIL,
-	// no nameserver reachable). Evidence: host, port, elapsed, error.
+	// no nameserver reachable). Evidence: host, port, elapsed_ns, error.
 	CodeTCPDNSError triage.Code = "tcp.dns_error"
 	// CodeTCPError (Fail): a connection error no other code describes.
 	// Evidence adds error.
@@ -94,12 +95,12 @@ type TCPOptions struct {
 	Resolver *net.Resolver
 }
 
-// TCPResult is what [TCP] found.
+// TCPResult is what [TCP] found. Its Check is [KindTCP]. Its Target holds
+// the Host and Port of TCPOptions.Address, and Addr: the address that
+// connected, or when none did the last one tried; no Addr when the name
+// did not resolve.
 type TCPResult struct {
 	triage.Result
-	// Host and Port are the target as given.
-	Host string `json:"host"`
-	Port int    `json:"port"`
 	// Addrs are the addresses the host resolved to (the host itself when
 	// it is an IP address), in the resolver's order.
 	Addrs []netip.Addr `json:"addrs"`
@@ -145,12 +146,8 @@ type TCPAttempt struct {
 // Err is set (status Unknown) for bad input (wrapping triage.ErrInvalid)
 // and when ctx was canceled before anything was learned.
 func TCP(ctx context.Context, opts TCPOptions) TCPResult {
-	start := time.Now()
-	r := TCPResult{}
-	r.Check = "probe.tcp"
-	err := tcpRun(ctx, opts, &r)
-	r.Finish(err)
-	r.Duration = time.Since(start)
+	r := TCPResult{Result: triage.Begin(KindTCP, triage.Target{})}
+	r.Finish(tcpRun(ctx, opts, &r))
 	return r
 }
 
@@ -159,7 +156,7 @@ func tcpRun(ctx context.Context, opts TCPOptions, r *TCPResult) error {
 	if err != nil {
 		return err
 	}
-	r.Host, r.Port = host, port
+	r.Target.Host, r.Target.Port = host, port
 	network := opts.Network
 	switch network {
 	case "":
@@ -203,8 +200,14 @@ func tcpRun(ctx context.Context, opts TCPOptions, r *TCPResult) error {
 
 	connected := false
 	for _, a := range r.Attempts {
-		if a.Connected {
-			connected = true
+		if a.Connected && !connected {
+			connected, r.Target.Addr = true, a.Addr
+		}
+	}
+	for i := len(r.Attempts) - 1; !connected && i >= 0; i-- {
+		if r.Attempts[i].Class != ClassCanceled {
+			r.Target.Addr = r.Attempts[i].Addr
+			break
 		}
 	}
 	var canceled error
@@ -325,10 +328,10 @@ func tcpAttempt(ctx context.Context, d Dialer, timeout time.Duration, ap netip.A
 
 func tcpFinding(host string, a TCPAttempt, anyConnected bool) triage.Finding {
 	ev := triage.Evidence{
-		slog.String("host", host),
-		slog.String("addr", a.Addr.Addr().String()),
-		slog.Int("port", int(a.Addr.Port())),
-		slog.Duration("elapsed", a.Elapsed),
+		slog.String(triage.KeyHost, host),
+		slog.String(triage.KeyAddr, a.Addr.Addr().String()),
+		slog.Int(triage.KeyPort, int(a.Addr.Port())),
+		slog.Duration("elapsed_ns", a.Elapsed),
 	}
 	if a.Connected {
 		return triage.Finding{
@@ -364,9 +367,9 @@ func tcpFinding(host string, a TCPAttempt, anyConnected bool) triage.Finding {
 
 func dnsFinding(host string, port int, class ErrorClass, took time.Duration, err error) triage.Finding {
 	ev := triage.Evidence{
-		slog.String("host", host),
-		slog.Int("port", port),
-		slog.Duration("elapsed", took),
+		slog.String(triage.KeyHost, host),
+		slog.Int(triage.KeyPort, port),
+		slog.Duration("elapsed_ns", took),
 	}
 	if class == ClassDNSError || class == ClassOther {
 		ev = append(ev, slog.String("error", err.Error()))

@@ -54,13 +54,14 @@ func TestTCP(t *testing.T) {
 			}
 			assert.Equal(t, tt.status, r.Status)
 			assert.Equal(t, "probe.tcp", r.Check)
+			assert.Equal(t, triage.Target{Host: "127.0.0.1", Port: int(a.Addr.Port()), Addr: a.Addr}, r.Target)
 			require.Len(t, r.Findings, 1)
 			f := r.Findings[0]
 			assert.Equal(t, tt.code, f.Code)
 			assert.Equal(t, "127.0.0.1", f.Evidence.String("addr"))
 			port, _ := f.Evidence.Int("port")
 			assert.Equal(t, int64(a.Addr.Port()), port)
-			_, ok := f.Evidence.Lookup("elapsed")
+			_, ok := f.Evidence.Lookup("elapsed_ns")
 			assert.True(t, ok)
 			assert.NotEmpty(t, f.Command)
 		})
@@ -102,7 +103,7 @@ func TestTCPEveryAddress(t *testing.T) {
 
 	r := TCP(context.Background(), TCPOptions{Address: "dual.triage.test.:" + port, Resolver: res})
 	require.NoError(t, r.Err)
-	assert.Equal(t, "dual.triage.test.", r.Host)
+	assert.Equal(t, "dual.triage.test.", r.Target.Host)
 	assert.ElementsMatch(t, dualZone["dual.triage.test."], r.Addrs)
 	assert.Positive(t, r.DNS)
 	assert.Equal(t, ClassNone, r.DNSClass)
@@ -126,6 +127,7 @@ func TestTCPEveryAddress(t *testing.T) {
 	require.True(t, ok, "findings: %v", r.Findings)
 	assert.Equal(t, "127.0.0.1", f.Evidence.String("addr"))
 	assert.Equal(t, triage.Warn, r.Status)
+	assert.Equal(t, "127.0.0.1:"+port, r.Target.Addr.String(), "the address that connected decides")
 
 	// Asked for one family, only its address is tried.
 	r = TCP(context.Background(), TCPOptions{Address: "dual.triage.test.:" + port, Network: "tcp6", Resolver: res})
