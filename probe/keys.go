@@ -16,8 +16,9 @@ const (
 	// KeyHTTPStatus is the HTTP status code of an answer (an int), in
 	// every http.* finding about an answer: CodeHTTPOK, CodeHTTPStatus4xx,
 	// CodeHTTPStatus5xx, CodeHTTPRateLimited, CodeHTTPBodyStalled and
-	// CodeHTTPTooManyRedirects.
-	KeyHTTPStatus = "status"
+	// CodeHTTPTooManyRedirects. It is not "status", which every finding
+	// already has for its own OK, Warn, Fail or Unknown.
+	KeyHTTPStatus = "http_status"
 	// KeyPinned, true in an HTTP finding, says the hop went to an address
 	// the caller chose (HTTPOptions.Resolve, or one attempt per address
 	// with EachAddress) rather than where the name resolves: an answer
