@@ -11,6 +11,7 @@ import (
 
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/probe"
+	"github.com/triagekit/triage/sockstat"
 )
 
 // Symptom is what the client sees.
@@ -466,7 +467,7 @@ func nextCommands(rule Rule, support []observed, target triage.Target) []string 
 // portScoped are the findings that answer "does anything listen on the
 // asked port?": they speak about the target only when their check was
 // aimed at its port.
-var portScoped = []triage.Code{sockListening, sockNoListener, sockWrongAddress}
+var portScoped = []triage.Code{sockstat.CodeListening, sockstat.CodeNoListener, sockstat.CodeWrongAddress}
 
 // requestProbe reports whether o is a finding of a probe that reproduced
 // the request (TCP or HTTP) and decides the symptom: any such probe, or

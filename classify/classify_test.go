@@ -83,7 +83,7 @@ func TestClassifyTop(t *testing.T) {
 			results: []triage.Outcome{
 				result("probe.tcp", finding("tcp.refused", triage.Fail, port)),
 				result("sockstat", finding("sockstat.no_listener", triage.Fail, port)),
-				result("process", finding("process.not_found", triage.Fail, slog.String("name", "api"))),
+				result("process", finding("process.not_found", triage.Fail, slog.String(triage.KeyProcess, "api"))),
 			},
 			symptom: classify.Refused, top: classify.RefusedNoProcess,
 		},
@@ -109,7 +109,7 @@ func TestClassifyTop(t *testing.T) {
 			name: "refused by name, fine when pinned: the name is at fault",
 			results: []triage.Outcome{
 				result("by name", finding("tcp.refused", triage.Fail, port, slog.String("addr", "127.0.0.99"))),
-				result("pinned", finding("http.ok", triage.OK, port, slog.Bool("pinned", true))),
+				result("pinned", finding("http.ok", triage.OK, port, slog.Bool(probe.KeyPinned, true))),
 				result("dnscheck", finding("dns.mismatch", triage.Warn)),
 			},
 			symptom: classify.Refused, top: classify.DNSMismatch,
@@ -153,7 +153,7 @@ func TestClassifyTop(t *testing.T) {
 		{
 			name: "502 with the upstream refused in nginx's log",
 			results: []triage.Outcome{
-				result("probe.http", finding("http.status_5xx", triage.Fail, slog.Int("status", 502))),
+				result("probe.http", finding("http.status_5xx", triage.Fail, slog.Int(probe.KeyHTTPStatus, 502))),
 				result("logscan", finding("log.upstream_refused", triage.Fail, slog.String("target", "127.0.0.1:9000"))),
 			},
 			symptom: classify.Status5xx, top: classify.UpstreamRefused,
@@ -161,14 +161,14 @@ func TestClassifyTop(t *testing.T) {
 		{
 			name: "504 alone points at a hung upstream",
 			results: []triage.Outcome{
-				result("probe.http", finding("http.status_5xx", triage.Fail, slog.Int("status", 504))),
+				result("probe.http", finding("http.status_5xx", triage.Fail, slog.Int(probe.KeyHTTPStatus, 504))),
 			},
 			symptom: classify.Status5xx, top: classify.UpstreamTimeout,
 		},
 		{
 			name: "500 and no space left",
 			results: []triage.Outcome{
-				result("probe.http", finding("http.status_5xx", triage.Fail, slog.Int("status", 500))),
+				result("probe.http", finding("http.status_5xx", triage.Fail, slog.Int(probe.KeyHTTPStatus, 500))),
 				result("logscan", finding("log.errors", triage.Warn), finding("log.disk_full", triage.Fail)),
 			},
 			symptom: classify.Status5xx, top: classify.DiskFullWrites,
@@ -366,7 +366,7 @@ func TestPinnedAnswerSpeaksAgainstTheServer(t *testing.T) {
 	port := slog.Int("port", 8080)
 	byName := result("by name", finding("tcp.refused", triage.Fail, port))
 	mismatch := result("dnscheck", finding("dns.mismatch", triage.Warn))
-	pinned := result("pinned", finding("http.ok", triage.OK, port, slog.Bool("pinned", true)))
+	pinned := result("pinned", finding("http.ok", triage.OK, port, slog.Bool(probe.KeyPinned, true)))
 	direct := result("direct", finding("http.ok", triage.OK, slog.Int("port", 9090)))
 
 	without := classify.Classify([]triage.Outcome{byName, mismatch, direct}, classify.Options{})
