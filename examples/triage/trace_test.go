@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/triagekit/triage/probe"
 )
 
 // The -url request's traceparent is found in the service's log.
