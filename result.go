@@ -95,9 +95,6 @@ func (r *Result) Finish(err error) {
 	r.finished = true
 }
 
-// Finished reports whether [Result.Finish] was called.
-func (r *Result) Finished() bool { return r.finished }
-
 // Label returns the caller's name for the check, or its kind when it has
 // none.
 func (r *Result) Label() string {

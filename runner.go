@@ -211,7 +211,7 @@ func settle(o Outcome, name string, d time.Duration) Outcome {
 	if name != "" {
 		r.Name = name
 	}
-	if !r.Finished() {
+	if !r.finished {
 		r.Finish(r.Err)
 	}
 	if r.Duration == 0 {
