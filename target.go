@@ -3,7 +3,6 @@ package triage
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -54,7 +53,10 @@ func (t Target) HostPort() string {
 	if t.Host == "" || t.Port == 0 {
 		return ""
 	}
-	return net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
+	if strings.Contains(t.Host, ":") {
+		return "[" + t.Host + "]:" + strconv.Itoa(t.Port)
+	}
+	return t.Host + ":" + strconv.Itoa(t.Port)
 }
 
 // Merge returns t with every field that t leaves empty taken from o.
@@ -174,8 +176,8 @@ func ParseTarget(s string) (Target, error) {
 		}
 		return Target{URL: Redact(s), Host: u.Hostname(), Port: n}, nil
 	}
-	h, p, err := net.SplitHostPort(s)
-	if err != nil {
+	h, p, ok := splitHostPort(s)
+	if !ok {
 		return Target{}, fmt.Errorf("%w: %q is neither a URL nor HOST:PORT", ErrInvalid, s)
 	}
 	n, err := parsePort(p)
@@ -186,6 +188,26 @@ func ParseTarget(s string) (Target, error) {
 		h = "localhost"
 	}
 	return Target{Host: h, Port: n}, nil
+}
+
+// splitHostPort splits "host:port", "[v6]:port" and ":port" as
+// net.SplitHostPort does. The root package does without net so that a
+// program of one check package links statically.
+func splitHostPort(s string) (host, port string, ok bool) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return "", "", false
+	}
+	host, port = s[:i], s[i+1:]
+	if strings.HasPrefix(host, "[") {
+		if !strings.HasSuffix(host, "]") {
+			return "", "", false
+		}
+		host = host[1 : len(host)-1]
+	} else if strings.ContainsAny(host, ":[]") {
+		return "", "", false
+	}
+	return host, port, true
 }
 
 func parsePort(p string) (int, error) {

@@ -32,7 +32,8 @@ func TestParseTarget(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
-	for _, bad := range []string{"", "nohost", "http://", "ftp://x/", "x:0", "x:99999", "http://a:b@:80/", "gopher://u:secret@h/"} {
+	for _, bad := range []string{"", "nohost", "http://", "ftp://x/", "x:0", "x:99999", "http://a:b@:80/", "gopher://u:secret@h/",
+		"::1:53", "[::1:53", "[::1]x:53", "a]:1"} {
 		t.Run("bad "+bad, func(t *testing.T) {
 			_, err := triage.ParseTarget(bad)
 			assert.ErrorIs(t, err, triage.ErrInvalid)
@@ -52,6 +53,8 @@ func TestTargetMergeAndJSON(t *testing.T) {
 	assert.Equal(t, []string{"/data", "/var/log/app.log"}, m.Paths)
 	assert.Equal(t, []string{"/data"}, asked.Paths, "merge does not write into the receiver's paths")
 	assert.Equal(t, "http://localhost:8080/", m.String())
+	assert.Equal(t, "[::1]:53", triage.Target{Host: "::1", Port: 53}.HostPort())
+	assert.Equal(t, "db:5432", triage.Target{Host: "db", Port: 5432}.String())
 	assert.True(t, triage.Target{}.IsZero())
 	assert.False(t, m.IsZero())
 
