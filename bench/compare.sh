@@ -16,7 +16,8 @@
 # RIG_PER and RIG_HOLDERS (connections per holder
 # process and holders: 8500 x 6, both ends, ~102k sockets); RIG_SMALL
 # (connections per holder of the second, small rig of two holders: 1500,
-# ~6k sockets; 500 with QUICK=1); DISK_FILES
+# ~6k sockets; 500 with QUICK=1); SS_ROUNDS (rounds of ss against
+# examples/ss, 3; 1 with QUICK=1); DISK_FILES
 # (200000); BIG_LOG (1: also the 1 GiB log); OUT (the file to update,
 # BENCHMARKS.md; with QUICK=1 nothing is written unless OUT is set).
 #
@@ -221,7 +222,8 @@ rig_up() {
 	echo "$ns" >>"$WORK/netns"
 	ip netns exec "$ns" ip link set lo up
 	ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
-	first=$(wc -l <"$WORK/pids" 2>/dev/null || echo 0)
+	first=0
+	[ ! -f "$WORK/pids" ] || first=$(wc -l <"$WORK/pids")
 	for ((i = 0; i < holders; i++)); do
 		out="$WORK/holder.$ns.$i"
 		ip netns exec "$ns" sh -c "ulimit -n 20000; TRIAGE_RIG_HOLD=$per TRIAGE_RIG_UDP=$udp exec $bin -test.run '^TestRigHolder\$' -test.timeout 40m" >"$out" 2>&1 &
@@ -274,27 +276,65 @@ SS_MODES=(
 	'-lnu|-lnu'
 )
 
-# ss_modes NS CSV SS SSSTATIC runs every mode in NS with hyperfine into
-# CSV: "ss N", "go N" and "static N" for mode N, ss and the two builds of
-# examples/ss side by side. Each runs as often as fits in about three
-# seconds, HF_MIN to HF_FAST_RUNS times, after one warm-up run.
+# ss_modes NS DIR SS SSSTATIC FLOOR FLOORSTATIC runs every mode in NS with
+# hyperfine: "ss N",
+# "go N" and "static N" for mode N, ss and the two builds of examples/ss
+# side by side, as often as fits in about three seconds (HF_MIN to
+# HF_FAST_RUNS/SS_ROUNDS times) after one warm-up run. It does so
+# SS_ROUNDS times, every mode in each round, so that a busy minute hits
+# ss and examples/ss alike; hfm takes the median of the rounds. Each round
+# ends with the floors, "go floor" and "static floor": a Go program that
+# imports sockstat and exits. The CSV files go to DIR.
 ss_modes() {
-	local ns=$1 csv=$2 ss=$3 sss=$4 port i m a b args=()
+	local ns=$1 dir=$2 ss=$3 sss=$4 floor=$5 floors=$6 port i m a b r
 	port=$(ip netns exec "$ns" ss -Hltn | awk '{ n = split($4, a, ":"); print a[n]; exit }')
-	for i in "${!SS_MODES[@]}"; do
-		m=${SS_MODES[$i]//PORT/$port}
-		a=${m%%|*}
-		b=${m#*|}
-		args+=(-n "ss $i" "ss $a" -n "go $i" "$ss $b" -n "static $i" "$sss $b")
+	mkdir -p "$dir"
+	for ((r = 1; r <= SS_ROUNDS; r++)); do
+		say "sockstat: whole programs in $ns, round $r/$SS_ROUNDS"
+		for i in "${!SS_MODES[@]}"; do
+			m=${SS_MODES[$i]//PORT/$port}
+			a=${m%%|*}
+			b=${m#*|}
+			ip netns exec "$ns" hyperfine -N --style basic --warmup 1 --min-runs "$HF_MIN" \
+				--max-runs "$(((HF_FAST_RUNS + SS_ROUNDS - 1) / SS_ROUNDS))" --export-csv "$dir/$r-$i.csv" \
+				-n "ss $i" "ss $a" -n "go $i" "$ss $b" -n "static $i" "$sss $b" >&2
+		done
+		ip netns exec "$ns" hyperfine -N --style basic --warmup 1 --min-runs "$HF_MIN" \
+			--max-runs "$(((HF_FAST_RUNS + SS_ROUNDS - 1) / SS_ROUNDS))" --export-csv "$dir/$r-floor.csv" \
+			-n "go floor" "$floor" -n "static floor" "$floors" >&2
 	done
-	ip netns exec "$ns" hyperfine -N --style basic --warmup 1 --min-runs "$HF_MIN" --max-runs "$HF_FAST_RUNS" \
-		--export-csv "$csv" "${args[@]}" >&2
 }
 
-# ss_table CSV prints the table of ss_modes' figures and sets SS_WORST and
+# ss_floor BIN BINSTATIC builds the floors of ss_modes, both ways.
+ss_floor() {
+	printf 'package main\n\nimport _ "github.com/triagekit/triage/sockstat"\n\nfunc main() {}\n' >"$WORK/ss-floor.go"
+	printf '{"Replace":{"%s":"%s"}}\n' "$ROOT/examples/ss-floor/main.go" "$WORK/ss-floor.go" >"$WORK/ss-floor.json"
+	(cd "$ROOT" && go build -overlay "$WORK/ss-floor.json" -o "$1" ./examples/ss-floor &&
+		CGO_ENABLED=0 go build -overlay "$WORK/ss-floor.json" -o "$2" ./examples/ss-floor)
+}
+
+# hfm DIR NAME prints the median over the rounds of hyperfine's median
+# time in ns of NAME, from every CSV file in DIR.
+hfm() {
+	cat "$1"/*.csv 2>/dev/null | awk -F, -v want="$2" '
+		$1 == want { v[++c] = $4 * 1e9 }
+		END {
+			if (!c) exit
+			for (i = 2; i <= c; i++) { x = v[i]; for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+			printf "%.6g\n", (c % 2) ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2
+		}'
+}
+
+# ns_tcp NS prints the number of TCP sockets of NS, from its own counts.
+ns_tcp() {
+	ip netns exec "$1" sh -c 'cat /proc/net/sockstat /proc/net/sockstat6 2>/dev/null' |
+		awk '$1 == "TCP:" || $1 == "TCP6:" { for (i = 2; i < NF; i += 2) if ($i == "inuse" || $i == "tw") n += $(i + 1) } END { print n + 0 }'
+}
+
+# ss_table DIR prints the table of ss_modes' figures and sets SS_WORST and
 # SS_WORST_STATIC to the least ratio of each build of examples/ss.
 ss_table() {
-	local csv=$1 i m a b t g st rg rs
+	local dir=$1 i m a b t g st rg rs
 	SS_WORST=
 	SS_WORST_STATIC=
 	printf '| `ss` | median | `examples/ss` | `go build` | vs `ss` | `CGO_ENABLED=0` | vs `ss` |\n|---|---|---|---|---|---|---|\n' >>"$MD"
@@ -302,9 +342,9 @@ ss_table() {
 		m=${SS_MODES[$i]//PORT/P}
 		a=${m%%|*}
 		b=${m#*|}
-		t=$(hf "$csv" "ss $i")
-		g=$(hf "$csv" "go $i")
-		st=$(hf "$csv" "static $i")
+		t=$(hfm "$dir" "ss $i")
+		g=$(hfm "$dir" "go $i")
+		st=$(hfm "$dir" "static $i")
 		rg=$(ratio "$t" "$g")
 		rs=$(ratio "$t" "$st")
 		SS_WORST=$(calc 'r < w ? r : w' r="$rg" w="${SS_WORST:-1e9}")
@@ -312,7 +352,8 @@ ss_table() {
 		printf '| `%s` | %s | `%s` | %s | %s | %s | %s |\n' "$(cell "ss $a")" "$(ftime "$t")" "$(cell "$b")" \
 			"$(ftime "$g")" "$(fx "$rg")" "$(ftime "$st")" "$(fx "$rs")" >>"$MD"
 	done
-	printf '\n' >>"$MD"
+	printf '| | | the floor: a Go program that imports `sockstat` and exits | %s | | %s | |\n\n' \
+		"$(ftime "$(hfm "$dir" "go floor")")" "$(ftime "$(hfm "$dir" "static floor")")" >>"$MD"
 }
 
 # --- sections -------------------------------------------------------------
@@ -322,15 +363,18 @@ section_sockstat() {
 	[ "$(id -u)" = 0 ] || die "sockstat needs root for its network namespace"
 	local bin="$WORK/bin/sockstat.test" ss="$WORK/bin/ss" sss="$WORK/bin/ss-static" r
 	local small=${RIG_SMALL:-$([ "$QUICK" = 1 ] && echo 500 || echo 1500)}
+	local SS_ROUNDS=${SS_ROUNDS:-$([ "$QUICK" = 1 ] && echo 1 || echo 3)}
 	local NS0=triage-bench-empty-$COMPARE_ID NS1=triage-bench-small-$COMPARE_ID
 	gotest ./sockstat "$bin"
 	(cd "$ROOT" && go build -o "$ss" ./examples/ss)
 	(cd "$ROOT" && CGO_ENABLED=0 go build -o "$sss" ./examples/ss)
+	local floor="$WORK/bin/ss-floor" floors="$WORK/bin/ss-floor-static"
+	ss_floor "$floor" "$floors"
 	say "sockstat: building the rig ($RIG_HOLDERS holders x $RIG_PER connections, both ends)"
 	rig_up "$bin" "$NS" "$RIG_HOLDERS" "$RIG_PER" 100
 	rig_up "$bin" "$NS0" 0 0 0
 	local total
-	total=$(ip netns exec "$NS" ss -s | awk '$1 == "TCP:" { print $2 }')
+	total=$(ns_tcp "$NS")
 	say "sockstat: $total TCP sockets"
 	local gops=$((ROUNDS < 3 ? ROUNDS : 3))
 	for ((r = 1; r <= ROUNDS; r++)); do
@@ -347,17 +391,17 @@ section_sockstat() {
 	(cd "$ROOT/sockstat" && ip netns exec "$NS0" env TRIAGE_BENCH_RIG=1 "$bin" -test.run '^$' \
 		-test.bench '^BenchmarkRig(Summarize|Sockets)$' -test.benchmem -test.benchtime 200x) >"$WORK/raw/sockstat-empty.txt"
 	say "sockstat: whole programs, every mode (hyperfine)"
-	local csv="$WORK/raw/sockstat-hf.csv" csv1="$WORK/raw/sockstat-hf-small.csv" load load1 total1
+	local csv="$WORK/raw/sockstat-hf" csv1="$WORK/raw/sockstat-hf-small" load load1 total1
 	load=$(loadavg)
-	ss_modes "$NS" "$csv" "$ss" "$sss"
+	ss_modes "$NS" "$csv" "$ss" "$sss" "$floor" "$floors"
 	# The kernel keeps one table of connections for every namespace: the
 	# small rig is measured once the large one is gone.
 	rig_down
 	say "sockstat: whole programs, every mode, small rig (2 holders x $small connections)"
 	rig_up "$bin" "$NS1" 2 "$small" 100
-	total1=$(ip netns exec "$NS1" ss -s | awk '$1 == "TCP:" { print $2 }')
+	total1=$(ns_tcp "$NS1")
 	load1=$(loadavg)
-	ss_modes "$NS1" "$csv1" "$ss" "$sss"
+	ss_modes "$NS1" "$csv1" "$ss" "$sss" "$floor" "$floors"
 	rig_down
 
 	local sum sl sock cnt lwo chk proc gop ssant sslntp sss hsant hslntp hss
@@ -371,9 +415,9 @@ section_sockstat() {
 	ssant=$(med "$RAW" RigSSant)
 	sslntp=$(med "$RAW" RigSSlntp)
 	sss=$(med "$RAW" RigSSs)
-	hss=$(hf "$csv" 'ss 0')
-	hsant=$(hf "$csv" 'ss 1')
-	hslntp=$(hf "$csv" 'ss 6')
+	hss=$(hfm "$csv" 'ss 0')
+	hsant=$(hfm "$csv" 'ss 1')
+	hslntp=$(hfm "$csv" 'ss 6')
 	# The tool's figure is the faster of the two ways it was run: from the
 	# benchmark binary into a pipe, and by hyperfine into /dev/null.
 	local tant tlntp ts
@@ -411,7 +455,7 @@ section_sockstat() {
 	row 'whole check (listeners, owners, states, counters; no sample window)' '`sockstat.Check`' "$(ftime "$chk")" '`ss -s; ss -lntp`' "$(ftime "$(calc 'a + b' a="$ts" b="$tlntp")")" "$(fx "$(ratio "$(calc 'a + b' a="$ts" b="$tlntp")" "$chk")")" '' ''
 	printf '\n' >>"$MD"
 	para "Sockets listed grow with the sockets: \`Sockets\` allocates $(fbytes "$sockB") for $total sockets against $(fbytes "$sock0B") in an empty namespace. The histogram counts ESTABLISHED from the kernel's CurrEstab counter and dumps only the other states, which is why it stays flat on this rig; a host with $total sockets in TIME-WAIT pays for a dump of them."
-	para "Whole programs, side by side: each mode of \`examples/ss\` against the \`ss\` command it replaces, in the same namespace, output to /dev/null; hyperfine, median of as many runs as fit in about three seconds ($HF_MIN to $HF_FAST_RUNS) after one warm-up run. \`examples/ss\` is built twice: as \`go build\` makes it where a C compiler is present (the root package imports \`net\`, so the binary links the C library through cgo) and with \`CGO_ENABLED=0\` (static), as Go command-line tools usually ship. The rigs also hold $((RIG_HOLDERS * 100)) and 200 bound UDP sockets. Ratios are \`ss\` ÷ ours: above 1 ours is faster."
+	para "Whole programs, side by side: each mode of \`examples/ss\` against the \`ss\` command it replaces, in the same namespace, output to /dev/null; hyperfine, $SS_ROUNDS rounds in which every command runs as often as fits in about three seconds ($HF_MIN to $(((HF_FAST_RUNS + SS_ROUNDS - 1) / SS_ROUNDS)) times) after one warm-up run, next to its counterpart; the median of the rounds' medians. \`examples/ss\` is built twice: as \`go build\` makes it where a C compiler is present (the root package imports \`net\`, so the binary links the C library through cgo) and with \`CGO_ENABLED=0\` (static), as Go command-line tools usually ship. The rigs also hold $((RIG_HOLDERS * 100)) and 200 bound UDP sockets. Ratios are \`ss\` ÷ ours: above 1 ours is faster. The floor is the least any such Go program costs here: the runtime's start-up and the initialisation of what \`sockstat\` imports (the root package's \`encoding/json\`, \`log/slog\`, \`net\`); where \`ss\` itself takes about as long, only a mode that does less work than \`ss\` can be faster."
 	para "$total TCP sockets, the rig above; load average $load when the comparison started:"
 	ss_table "$csv"
 	local w w1 ws ws1

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // readCounters reads /proc/net/snmp and /proc/net/netstat, or the files
@@ -12,32 +13,65 @@ func readCounters(rd reader, files ...string) (Counters, error) {
 	if len(files) == 0 {
 		files = []string{"net/snmp", "net/netstat"}
 	}
-	m := make(map[string]uint64, 256)
+	var c Counters
 	for _, name := range files {
 		b, err := rd.readFile(name)
 		if err != nil {
 			return Counters{}, err
 		}
-		if err := parseSNMP(bytes.NewReader(b), m); err != nil {
+		if err := walkSNMP(b, c.set); err != nil {
 			return Counters{}, fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	return countersFrom(m), nil
+	return c, nil
 }
 
 func countersFrom(m map[string]uint64) Counters {
-	return Counters{
-		ListenOverflows: m["TcpExt.ListenOverflows"],
-		ListenDrops:     m["TcpExt.ListenDrops"],
-		ActiveOpens:     m["Tcp.ActiveOpens"],
-		AttemptFails:    m["Tcp.AttemptFails"],
-		EstabResets:     m["Tcp.EstabResets"],
-		OutSegs:         m["Tcp.OutSegs"],
-		RetransSegs:     m["Tcp.RetransSegs"],
-		Timeouts:        m["TcpExt.TCPTimeouts"],
-		SynRetrans:      m["TcpExt.TCPSynRetrans"],
-		AbortOnTimeout:  m["TcpExt.TCPAbortOnTimeout"],
-		CurrEstab:       m["Tcp.CurrEstab"],
+	var c Counters
+	for k, v := range m {
+		if p, n, ok := strings.Cut(k, "."); ok {
+			c.set([]byte(p), []byte(n), v)
+		}
+	}
+	return c
+}
+
+// set records the counter prefix.name ("Tcp", "CurrEstab") when it is one
+// of those Counters holds.
+func (c *Counters) set(prefix, name []byte, v uint64) {
+	var f *uint64
+	switch string(prefix) {
+	case "Tcp":
+		switch string(name) {
+		case "ActiveOpens":
+			f = &c.ActiveOpens
+		case "AttemptFails":
+			f = &c.AttemptFails
+		case "EstabResets":
+			f = &c.EstabResets
+		case "OutSegs":
+			f = &c.OutSegs
+		case "RetransSegs":
+			f = &c.RetransSegs
+		case "CurrEstab":
+			f = &c.CurrEstab
+		}
+	case "TcpExt":
+		switch string(name) {
+		case "ListenOverflows":
+			f = &c.ListenOverflows
+		case "ListenDrops":
+			f = &c.ListenDrops
+		case "TCPTimeouts":
+			f = &c.Timeouts
+		case "TCPSynRetrans":
+			f = &c.SynRetrans
+		case "TCPAbortOnTimeout":
+			f = &c.AbortOnTimeout
+		}
+	}
+	if f != nil {
+		*f = v
 	}
 }
 

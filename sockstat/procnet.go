@@ -178,17 +178,29 @@ func parseHexAddrPort(b []byte, family uint8) (netip.AddrPort, error) {
 	return netip.AddrPortFrom(netip.AddrFrom4([4]byte(raw[:4])), uint16(port)), nil
 }
 
-// parseSNMP reads /proc/net/snmp or /proc/net/netstat: pairs of lines,
-// "Tcp: name name ..." then "Tcp: value value ...". Keys come back as
-// "Tcp.CurrEstab", "TcpExt.ListenOverflows". Negative values (a few
-// gauges such as Tcp.MaxConn) are kept as zero.
+// parseSNMP reads /proc/net/snmp or /proc/net/netstat into a map whose
+// keys are "Tcp.CurrEstab", "TcpExt.ListenOverflows". See walkSNMP.
 func parseSNMP(r io.Reader, into map[string]uint64) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 8192), 1<<20)
-	var names [][]byte
-	var prefix []byte
-	for sc.Scan() {
-		line := sc.Bytes()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	return walkSNMP(b, func(prefix, name []byte, v uint64) {
+		into[string(prefix)+"."+string(name)] = v
+	})
+}
+
+// walkSNMP calls fn for every counter of /proc/net/snmp or
+// /proc/net/netstat text: pairs of lines, "Tcp: name name ..." then
+// "Tcp: value value ...". Negative values (a few gauges such as
+// Tcp.MaxConn) come as zero, values beyond int64 halved (still large).
+// It allocates nothing: a check reads these files twice, and a short
+// command once.
+func walkSNMP(b []byte, fn func(prefix, name []byte, v uint64)) error {
+	var names, prefix []byte
+	for len(b) > 0 {
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte("\n"))
 		p, rest, ok := bytes.Cut(line, []byte(": "))
 		if !ok {
 			if len(bytes.TrimSpace(line)) == 0 {
@@ -197,28 +209,79 @@ func parseSNMP(r io.Reader, into map[string]uint64) error {
 			return fmt.Errorf("%w: %q", errProcFormat, line)
 		}
 		if names == nil || !bytes.Equal(p, prefix) {
-			names = bytes.Fields(bytes.Clone(rest))
-			prefix = bytes.Clone(p)
+			names, prefix = rest, p
 			continue
 		}
-		vals := bytes.Fields(rest)
-		if len(vals) != len(names) {
-			return fmt.Errorf("%w: %s has %d names and %d values", errProcFormat, p, len(names), len(vals))
-		}
-		for i, v := range vals {
-			n, err := strconv.ParseInt(string(v), 10, 64)
-			if err != nil {
-				u, uerr := strconv.ParseUint(string(v), 10, 64)
-				if uerr != nil {
-					return fmt.Errorf("%w: %s %s=%q", errProcFormat, p, names[i], v)
-				}
-				n = int64(u >> 1) // beyond int64: keep it large
+		ns, vs := names, rest
+		for {
+			var name, val []byte
+			name, ns = nextField(ns)
+			val, vs = nextField(vs)
+			if name == nil && val == nil {
+				break
 			}
-			into[string(prefix)+"."+string(names[i])] = uint64(max(n, 0))
+			if name == nil || val == nil {
+				return fmt.Errorf("%w: %s has %d names and %d values", errProcFormat, p, len(bytes.Fields(names)), len(bytes.Fields(rest)))
+			}
+			v, ok := parseCounter(val)
+			if !ok {
+				return fmt.Errorf("%w: %s %s=%q", errProcFormat, p, name, val)
+			}
+			fn(prefix, name, v)
 		}
 		names = nil
 	}
-	return sc.Err()
+	return nil
+}
+
+// nextField returns the first space-separated field of b and what
+// follows it; nil when there is none.
+func nextField(b []byte) (field, rest []byte) {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	if i == len(b) {
+		return nil, nil
+	}
+	j := i
+	for j < len(b) && b[j] != ' ' && b[j] != '\t' {
+		j++
+	}
+	return b[i:j], b[j:]
+}
+
+// parseCounter reads a decimal counter as parseSNMP keeps it: a negative
+// one as zero, one beyond int64 halved.
+func parseCounter(b []byte) (uint64, bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if n > (1<<64-1-d)/10 {
+			return 0, false // beyond uint64
+		}
+		n = n*10 + d
+	}
+	switch {
+	case neg && n > 1<<63:
+		return 0, false // beyond int64, as ParseInt has it
+	case neg:
+		return 0, true
+	case n > 1<<63-1:
+		return n >> 1, true
+	}
+	return n, true
 }
 
 // parsePortRange reads net.ipv4.ip_local_port_range: "32768\t60999".

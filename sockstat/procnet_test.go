@@ -198,3 +198,20 @@ func TestSockstatInUse(t *testing.T) {
 	assert.Equal(t, 5, sockstatInUse([]byte("TCP6: inuse 5\n")))
 	assert.Equal(t, 0, sockstatInUse([]byte("garbage")))
 }
+
+// TestCountersFromWalk reads the fixture's counters both ways: through the
+// map of every counter, and straight into Counters as a check does.
+func TestCountersFromWalk(t *testing.T) {
+	m := map[string]uint64{}
+	var direct Counters
+	for _, name := range []string{"testdata/proc/net/snmp", "testdata/proc/net/netstat"} {
+		b, err := os.ReadFile(name)
+		require.NoError(t, err)
+		require.NoError(t, parseSNMP(strings.NewReader(string(b)), m))
+		require.NoError(t, walkSNMP(b, direct.set))
+	}
+	assert.Equal(t, countersFrom(m), direct)
+	assert.Equal(t, uint64(178), direct.ActiveOpens)
+	assert.Equal(t, m["TcpExt.ListenOverflows"], direct.ListenOverflows)
+	assert.Equal(t, m["Tcp.RetransSegs"], direct.RetransSegs)
+}

@@ -156,26 +156,39 @@ func writeSummary(w *bufio.Writer, s sockstat.Summary, exact bool) {
 	if !exact && s.Totals != nil {
 		total = s.Totals.TCP + s.Totals.TimeWait
 	}
-	w.WriteString("TCP: ")
-	w.WriteString(strconv.Itoa(total))
-	w.WriteString(" (source ")
-	w.WriteString(s.Source.Name)
+	b := w.AvailableBuffer()
+	b = append(b, "TCP: "...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	b = append(b, " (source "...)
+	b = append(b, s.Source.Name...)
 	if s.Source.Fallback != "" {
-		w.WriteString(", fallback: ")
-		w.WriteString(s.Source.Fallback)
+		b = append(b, ", fallback: "...)
+		b = append(b, s.Source.Fallback...)
 	}
-	w.WriteString(")\n")
+	b = append(b, ")\n"...)
 	for st := sockstat.State(1); st < 16; st++ {
 		if n, ok := s.States[st]; ok {
-			fmt.Fprintf(w, "  %-11s %d\n", st, n)
+			b = append(b, "  "...)
+			b = cell(b, st.String(), 10, true)
+			b = strconv.AppendInt(b, int64(n), 10)
+			b = append(b, '\n')
 		}
 	}
 	if t := s.Totals; t != nil {
 		if !exact {
-			fmt.Fprintf(w, "  kernel: estab %d, timewait %d, orphaned %d (-a counts each state)\n", t.Established, t.TimeWait, t.Orphans)
+			b = append(b, "  kernel: estab "...)
+			b = strconv.AppendInt(b, int64(t.Established), 10)
+			b = append(b, ", timewait "...)
+			b = strconv.AppendInt(b, int64(t.TimeWait), 10)
+			b = append(b, ", orphaned "...)
+			b = strconv.AppendInt(b, int64(t.Orphans), 10)
+			b = append(b, " (-a counts each state)\n"...)
 		}
-		fmt.Fprintf(w, "UDP: %d\n", t.UDP)
+		b = append(b, "UDP: "...)
+		b = strconv.AppendInt(b, int64(t.UDP), 10)
+		b = append(b, '\n')
 	}
+	w.Write(b)
 }
 
 func writeJSON(w io.Writer, stderr io.Writer, v any) int {
