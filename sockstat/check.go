@@ -10,6 +10,9 @@ import (
 	"github.com/triagekit/triage/internal/window"
 )
 
+// KindCheck is the kind of check [Check] makes: the Check of its results.
+const KindCheck = "sockstat"
+
 // Check looks at the sockets and counters named by o and reports
 // findings. See [Options] for what the zero value does. Result.Target is
 // what the check was aimed at: the port, and the local address when one
@@ -23,7 +26,7 @@ import (
 // ([ErrDumpInterrupted]). Falling back to /proc is not an error; it shows
 // in Result.Source.
 func Check(ctx context.Context, o Options) Result {
-	r := Result{Result: triage.Begin("sockstat", o.Target)}
+	r := Result{Result: triage.Begin(KindCheck, o.Target)}
 	c, rd, err := open(ctx, o)
 	r.Target = c.target
 	if err == nil {
