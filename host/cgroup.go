@@ -139,6 +139,13 @@ func cgroupHasV2Controllers(rd *procfs.Reader, root string) bool {
 // parseCgroupV1Mount returns the root and mount point of the cgroup v1
 // hierarchy that holds controller.
 func parseCgroupV1Mount(b []byte, controller string) (mountRoot, mountPoint string, ok bool) {
+	return cgroupMount(b, "cgroup", controller)
+}
+
+// cgroupMount returns the root and mount point of the first mount of a
+// mountinfo file whose type is fstype and, unless controller is empty,
+// whose super options name controller.
+func cgroupMount(b []byte, fstype, controller string) (mountRoot, mountPoint string, ok bool) {
 	for len(b) > 0 {
 		var line []byte
 		line, b = procfs.NextLine(b)
@@ -146,14 +153,16 @@ func parseCgroupV1Mount(b []byte, controller string) (mountRoot, mountPoint stri
 		if !found {
 			continue
 		}
-		fstype, rest := procfs.Field(right)
-		if string(fstype) != "cgroup" {
+		t, rest := procfs.Field(right)
+		if string(t) != fstype {
 			continue
 		}
-		_, rest = procfs.Field(rest) // source
-		opts, _ := procfs.Field(rest)
-		if !cgroupListHas(string(opts), controller) {
-			continue
+		if controller != "" {
+			_, rest = procfs.Field(rest) // source
+			opts, _ := procfs.Field(rest)
+			if !cgroupListHas(string(opts), controller) {
+				continue
+			}
 		}
 		f := bytes.Fields(left)
 		if len(f) < 5 {
@@ -196,24 +205,7 @@ func cgroupListHas(list, item string) bool {
 // parseCgroupMountinfo returns the root and mount point of the first
 // cgroup2 mount in a mountinfo file.
 func parseCgroupMountinfo(b []byte) (mountRoot, mountPoint string, ok bool) {
-	for len(b) > 0 {
-		var line []byte
-		line, b = procfs.NextLine(b)
-		left, right, found := bytes.Cut(line, []byte(" - "))
-		if !found {
-			continue
-		}
-		fstype, _ := procfs.Field(right)
-		if string(fstype) != "cgroup2" {
-			continue
-		}
-		f := bytes.Fields(left)
-		if len(f) < 5 {
-			continue
-		}
-		return cgroupUnescape(string(f[3])), cgroupUnescape(string(f[4])), true
-	}
-	return "", "", false
+	return cgroupMount(b, "cgroup2", "")
 }
 
 // cgroupUnescape undoes mountinfo's octal escapes (\040 for a space).
