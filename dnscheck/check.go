@@ -1,6 +1,7 @@
 package dnscheck
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -17,7 +18,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/procfs"
 )
 
 // Defaults for the zero Options.
@@ -318,21 +321,22 @@ func serverAddr(s string) (string, error) {
 	return ap.String(), nil
 }
 
+// readResolvConf and readHosts read files that a container may control:
+// without blocking on a FIFO, and no more than procfs.MaxSize of them.
 func readResolvConf(path string) (ResolvConf, error) {
 	def := ResolvConf{Ndots: defaultNdots, Timeout: defaultTimeout, Attempts: defaultAttempts}
 	p := path
 	if p == "" {
 		p = DefaultResolvConf
 	}
-	f, err := os.Open(p)
+	b, err := procfs.ReadFile(p)
 	if err != nil {
 		if path == "" && errors.Is(err, os.ErrNotExist) {
 			return def, nil
 		}
 		return def, fmt.Errorf("dnscheck: resolv.conf: %w", err)
 	}
-	defer f.Close()
-	rc, err := ParseResolvConf(f)
+	rc, err := ParseResolvConf(bytes.NewReader(b))
 	if err != nil {
 		return rc, fmt.Errorf("dnscheck: reading %s: %w", p, err)
 	}
@@ -344,15 +348,14 @@ func readHosts(path string) (hostsTable, error) {
 	if p == "" {
 		p = DefaultHostsFile
 	}
-	f, err := os.Open(p)
+	b, err := procfs.ReadFile(p)
 	if err != nil {
 		if path == "" && errors.Is(err, os.ErrNotExist) {
 			return nil, nil
 		}
 		return nil, fmt.Errorf("dnscheck: hosts file: %w", err)
 	}
-	defer f.Close()
-	t, err := parseHosts(f)
+	t, err := parseHosts(bytes.NewReader(b))
 	if err != nil {
 		return t, fmt.Errorf("dnscheck: reading %s: %w", p, err)
 	}
