@@ -310,7 +310,7 @@ func readCgroup(rd *procfs.Reader, loc cgroupLoc) (*Cgroup, cgroupCounters, erro
 			return nil, c, fmt.Errorf("cgroup %s %s: %w", loc.path, maxFile, err)
 		}
 		if limited && v < cgroupV1Unlimited {
-			cg.MemoryMaxBytes = v
+			cg.MemoryMaxBytes, cg.MemoryLimited = v, true
 		}
 	}
 	if b, err := cgroupRead(rd, loc.memDir, curFile); err != nil {
@@ -332,7 +332,10 @@ func readCgroup(rd *procfs.Reader, loc cgroupLoc) (*Cgroup, cgroupCounters, erro
 			}
 		})
 	}
-	if cg.MemoryMaxBytes > 0 {
+	switch {
+	case cg.MemoryLimited && cg.MemoryMaxBytes == 0:
+		cg.MemoryUsedPct = 100 // no room at all
+	case cg.MemoryLimited:
 		cg.MemoryUsedPct = pct(float64(cg.WorkingSetBytes), float64(cg.MemoryMaxBytes))
 	}
 	if loc.version == 2 {

@@ -150,7 +150,7 @@ func run(ctx context.Context, o *Options, r *Result) error {
 			}
 			facts.cgroupOOMInWindow = procfs.Delta(cg1.oomKill, cg2.oomKill)
 		}
-		if cg.MemoryMaxBytes > 0 && cg.MemoryMaxBytes < mi.total {
+		if cg.MemoryLimited && cg.MemoryMaxBytes < mi.total {
 			m.TotalBytes, m.JudgedAgainst = cg.MemoryMaxBytes, "cgroup"
 			var headroom uint64
 			if cg.WorkingSetBytes < cg.MemoryMaxBytes {

@@ -39,6 +39,21 @@ func findingCodes(fs []triage.Finding) map[triage.Code]triage.Status {
 	return m
 }
 
+// TestCgroupMemoryMaxZero: memory.max 0 lets the cgroup be charged
+// nothing. It is the tightest limit there is, not "no limit".
+func TestCgroupMemoryMaxZero(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.CopyFS(root, os.DirFS(filepath.Join("testdata", "container"))))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "sys/fs/cgroup/kubepods/app/memory.max"), []byte("0\n"), 0o644))
+	r := Check(context.Background(), Options{ProcRoot: filepath.Join(root, "proc"), SysRoot: filepath.Join(root, "sys"), Window: time.Millisecond})
+	require.NoError(t, r.Err)
+	require.NotNil(t, r.Cgroup)
+	assert.True(t, r.Cgroup.MemoryLimited)
+	assert.Zero(t, r.Cgroup.MemoryMaxBytes)
+	assert.Equal(t, "cgroup", r.Memory.JudgedAgainst)
+	assert.Equal(t, triage.Fail, findingCodes(r.Findings)[CodeCgroupMemoryNearLimit], "a zero limit is full")
+}
+
 func TestContainerFixture(t *testing.T) {
 	r := fixture(t, "container", Options{})
 	require.NoError(t, r.Err)

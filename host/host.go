@@ -304,8 +304,12 @@ type Cgroup struct {
 	// Version is 2 for the unified hierarchy, 1 when the limits came
 	// from cgroup v1's memory and cpu controllers.
 	Version int `json:"version"`
-	// MemoryMaxBytes is memory.max; zero means no limit ("max" or no file).
-	MemoryMaxBytes     uint64 `json:"memory_max_bytes"`
+	// MemoryMaxBytes is memory.max when MemoryLimited; zero otherwise.
+	MemoryMaxBytes uint64 `json:"memory_max_bytes"`
+	// MemoryLimited reports whether memory.max sets a limit: false for
+	// "max" or no file. A limit of 0, which lets nothing be charged, is a
+	// limit.
+	MemoryLimited      bool   `json:"memory_limited"`
 	MemoryCurrentBytes uint64 `json:"memory_current_bytes"`
 	// WorkingSetBytes is memory.current minus inactive_file of
 	// memory.stat: what cannot simply be dropped when the limit is hit.

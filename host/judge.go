@@ -175,7 +175,7 @@ func judge(r *Result, th Thresholds, f windowFacts) {
 				Command: "cat " + f.cgroup.file(cgroupFile(cg, "cpu.max", "cpu.cfs_quota_us")) + " " + f.cgroup.file("cpu.stat"),
 			})
 		}
-		if cg.MemoryMaxBytes > 0 && cg.MemoryUsedPct >= th.CgroupMemoryPct {
+		if cg.MemoryLimited && cg.MemoryUsedPct >= th.CgroupMemoryPct {
 			r.Add(triage.Finding{
 				Code:   CodeCgroupMemoryNearLimit,
 				Status: level(cg.MemoryUsedPct >= 98),
