@@ -215,6 +215,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	results := triage.Runner{}.Run(ctx, checks...)
 	stop()
 	elapsed := time.Since(start)
+	// A check that refuses what the command line gave it (a name that is
+	// no domain name, say) is a usage error like a bad flag, whichever
+	// check found it.
+	for _, o := range results {
+		if r := o.Common(); errors.Is(r.Err, triage.ErrInvalid) {
+			fmt.Fprintf(stderr, "triage: %s: %v\nRun 'triage -h' for the flags.\n", r.Label(), r.Err)
+			return exitUsage
+		}
+	}
 	verdict := classify.Classify(results, classify.Options{Symptom: symptom, SymptomFrom: targets})
 	code := exitStatus(verdict, results)
 

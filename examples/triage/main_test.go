@@ -28,6 +28,7 @@ func TestUsageErrors(t *testing.T) {
 		{"stray"},
 		{"-pid", "abc"},
 		{"-journal-dir", "/nonexistent/journal"},
+		{"-dns", "a..b", "-timeout", "3s"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			var out, errb bytes.Buffer
