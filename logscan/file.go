@@ -77,6 +77,21 @@ type fileReader struct {
 	afterChunk func()
 }
 
+// ctxReaderAt stops reading once ctx ends: the walks that find where a
+// window starts read block by block, and in a file of gigabytes without
+// a newline they would otherwise go on long past the deadline.
+type ctxReaderAt struct {
+	ctx context.Context
+	r   io.ReaderAt
+}
+
+func (c ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.ReadAt(p, off)
+}
+
 // tailStart walks back from end to find where the last n lines start,
 // never going below floor. got is how many lines [start, end) holds.
 func tailStart(r io.ReaderAt, end, floor int64, n int, buf []byte) (start int64, got int, err error) {
@@ -260,7 +275,8 @@ func sinceStart(r io.ReaderAt, end, floor int64, since, now time.Time, loc *time
 // says whether the window reaches back past the start of the file (so the
 // rotated sibling should be read) and how many lines are still wanted
 // from it.
-func (fr *fileReader) locate(f *os.File, end int64, w window, src *Source) (start int64, begin bool, more int, err error) {
+func (fr *fileReader) locate(ctx context.Context, f *os.File, end int64, w window, src *Source) (start int64, begin bool, more int, err error) {
+	r := ctxReaderAt{ctx, f}
 	floor := int64(0)
 	if w.maxBytes > 0 && end > w.maxBytes {
 		floor = end - w.maxBytes
@@ -268,7 +284,7 @@ func (fr *fileReader) locate(f *os.File, end int64, w window, src *Source) (star
 	start = floor
 	lines := w.lines
 	if !w.since.IsZero() {
-		s, b, ok := sinceStart(f, end, floor, w.since, fr.a.now, fr.a.loc, fr.buf)
+		s, b, ok := sinceStart(r, end, floor, w.since, fr.a.now, fr.a.loc, fr.buf)
 		if ok {
 			start, begin = s, b
 		} else {
@@ -279,7 +295,7 @@ func (fr *fileReader) locate(f *os.File, end int64, w window, src *Source) (star
 		}
 	}
 	if lines > 0 {
-		s, got, err := tailStart(f, end, floor, lines, fr.buf[:backBlock])
+		s, got, err := tailStart(r, end, floor, lines, fr.buf[:backBlock])
 		if err != nil {
 			return 0, false, 0, err
 		}
@@ -294,6 +310,11 @@ func (fr *fileReader) locate(f *os.File, end int64, w window, src *Source) (star
 	}
 	if start == floor && floor > 0 && !w.since.IsZero() && !src.NoTimestamps {
 		src.Capped = true
+	}
+	if err := ctx.Err(); err != nil {
+		// sinceStart reads nothing once ctx ends, and says so only by
+		// finding no time.
+		return 0, false, 0, err
 	}
 	return start, begin, more, nil
 }
@@ -316,7 +337,7 @@ func (fr *fileReader) read(ctx context.Context, path string, w window, live bool
 	}
 	defer f.Close()
 	end := fi.Size()
-	start, begin, more, err := fr.locate(f, end, w, &src)
+	start, begin, more, err := fr.locate(ctx, f, end, w, &src)
 	if err != nil {
 		src.setErr(err)
 		return []Source{src}

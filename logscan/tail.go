@@ -48,7 +48,7 @@ func Tail(ctx context.Context, path string, n int) ([]Line, error) {
 	}
 	end := fi.Size()
 	floor := max(end-DefaultMaxBytes, 0)
-	start, _, err := tailStart(f, end, floor, n, make([]byte, backBlock))
+	start, _, err := tailStart(ctxReaderAt{ctx, f}, end, floor, n, make([]byte, backBlock))
 	if err != nil {
 		return nil, err
 	}
