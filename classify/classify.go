@@ -72,6 +72,13 @@ type Sign struct {
 	// listener present while connections are refused). Otherwise OK
 	// findings support nothing; against a hypothesis they always count.
 	OK bool
+	// Dependency makes the sign count only findings of dependency
+	// probes: TCP, HTTP and database probes that are not the request
+	// (see Options.SymptomFrom), such as a -dep probe or a dependency
+	// found from the target's connections. Without it, a TCP or HTTP
+	// probe finding counts only when it comes from the request itself, so
+	// that a refused dependency does not read as a refused request.
+	Dependency bool
 }
 
 // Rule turns findings into one hypothesis.
@@ -125,6 +132,15 @@ type Options struct {
 	// users call; a check is named by its label (triage.Result.Label). If
 	// empty, every TCP and HTTP probe does, dependency probes included.
 	SymptomFrom []string
+	// Target is what the caller asks about beyond the request probes'
+	// own targets: a process or PID, a cgroup, paths and log files, a
+	// name. With a target, findings about something else on the host (an
+	// unrelated process's OOM kill, another filesystem full, another
+	// tenant's CPU load under a 5xx) are background: they are reported
+	// in Report.Background and never ranked as causes. With no target at
+	// all, neither here nor from a request probe, the host itself is the
+	// target.
+	Target triage.Target
 }
 
 // Ref names a finding in a hypothesis.
@@ -159,9 +175,85 @@ type Report struct {
 	// Derived is true when the symptom came from the probe results rather
 	// than from the caller.
 	Derived bool `json:"symptom_derived"`
-	// Hypotheses are ranked best first; empty when nothing points at a
-	// problem.
+	// Given is the symptom the caller gave, when the probe contradicts
+	// it; see Contradicted.
+	Given Symptom `json:"symptom_given,omitempty"`
+	// Contradicted is true when the caller gave a symptom and the request
+	// probe saw another one (the symptom given was a timeout, the port
+	// refuses) or a good answer. A symptom seen drives the ranking; after
+	// a good answer the given one still does.
+	Contradicted bool `json:"symptom_contradicted,omitempty"`
+	// Hypotheses are the candidate causes, ranked best first; empty when
+	// nothing points at a problem of the target. A hypothesis supported
+	// by findings about the target always ranks above one that is not.
+	// When Inconclusive, none of them has enough support to be called the
+	// cause.
 	Hypotheses []Hypothesis `json:"hypotheses"`
+	// Inconclusive is true when a symptom was seen or something about the
+	// target failed, but no hypothesis reaches the [Possible] score.
+	Inconclusive bool `json:"inconclusive"`
+	// Close names the check that tells the first two hypotheses apart,
+	// when their scores are too close to call; nil otherwise.
+	Close *Distinction `json:"close,omitempty"`
+	// Background are problems on the host that are not about the target
+	// and did not plausibly cause its symptom: "also wrong on this
+	// host". They are never ranked as causes.
+	Background []Hypothesis `json:"background"`
+	// RuledOut are checks of the target that passed: the port is open,
+	// the process is alive, the name resolves, the disk has room. One
+	// finding per code.
+	RuledOut []Ref `json:"ruled_out"`
+}
+
+// Distinction says how to tell two close hypotheses apart.
+type Distinction struct {
+	// First and Second are the two hypotheses, as ranked.
+	First  ID `json:"first"`
+	Second ID `json:"second"`
+	// Command is the one command, of those that confirm either, that the
+	// other does not share.
+	Command string `json:"command"`
+}
+
+// The score bands. A hypothesis's score is its rule's weight (how often
+// this cause is behind such evidence) times the combined strength of its
+// supporting findings, lowered by contradicting findings and by
+// hypotheses that explain it away. Scores are comparable across rules;
+// README.md's accuracy table shows how often the first hypothesis was
+// right in each band on the project's fault matrix.
+const (
+	// Possible is the score below which no hypothesis is called the
+	// cause: the report is inconclusive.
+	Possible = 0.35
+	// Likely is the score from which a hypothesis is likely the cause.
+	Likely = 0.6
+	// Strong is the score from which the evidence leaves little doubt.
+	Strong = 0.8
+	// CloseScores is how near the first two scores must be for the
+	// report to name the check that tells them apart.
+	CloseScores = 0.1
+)
+
+// Confidence puts the score in words: "strong" from [Strong], "likely"
+// from [Likely], "possible" from [Possible], "weak" below.
+func (h Hypothesis) Confidence() string {
+	switch {
+	case h.Score >= Strong:
+		return "strong"
+	case h.Score >= Likely:
+		return "likely"
+	case h.Score >= Possible:
+		return "possible"
+	}
+	return "weak"
+}
+
+// Cause returns the best hypothesis when the report is not inconclusive.
+func (r Report) Cause() (Hypothesis, bool) {
+	if r.Inconclusive {
+		return Hypothesis{}, false
+	}
+	return r.Top()
 }
 
 // Top returns the best hypothesis, if any.
@@ -192,56 +284,109 @@ const (
 type observed struct {
 	r *triage.Result
 	f triage.Finding
+	// dep is true for the findings of a dependency probe.
+	dep bool
+	// bg is true for host background: not about the target.
+	bg bool
 }
 
 // Classify ranks the hypotheses the results support. It does no I/O and
 // reads only the common part of each result, so that results read back
 // from JSON ([triage.Record]) classify as the typed ones did.
 func Classify(results []triage.Outcome, opts Options) Report {
-	var obs []observed
+	var (
+		rs  []*triage.Result
+		obs []observed
+	)
 	for _, o := range results {
 		r := common(o)
 		if r == nil {
 			continue
 		}
+		rs = append(rs, r)
 		for _, f := range r.Findings {
-			obs = append(obs, observed{r, f})
+			obs = append(obs, observed{r: r, f: f})
 		}
 	}
 
-	rep := Report{Symptom: opts.Symptom, Hypotheses: []Hypothesis{}}
+	rep := Report{Symptom: opts.Symptom, Hypotheses: []Hypothesis{}, Background: []Hypothesis{}, RuledOut: []Ref{}}
 	if rep.Symptom == "" {
 		rep.Symptom = None
 	}
-	if rep.Symptom == None {
-		rep.Symptom = derive(obs, opts.SymptomFrom)
-		rep.Derived = rep.Symptom != None
+	seen := derive(obs, opts.SymptomFrom)
+	switch {
+	case rep.Symptom == None:
+		rep.Symptom, rep.Derived = seen, seen != None
+	case seen != None && seen != rep.Symptom:
+		// What the probe sees now beats what the caller remembers.
+		rep.Given, rep.Contradicted = rep.Symptom, true
+		rep.Symptom, rep.Derived = seen, true
+	case seen == None && requestAnswered(rs, opts.SymptomFrom):
+		rep.Given, rep.Contradicted = rep.Symptom, true
 	}
-	target := requestTarget(obs, opts.SymptomFrom)
-	obs = aboutTarget(obs, opts.SymptomFrom)
+	obs = aboutPort(obs, opts.SymptomFrom)
+	fc := newFocus(rs, obs, opts)
+	for i := range obs {
+		obs[i].dep = isDependency(obs[i].r, opts.SymptomFrom)
+		obs[i].bg = !fc.about(obs[i], rep.Symptom)
+	}
 
 	rules := ruleSet(opts)
-	type raised struct {
-		rule int
-		h    Hypothesis
-	}
-	var hs []raised
+	var causes, background []raised
 	for i, rule := range rules {
 		if !applies(rule, rep.Symptom) {
 			continue
 		}
-		h, ok := evaluate(rule, obs, rep.Symptom, target)
+		h, n, ok := evaluate(rule, obs, rep.Symptom, fc.t, false)
+		if !ok && len(rule.Symptoms) == 0 {
+			// Trouble elsewhere on the host: reported, never blamed.
+			if h, _, ok := evaluate(rule, obs, rep.Symptom, fc.t, true); ok {
+				h.Symptom = None
+				background = append(background, raised{rule: i, h: h})
+			}
+			continue
+		}
 		if !ok {
 			continue
 		}
 		if w, ok := opts.Weights[rule.ID]; ok && rule.Weight > 0 && finite(w) && w >= 0 {
 			h.Score *= w / rule.Weight
 		}
-		hs = append(hs, raised{i, h})
+		causes = append(causes, raised{rule: i, h: h, about: n})
 	}
+	explain(rules, causes)
+	rep.Hypotheses = rank(causes)
+	rep.Background = rank(background)
+	rep.RuledOut = ruledOut(obs)
 
-	// A raised hypothesis lowers those it explains away, the more the
-	// surer it is itself.
+	trouble := rep.Symptom != None || len(rep.Hypotheses) > 0
+	for _, o := range obs {
+		if !o.bg && o.f.Status == triage.Fail {
+			trouble = true
+		}
+	}
+	top, ok := rep.Top()
+	rep.Inconclusive = trouble && (!ok || top.Score < Possible)
+	if len(rep.Hypotheses) > 1 && !rep.Inconclusive {
+		a, b := rep.Hypotheses[0], rep.Hypotheses[1]
+		if a.Score-b.Score < CloseScores {
+			rep.Close = distinguish(a, b)
+		}
+	}
+	return rep
+}
+
+// raised is a hypothesis with its rule's position and how many of its
+// supporting findings are about the target.
+type raised struct {
+	rule  int
+	h     Hypothesis
+	about int
+}
+
+// explain lowers the hypotheses that raised ones explain away, the more
+// the surer the explaining one is.
+func explain(rules []Rule, hs []raised) {
 	factor := map[ID]float64{}
 	for _, r := range hs {
 		for _, id := range rules[r.rule].Explains {
@@ -259,26 +404,79 @@ func Classify(results []triage.Outcome, opts Options) Report {
 			hs[i].h.Score *= f
 		}
 	}
+}
 
+// rank rounds the scores, drops those below the floor and orders the rest:
+// by score, then by how much of the evidence is about the target, then by
+// how many findings support it; an exact tie left after that goes by id,
+// never by the order of the rules.
+func rank(hs []raised) []Hypothesis {
+	out := []Hypothesis{}
+	about := map[ID]int{}
 	for _, r := range hs {
 		r.h.Score = math.Round(r.h.Score*1000) / 1000
 		// A caller's rule with an infinite weight would outrank every
 		// other and make the report impossible to encode.
 		if r.h.Score >= minScore && finite(r.h.Score) {
-			rep.Hypotheses = append(rep.Hypotheses, r.h)
+			out = append(out, r.h)
+			about[r.h.ID] = r.about
 		}
 	}
-	order := map[ID]int{}
-	for _, r := range hs {
-		order[r.h.ID] = r.rule
-	}
-	slices.SortStableFunc(rep.Hypotheses, func(a, b Hypothesis) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
-			return c
-		}
-		return cmp.Compare(order[a.ID], order[b.ID])
+	slices.SortStableFunc(out, func(a, b Hypothesis) int {
+		return cmp.Or(
+			cmp.Compare(b.Score, a.Score),
+			cmp.Compare(about[b.ID], about[a.ID]),
+			cmp.Compare(len(b.Evidence), len(a.Evidence)),
+			cmp.Compare(a.ID, b.ID),
+		)
 	})
-	return rep
+	return out
+}
+
+// distinguish names the command that confirms the first hypothesis and
+// not the second, or else the second and not the first.
+func distinguish(a, b Hypothesis) *Distinction {
+	d := &Distinction{First: a.ID, Second: b.ID}
+	for _, pair := range [][2][]string{{a.Next, b.Next}, {b.Next, a.Next}} {
+		for _, c := range pair[0] {
+			if !slices.Contains(pair[1], c) {
+				d.Command = c
+				return d
+			}
+		}
+	}
+	return d
+}
+
+// ruledOut lists the passing findings about the target, one per code:
+// what was checked and is fine.
+func ruledOut(obs []observed) []Ref {
+	out := []Ref{}
+	seen := map[triage.Code]bool{}
+	for _, o := range obs {
+		if o.bg || o.f.Status != triage.OK || seen[o.f.Code] {
+			continue
+		}
+		seen[o.f.Code] = true
+		out = append(out, ref(o))
+	}
+	return out
+}
+
+// requestAnswered reports whether a request probe ran and found nothing
+// wrong.
+func requestAnswered(rs []*triage.Result, from []string) bool {
+	answered := false
+	for _, r := range rs {
+		if !isRequest(r, from) {
+			continue
+		}
+		if r.Status != triage.OK {
+			return false
+		}
+		answered = true
+	}
+	return answered
 }
 
 // common returns the shared part of a result, or nil for a nil outcome,
@@ -338,10 +536,27 @@ func statusFactor(s triage.Status, sign Sign, support bool) float64 {
 }
 
 func matches(s Sign, o observed) bool {
-	return o.f.Code == s.Code && (s.When == nil || s.When(o.f))
+	// A database probe's findings speak whichever way the sign is
+	// marked: no request is a database probe.
+	return o.f.Code == s.Code && (s.When == nil || s.When(o.f)) && (s.Dependency == o.dep || o.r.Check == probe.KindDB)
 }
 
-func evaluate(rule Rule, obs []observed, symptom Symptom, target triage.Target) (Hypothesis, bool) {
+// isDependency reports whether r is a dependency probe: a TCP, HTTP or
+// database probe that is not the request.
+func isDependency(r *triage.Result, from []string) bool {
+	switch r.Check {
+	case probe.KindTCP, probe.KindHTTP:
+		return !isRequest(r, from)
+	case probe.KindDB:
+		return true
+	}
+	return false
+}
+
+// evaluate raises rule's hypothesis from the findings about the target,
+// or, with background, from those about the rest of the host. It also
+// returns how many supporting findings are about the target.
+func evaluate(rule Rule, obs []observed, symptom Symptom, target triage.Target, background bool) (Hypothesis, int, bool) {
 	h := Hypothesis{ID: rule.ID, Symptom: None, Layer: rule.Layer, Evidence: []Ref{}, Against: []Ref{}, Next: []string{}}
 	if len(rule.Symptoms) > 0 {
 		h.Symptom = symptom
@@ -350,6 +565,9 @@ func evaluate(rule Rule, obs []observed, symptom Symptom, target triage.Target) 
 	var support []observed
 	for _, s := range rule.Support {
 		for _, o := range obs {
+			if o.bg != background {
+				continue
+			}
 			if matches(s, o) && statusFactor(o.f.Status, s, true) > 0 {
 				miss *= 1 - clamp(s.Weight*statusFactor(o.f.Status, s, true))
 				support = append(support, o)
@@ -358,11 +576,14 @@ func evaluate(rule Rule, obs []observed, symptom Symptom, target triage.Target) 
 		}
 	}
 	if len(support) == 0 {
-		return h, false
+		return h, 0, false
 	}
 	score := rule.Weight * (1 - miss)
 	for _, s := range rule.Against {
 		for _, o := range obs {
+			if o.bg != background {
+				continue
+			}
 			if matches(s, o) {
 				score *= 1 - clamp(s.Weight*statusFactor(o.f.Status, s, false))/2
 				h.Against = append(h.Against, ref(o))
@@ -389,7 +610,11 @@ func evaluate(rule Rule, obs []observed, symptom Symptom, target triage.Target) 
 		h.Summary += fmt.Sprintf(" (and %d more)", n)
 	}
 	h.Next = nextCommands(rule, support, target)
-	return h, true
+	n := 0
+	if !background {
+		n = len(support)
+	}
+	return h, n, true
 }
 
 func clamp(w float64) float64 { return max(0, min(1, w)) }
@@ -472,18 +697,20 @@ var portScoped = []triage.Code{sockstat.CodeListening, sockstat.CodeNoListener, 
 // requestProbe reports whether o is a finding of a probe that reproduced
 // the request (TCP or HTTP) and decides the symptom: any such probe, or
 // those named in from.
-func requestProbe(o observed, from []string) bool {
-	if o.r.Check != probe.KindTCP && o.r.Check != probe.KindHTTP {
+func requestProbe(o observed, from []string) bool { return isRequest(o.r, from) }
+
+func isRequest(r *triage.Result, from []string) bool {
+	if r.Check != probe.KindTCP && r.Check != probe.KindHTTP {
 		return false
 	}
-	return len(from) == 0 || slices.Contains(from, o.r.Label())
+	return len(from) == 0 || slices.Contains(from, r.Label())
 }
 
-// aboutTarget leaves out listener findings of a check aimed at another
+// aboutPort leaves out listener findings of a check aimed at another
 // port than the one the failing probes dialled: a service's own listener
 // says nothing about why its dependency refuses. Without a failing probe
 // aimed at a port, every finding is kept.
-func aboutTarget(obs []observed, from []string) []observed {
+func aboutPort(obs []observed, from []string) []observed {
 	ports := map[int]bool{}
 	for _, o := range obs {
 		if o.f.Status != triage.OK && requestProbe(o, from) && o.r.Target.Port != 0 {

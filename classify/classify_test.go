@@ -179,10 +179,9 @@ func TestClassifyTop(t *testing.T) {
 			symptom: classify.None, top: classify.DiskFull,
 		},
 		{
-			name:  "given symptom wins over the probe",
+			name:  "given symptom without a probe",
 			given: classify.Timeout,
 			results: []triage.Outcome{
-				result("probe.tcp", finding("tcp.refused", triage.Fail, port)),
 				result("host", finding("host.cpu_saturated", triage.Fail)),
 			},
 			symptom: classify.Timeout, top: classify.TimeoutResourceSaturation,
@@ -216,7 +215,11 @@ func TestClassifyHealthyIsEmpty(t *testing.T) {
 	assert.Empty(t, rep.Hypotheses)
 	b, err := json.Marshal(rep)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"symptom":"none","symptom_derived":false,"hypotheses":[]}`, string(b))
+	assert.JSONEq(t, `{"symptom":"none","symptom_derived":false,"hypotheses":[],"inconclusive":false,"background":[],
+		"ruled_out":[{"check":"probe.tcp","name":"probe.http","code":"tcp.connected","status":"ok","summary":"tcp.connected seen"},
+			{"check":"probe.tcp","name":"probe.http","code":"http.ok","status":"ok","summary":"http.ok seen"},
+			{"check":"sockstat","code":"sockstat.listening","status":"ok","summary":"sockstat.listening seen"},
+			{"check":"process","code":"process.running","status":"ok","summary":"process.running seen"}]}`, string(b))
 }
 
 func TestClassifyAbsentEvidenceIsNotNegative(t *testing.T) {
@@ -284,8 +287,9 @@ func TestClassifyDeterministicTies(t *testing.T) {
 	for range 20 {
 		assert.Equal(t, first, ids(classify.Classify(results, classify.Options{})))
 	}
-	// Equal scores keep rule order.
-	assert.Equal(t, []classify.ID{classify.ConnTimeWaitExcess, classify.ConnSynSentBacklog}, first)
+	// Equal scores and equal support go by id, never by the order of
+	// the rules.
+	assert.Equal(t, []classify.ID{classify.ConnSynSentBacklog, classify.ConnTimeWaitExcess}, first)
 }
 
 func TestClassifyNextCommandsFromEvidence(t *testing.T) {

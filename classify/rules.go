@@ -30,6 +30,7 @@ const (
 	UpstreamTimeout           ID = "5xx.upstream_timeout"
 	AppError                  ID = "5xx.app_error"
 	DiskFullWrites            ID = "5xx.disk_full"
+	DependencyDown            ID = "5xx.dependency_down"
 	DNSNXDomain               ID = "dns.nxdomain"
 	DNSServFail               ID = "dns.servfail"
 	DNSMismatch               ID = "dns.mismatch"
@@ -49,6 +50,9 @@ const (
 
 func sign(c triage.Code, w float64) Sign { return Sign{Code: c, Weight: w} }
 
+// dep is a sign that counts the findings of dependency probes only.
+func dep(c triage.Code, w float64) Sign { return Sign{Code: c, Weight: w, Dependency: true} }
+
 // pinnedOK is an HTTP answer from an address the caller chose (curl
 // --resolve): the server works when the name is bypassed, which speaks
 // against the refused port being the server's fault.
@@ -65,8 +69,8 @@ func statusIn(codes ...int64) func(triage.Finding) bool {
 	}
 }
 
-// DefaultRules returns a fresh copy of the rules Classify uses, in the
-// order that breaks ties.
+// DefaultRules returns a fresh copy of the rules Classify uses. Their order
+// does not matter: equal scores are never ranked by it.
 func DefaultRules() []Rule {
 	refused := []Symptom{Refused}
 	timeout := []Symptom{Timeout}
@@ -117,7 +121,11 @@ func DefaultRules() []Rule {
 			ID: TimeoutDependency, Symptoms: timeout, Layer: LayerDependency, Weight: 0.85,
 			Title: "a dependency is slow or its connection pool is exhausted",
 			Support: []Sign{sign(probe.CodeDBPoolExhausted, 1), sign(probe.CodeDBPingTimeout, 1), sign(logscan.CodeDependencyTimeout, 0.9),
-				sign(logscan.CodePoolExhausted, 0.9), sign(logscan.CodeTimeoutsNoStack, 0.7)},
+				sign(logscan.CodePoolExhausted, 0.9), sign(logscan.CodeTimeoutsNoStack, 0.7),
+				// A dependency that does not answer in time either: the
+				// request waits on it.
+				dep(probe.CodeHTTPNoFirstByte, 0.9), dep(probe.CodeTCPTimeout, 0.8), dep(probe.CodeHTTPBodyStalled, 0.6),
+				sign(logscan.CodeUpstreamTimeout, 0.7)},
 			Explains: []ID{TimeoutSlowApp},
 			Next:     []string{"ss -antp 'dport = :{port}'"},
 		},
@@ -155,7 +163,9 @@ func DefaultRules() []Rule {
 			ID: UpstreamRefused, Symptoms: fivexx, Layer: LayerDependency, Weight: 0.9,
 			Title: "the proxy's upstream refuses connections",
 			Support: []Sign{sign(logscan.CodeUpstreamRefused, 1), sign(logscan.CodeDependencyRefused, 0.6),
-				{Code: probe.CodeHTTPStatus5xx, Weight: 0.5, When: statusIn(502)}},
+				{Code: probe.CodeHTTPStatus5xx, Weight: 0.5, When: statusIn(502, 503)},
+				// The upstream probed on its own refuses too.
+				dep(probe.CodeTCPRefused, 0.7), dep(probe.CodeTCPUnreachable, 0.6), dep(probe.CodeTCPReset, 0.5)},
 			Against:  []Sign{{Code: probe.CodeHTTPStatus5xx, Weight: 0.5, When: statusIn(504)}},
 			Explains: []ID{AppError},
 			Next:     []string{"ss -lntp", "curl -v {url}"},
@@ -164,7 +174,9 @@ func DefaultRules() []Rule {
 			ID: UpstreamTimeout, Symptoms: fivexx, Layer: LayerDependency, Weight: 0.9,
 			Title: "the proxy's upstream does not answer in time",
 			Support: []Sign{sign(logscan.CodeUpstreamTimeout, 1), sign(logscan.CodeDependencyTimeout, 0.5),
-				{Code: probe.CodeHTTPStatus5xx, Weight: 0.5, When: statusIn(504)}},
+				{Code: probe.CodeHTTPStatus5xx, Weight: 0.5, When: statusIn(504)},
+				// The upstream probed on its own does not answer either.
+				dep(probe.CodeHTTPNoFirstByte, 0.7), dep(probe.CodeTCPTimeout, 0.7)},
 			Against:  []Sign{{Code: probe.CodeHTTPStatus5xx, Weight: 0.5, When: statusIn(502)}},
 			Explains: []ID{AppError},
 			Next:     []string{"curl -v -m 10 {url}", "ss -antp state syn-sent"},
@@ -176,6 +188,23 @@ func DefaultRules() []Rule {
 				sign(diskcheck.CodeNotWritable, 0.7), sign(diskcheck.CodeReadOnly, 0.5)},
 			Explains: []ID{AppError},
 			Next:     []string{"df -h {path}", "df -i {path}"},
+		},
+		{
+			// Without a symptom too: a service that logs a dependency
+			// refusing is in trouble before its clients see it.
+			ID: DependencyDown, Symptoms: []Symptom{Status5xx, None}, Layer: LayerDependency, Weight: 0.85,
+			Title: "a dependency of the application is down",
+			Support: []Sign{sign(logscan.CodeDependencyRefused, 0.9), sign(logscan.CodeDependencyTimeout, 0.7),
+				sign(logscan.CodePoolExhausted, 0.6), sign(logscan.CodeDNSFailure, 0.5),
+				dep(probe.CodeTCPRefused, 0.8), dep(probe.CodeTCPTimeout, 0.7), dep(probe.CodeTCPUnreachable, 0.7),
+				dep(probe.CodeHTTPStatus5xx, 0.6), dep(probe.CodeHTTPNoFirstByte, 0.6), sign(probe.CodeDBPingError, 0.9),
+				sign(probe.CodeDBPingTimeout, 0.8), sign(probe.CodeDBPoolExhausted, 0.6)},
+			// A proxy's 502 and 504 name its upstream, which the upstream
+			// rules are about.
+			Against: []Sign{sign(logscan.CodeUpstreamRefused, 0.8), sign(logscan.CodeUpstreamTimeout, 0.8),
+				{Code: probe.CodeHTTPStatus5xx, Weight: 0.6, When: statusIn(502, 504)}},
+			Explains: []ID{AppError},
+			Next:     []string{"ss -antp 'dport = :{port}'", "curl -v telnet://{host}:{port}"},
 		},
 		{
 			ID: AppError, Symptoms: fivexx, Layer: LayerProcess, Weight: 0.8,
@@ -190,6 +219,9 @@ func DefaultRules() []Rule {
 			ID: DNSNXDomain, Layer: LayerDNS, Weight: 0.85,
 			Title:   "the name does not exist",
 			Support: []Sign{sign(dnscheck.CodeNXDomain, 1), sign(probe.CodeTCPDNSNotFound, 0.8), sign(logscan.CodeDNSFailure, 0.5)},
+			// The request reached the service by that name: whatever a
+			// nameserver says, the application resolves it.
+			Against: []Sign{sign(probe.CodeTCPConnected, 1), sign(probe.CodeHTTPOK, 1)},
 			Next:    []string{"dig {name} A +short", "dig +trace {name}"},
 		},
 		{
