@@ -6,16 +6,20 @@
 //
 // Exit status:
 //
-//	0  healthy: nothing points at a problem, and every check could tell
-//	1  trouble: a symptom was seen or given, a hypothesis was raised, or a
-//	   check failed
+//	0  healthy: nothing is wrong with the target, and every check could
+//	   tell (trouble elsewhere on the host is listed, not blamed)
+//	1  trouble: a cause was found; the first hypothesis has enough support
 //	2  usage error
-//	3  could not tell: nothing failed, but a check could not tell (no
-//	   permission, the deadline, an unsupported platform)
+//	3  could not tell: a symptom was seen or given, or something about the
+//	   target failed, but no hypothesis has enough support; or a check
+//	   could not tell (no permission, the deadline, an unsupported
+//	   platform)
 //
 // With -json it prints one object described by schema/report.schema.json
 // at the root of the module; its "verdict" says the same as the exit
-// status.
+// status. -replay FILE reads such an object back and classifies its
+// results again, without running a check: a recorded incident becomes a
+// case to test the rules against.
 package main
 
 import (
@@ -77,6 +81,7 @@ type config struct {
 	timeout    time.Duration
 	json       bool
 	verbose    bool
+	replay     string
 
 	// trace follows the -url request into the logs: its traceparent is
 	// sent with the request, and the log check waits for the request to
@@ -157,6 +162,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "bound the whole run")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object (schema/report.schema.json) instead of the report")
 	fs.BoolVar(&c.verbose, "v", false, "also show what passed, with the numbers behind it")
+	fs.StringVar(&c.replay, "replay", "", "classify the results saved in `FILE` by -json again, running no check")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -182,6 +188,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "triage: -symptom must be refused, timeout or 5xx")
 		return exitUsage
+	}
+	if c.replay != "" {
+		return replay(c, symptom, fs, stdout, stderr)
 	}
 
 	if c.url != "" {
@@ -224,11 +233,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	verdict := classify.Classify(results, classify.Options{Symptom: symptom, SymptomFrom: targets})
+	in := input{Symptom: symptom, SymptomFrom: targets, Target: c.target()}
+	verdict := classify.Classify(results, in.options())
 	code := exitStatus(verdict, results)
 
 	if c.json {
-		if err := writeJSON(stdout, code, verdict, results, elapsed); err != nil {
+		if err := writeJSON(stdout, code, in, verdict, results, elapsed); err != nil {
 			fmt.Fprintf(stderr, "triage: %v\n", err)
 			return exitUsage
 		}
@@ -239,23 +249,73 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// exitStatus is trouble when a symptom is seen or given, a hypothesis is
-// raised or a check failed; could not tell when, short of that, a check
-// could not tell; healthy otherwise.
+// exitStatus is trouble when the report names a cause; could not tell
+// when it is inconclusive, or when short of that a check could not tell;
+// healthy otherwise. A failure elsewhere on the host, which the report
+// lists as background, does not make the target's verdict.
 func exitStatus(verdict classify.Report, results []triage.Outcome) int {
-	if verdict.Symptom != classify.None || len(verdict.Hypotheses) > 0 {
+	if _, ok := verdict.Cause(); ok {
 		return exitTrouble
 	}
-	code := exitHealthy
+	if verdict.Inconclusive || verdict.Symptom != classify.None {
+		return exitCouldNotTell
+	}
 	for _, o := range results {
-		switch o.Common().Status {
-		case triage.Fail:
-			return exitTrouble
-		case triage.Unknown:
-			code = exitCouldNotTell
+		if o.Common().Status == triage.Unknown {
+			return exitCouldNotTell
 		}
 	}
-	return code
+	return exitHealthy
+}
+
+// input is what the command line asked the classifier: kept in the JSON
+// report, so that -replay asks the same.
+type input struct {
+	// Symptom is the -symptom given; none if not given.
+	Symptom classify.Symptom `json:"symptom"`
+	// SymptomFrom names the checks that reproduce the request.
+	SymptomFrom []string `json:"symptom_from"`
+	// Target is what the flags name: the request, processes, paths and
+	// logs, the name.
+	Target triage.Target `json:"target"`
+}
+
+func (in input) options() classify.Options {
+	return classify.Options{Symptom: in.Symptom, SymptomFrom: in.SymptomFrom, Target: in.Target}
+}
+
+// target is what the flags ask about: the -url or -addr service, the
+// first -process, -pid and -unit, the -dns name, and the -path
+// directories and -log files as its paths.
+func (c *config) target() triage.Target {
+	var t triage.Target
+	for _, s := range []string{c.url, c.addr} {
+		if s == "" {
+			continue
+		}
+		if pt, err := triage.ParseTarget(s); err == nil {
+			t = t.Merge(pt)
+			break
+		}
+	}
+	if len(c.process) > 0 {
+		t.Process = c.process[0]
+	}
+	if len(c.pid) > 0 {
+		t.PID = c.pid[0]
+	}
+	if len(c.unit) > 0 {
+		t.Unit = c.unit[0]
+	}
+	if c.dns != "" {
+		t.Name = strings.TrimSpace(c.dns)
+	}
+	for _, p := range append(append([]string(nil), c.path...), c.log...) {
+		if !slices.Contains(t.Paths, p) {
+			t.Paths = append(t.Paths, p)
+		}
+	}
+	return t
 }
 
 func usage(w io.Writer, fs *flag.FlagSet) {
@@ -304,16 +364,29 @@ type report struct {
 	Verdict        string                `json:"verdict"`
 	Symptom        classify.Symptom      `json:"symptom"`
 	SymptomDerived bool                  `json:"symptom_derived"`
+	SymptomGiven   classify.Symptom      `json:"symptom_given,omitempty"`
+	Contradicted   bool                  `json:"symptom_contradicted,omitempty"`
 	Hypotheses     []classify.Hypothesis `json:"hypotheses"`
+	Inconclusive   bool                  `json:"inconclusive"`
+	Close          *classify.Distinction `json:"close,omitempty"`
+	Background     []classify.Hypothesis `json:"background"`
+	RuledOut       []classify.Ref        `json:"ruled_out"`
+	Input          input                 `json:"input"`
 	Results        []triage.Outcome      `json:"results"`
 	Elapsed        time.Duration         `json:"elapsed_ns"`
 }
 
-func writeJSON(w io.Writer, code int, verdict classify.Report, results []triage.Outcome, elapsed time.Duration) error {
+func writeJSON(w io.Writer, code int, in input, verdict classify.Report, results []triage.Outcome, elapsed time.Duration) error {
 	r := report{
 		SchemaVersion: schemaVersion, Verdict: verdicts[code],
-		Symptom: verdict.Symptom, SymptomDerived: verdict.Derived, Hypotheses: verdict.Hypotheses,
-		Results: results, Elapsed: elapsed,
+		Symptom: verdict.Symptom, SymptomDerived: verdict.Derived,
+		SymptomGiven: verdict.Given, Contradicted: verdict.Contradicted,
+		Hypotheses: verdict.Hypotheses, Inconclusive: verdict.Inconclusive, Close: verdict.Close,
+		Background: verdict.Background, RuledOut: verdict.RuledOut,
+		Input: in, Results: results, Elapsed: elapsed,
+	}
+	if r.Input.SymptomFrom == nil {
+		r.Input.SymptomFrom = []string{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -62,23 +62,30 @@ func TestExitStatus(t *testing.T) {
 		}
 		return r
 	}
-	none := classify.Report{Symptom: classify.None}
+	diskFull := func() triage.Outcome {
+		r := &triage.Result{Check: "diskcheck"}
+		r.Add(triage.Finding{Code: "disk.full", Status: triage.Fail})
+		r.Finish(nil)
+		return r
+	}
 	tests := []struct {
 		name    string
-		verdict classify.Report
+		symptom classify.Symptom
+		target  triage.Target
 		results []triage.Outcome
 		want    int
 	}{
-		{"all ok", none, []triage.Outcome{res(triage.OK), res(triage.Warn)}, exitHealthy},
-		{"one could not tell", none, []triage.Outcome{res(triage.OK), res(triage.Unknown)}, exitCouldNotTell},
-		{"a failure outweighs could not tell", none, []triage.Outcome{res(triage.Unknown), res(triage.Fail)}, exitTrouble},
-		{"a symptom is trouble", classify.Report{Symptom: classify.Timeout}, []triage.Outcome{res(triage.Unknown)}, exitTrouble},
-		{"a hypothesis is trouble", classify.Report{Symptom: classify.None, Hypotheses: []classify.Hypothesis{{ID: classify.DiskFull}}},
-			[]triage.Outcome{res(triage.OK)}, exitTrouble},
+		{"all ok", classify.None, triage.Target{}, []triage.Outcome{res(triage.OK), res(triage.Warn)}, exitHealthy},
+		{"one could not tell", classify.None, triage.Target{}, []triage.Outcome{res(triage.OK), res(triage.Unknown)}, exitCouldNotTell},
+		{"a failure nothing explains", classify.None, triage.Target{}, []triage.Outcome{res(triage.Unknown), res(triage.Fail)}, exitCouldNotTell},
+		{"a symptom without a cause", classify.Timeout, triage.Target{}, []triage.Outcome{res(triage.Unknown)}, exitCouldNotTell},
+		{"a cause", classify.None, triage.Target{}, []triage.Outcome{diskFull()}, exitTrouble},
+		{"trouble elsewhere on the host", classify.None, triage.Target{PID: 1}, []triage.Outcome{diskFull()}, exitHealthy},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, exitStatus(tt.verdict, tt.results))
+			verdict := classify.Classify(tt.results, classify.Options{Symptom: tt.symptom, Target: tt.target})
+			assert.Equal(t, tt.want, exitStatus(verdict, tt.results))
 		})
 	}
 }
@@ -174,6 +181,7 @@ func TestReportFitsNarrowTerminal(t *testing.T) {
 
 // jsonReport is the part of the -json output the command's tests read.
 type jsonReport struct {
+	Symptom    string `json:"symptom"`
 	Hypotheses []struct {
 		ID string `json:"id"`
 	} `json:"hypotheses"`

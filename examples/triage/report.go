@@ -58,6 +58,10 @@ func writeReport(w io.Writer, o reportOptions, plan []planned, results []triage.
 	color := o.color
 	var b strings.Builder
 	switch {
+	case verdict.Contradicted && verdict.Derived:
+		fmt.Fprintf(&b, "0 symptom: %s (from the probe; %s was given, but the probe saw %s)\n", verdict.Symptom, verdict.Given, verdict.Symptom)
+	case verdict.Contradicted:
+		fmt.Fprintf(&b, "0 symptom: %s (given; the probe got a good answer now)\n", verdict.Symptom)
 	case verdict.Symptom == classify.None:
 		b.WriteString("0 symptom: none seen\n")
 	case verdict.Derived:
@@ -105,32 +109,59 @@ func writeReport(w io.Writer, o reportOptions, plan []planned, results []triage.
 			fmt.Fprintf(&b, "%s\n%s", title, lines.String())
 		}
 	}
-	b.WriteString("hypotheses\n")
-	if len(verdict.Hypotheses) == 0 {
-		switch o.code {
-		case exitTrouble:
-			b.WriteString("  none fits: something failed, but no known cause matches it\n")
-		case exitCouldNotTell:
-			b.WriteString("  none: nothing failed, but some checks could not tell\n")
-		default:
-			b.WriteString("  none: nothing points at a problem\n")
-		}
-	}
-	for i, h := range verdict.Hypotheses {
-		fmt.Fprintf(&b, "  %d. %s [%s, %.2f]\n", i+1, h.ID, h.Layer, h.Score)
-		wrap(&b, "     ", h.Summary)
-		for _, e := range h.Evidence {
-			wrap(&b, "     ", "+ "+e.Summary)
-		}
-		for _, e := range h.Against {
-			wrap(&b, "     ", "- "+e.Summary)
-		}
-		for _, c := range h.Next {
-			wrap(&b, "     ", "$ "+c)
-		}
-	}
+	writeVerdict(&b, color, o.code, verdict)
 	fmt.Fprintf(&b, "done in %s: %s (exit %d)\n", elapsed.Round(time.Millisecond), verdicts[o.code], o.code)
 	_, _ = io.WriteString(w, b.String())
+}
+
+// writeVerdict prints what is known apart from what is guessed: the
+// causes, ranked, or why there is none; the close call, if any; what else
+// is wrong on the host but not blamed; and what was checked and is fine.
+func writeVerdict(b *strings.Builder, color bool, code int, verdict classify.Report) {
+	b.WriteString("causes\n")
+	switch {
+	case len(verdict.Hypotheses) == 0 && code == exitCouldNotTell && verdict.Inconclusive:
+		b.WriteString("  inconclusive: something is wrong, but no known cause fits what the checks saw\n")
+	case len(verdict.Hypotheses) == 0 && code == exitCouldNotTell:
+		b.WriteString("  none found, but some checks could not tell\n")
+	case len(verdict.Hypotheses) == 0:
+		b.WriteString("  none: nothing points at a problem of the target\n")
+	case verdict.Inconclusive:
+		top := verdict.Hypotheses[0]
+		wrap(b, "  ", fmt.Sprintf("inconclusive: no candidate has enough support (the best scores %.2f, below %.2f); they are guesses to check, not answers", top.Score, classify.Possible))
+	}
+	for i, h := range verdict.Hypotheses {
+		fmt.Fprintf(b, "  %d. %s [%s, %.2f %s]\n", i+1, h.ID, h.Layer, h.Score, h.Confidence())
+		wrap(b, "     ", h.Summary)
+		for _, e := range h.Evidence {
+			wrap(b, "     ", "+ "+e.Summary)
+		}
+		for _, e := range h.Against {
+			wrap(b, "     ", "- "+e.Summary)
+		}
+		for _, c := range h.Next {
+			wrap(b, "     ", "$ "+c)
+		}
+	}
+	if c := verdict.Close; c != nil {
+		text := fmt.Sprintf("%s and %s are too close to call", c.First, c.Second)
+		if c.Command != "" {
+			text += "; this tells them apart: " + c.Command
+		}
+		wrap(b, "  ", text)
+	}
+	if len(verdict.Background) > 0 {
+		b.WriteString("also wrong on this host (not about the target, not blamed)\n")
+		for _, h := range verdict.Background {
+			wrap(b, "  ", paint(color, triage.Warn, "- ")+string(h.ID)+": "+h.Summary)
+		}
+	}
+	if len(verdict.RuledOut) > 0 {
+		b.WriteString("checked and fine\n")
+		for _, r := range verdict.RuledOut {
+			wrap(b, "  ", paint(color, triage.OK, "+ ")+r.Summary)
+		}
+	}
 }
 
 const width = 78

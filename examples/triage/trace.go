@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/window"
 )
 
 // traceLink carries the -url request's W3C traceparent to the log check
@@ -40,10 +41,16 @@ func (l *traceLink) wrap(c triage.Check) triage.Check {
 }
 
 // wait blocks until the request is over and the service had a moment to
-// log it, or ctx ends.
+// log it, but never past half of the time ctx has left: when the request
+// hangs, what the logs already say (a pool exhausted, a dependency
+// refusing) matters most, and the scan needs time to find it.
 func (l *traceLink) wait(ctx context.Context) {
+	limit := time.NewTimer(window.Fit(ctx, time.Hour))
+	defer limit.Stop()
 	select {
 	case <-l.done:
+	case <-limit.C:
+		return
 	case <-ctx.Done():
 		return
 	}

@@ -58,6 +58,12 @@ func ReadFile(name string) ([]byte, error) {
 	return readFile(name, nil, MaxSize)
 }
 
+// ReadFileMax is [ReadFile] with a cap of the caller's instead of MaxSize,
+// for files that are not kernel files: a report a caller names.
+func ReadFileMax(name string, limit int) ([]byte, error) {
+	return readFile(name, nil, limit)
+}
+
 // NextLine splits off the first line of b.
 func NextLine(b []byte) (line, rest []byte) {
 	if i := bytes.IndexByte(b, '\n'); i >= 0 {
