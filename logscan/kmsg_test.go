@@ -2,6 +2,7 @@ package logscan
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -101,4 +102,41 @@ func TestKernelSignals(t *testing.T) {
 	w := run(config{w: window{since: testNow.Add(-10 * time.Minute)}})
 	assert.Equal(t, 9, w.Lines)
 	assert.Equal(t, 3, run(config{w: window{lines: 3}}).Lines)
+}
+
+// TestKernelOOMKillCgroups: the kernel's oom-kill line names the killed
+// task's cgroup; kills in two cgroups are two signals, each with its
+// cgroup, so that a kill of the target is told from an unrelated job's.
+func TestKernelOOMKillCgroups(t *testing.T) {
+	var recs []kmsgRecord
+	for _, l := range []string{
+		"4,900,5000000000,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/batch.slice,task_memcg=/batch.slice/job-7,task=stress,pid=311,uid=0",
+		"3,901,5000000010,-;Memory cgroup out of memory: Killed process 311 (stress) total-vm:35084kB, anon-rss:32256kB",
+		"4,902,5000000020,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/system.slice/api.service,task_memcg=/system.slice/api.service,task=java,pid=4321,uid=0",
+		"3,903,5000000030,-;Memory cgroup out of memory: Killed process 4321 (java) total-vm:35084kB",
+		"3,904,5000000040,-;Out of memory: Killed process 77 (stress) total-vm:1kB",
+	} {
+		r, ok := parseKmsg([]byte(l))
+		require.True(t, ok, l)
+		recs = append(recs, r)
+	}
+	a := newAgg(newMatcher(nil, ""), nil, "", testNow, time.UTC)
+	a.setSource("kernel", true)
+	feedKernel(a, recs, config{}, testNow.Add(-5600*time.Second))
+	a.flush()
+	var r Result
+	r.fill(a, Options{}, config{})
+	var got []string
+	for _, s := range r.Signals {
+		if s.Code == CodeKernelOOMKill {
+			got = append(got, fmt.Sprintf("%s %d %q", s.Target, s.PID, s.Cgroup))
+		}
+	}
+	assert.ElementsMatch(t, []string{`stress 311 "/batch.slice/job-7"`, `java 4321 "/system.slice/api.service"`, `stress 77 ""`}, got)
+	for _, f := range r.Findings {
+		if f.Code == CodeKernelOOMKill && f.Evidence.String(triage.KeyProcess) == "java" {
+			assert.Equal(t, "/system.slice/api.service", f.Evidence.String(triage.KeyCgroup))
+			assert.Contains(t, f.Summary, "in cgroup /system.slice/api.service")
+		}
+	}
 }

@@ -402,6 +402,9 @@ func signalFinding(s Signal, cmdSrc string) triage.Finding {
 	if s.Code == CodeKernelOOMKill && s.PID != 0 {
 		summary += fmt.Sprintf(" (pid %d)", s.PID)
 	}
+	if s.Cgroup != "" {
+		summary += " in cgroup " + s.Cgroup
+	}
 	if s.NoLiveUpstreams > 0 {
 		summary += fmt.Sprintf(", %d with no live upstreams", s.NoLiveUpstreams)
 	}

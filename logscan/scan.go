@@ -25,7 +25,7 @@ var defaultLiterals = []string{
 	// pools and proxies
 	"Pool", "pool", "not available", "too many clients", "connection slots", "upstream",
 	// kernel
-	"SYN flooding", "table full", "I/O error",
+	"SYN flooding", "table full", "I/O error", "oom-kill:",
 }
 
 // matcher decides which lines are worth parsing.
@@ -170,6 +170,7 @@ type agg struct {
 	sigs          map[string]*Signature
 	sigOverflow   int // error lines whose pattern was past maxDistinctSignatures
 	signals       map[hitKey]*Signal
+	oomCgroup     map[int]string // killed task's cgroup by pid, from oom-kill lines
 	trace         []Line
 	traceCount    int
 	traceErrLines int
@@ -179,6 +180,7 @@ type agg struct {
 type hitKey struct {
 	code   string
 	target string
+	cgroup string
 }
 
 const (
@@ -187,13 +189,15 @@ const (
 	// maxDistinctSignatures bounds the signatures counted; error lines
 	// with a new pattern past it are counted as error lines only.
 	maxDistinctSignatures = 10000
+	// maxOOMTasks bounds the killed tasks whose cgroup is remembered.
+	maxOOMTasks = 10000
 	// maxExampleBytes bounds the text a signature keeps of its example.
 	maxExampleBytes = 8 << 10
 )
 
 func newAgg(m *matcher, callers []*regexp.Regexp, traceID string, now time.Time, loc *time.Location) *agg {
 	return &agg{m: m, callers: callers, traceID: traceID, now: now, loc: loc,
-		sigs: map[string]*Signature{}, signals: map[hitKey]*Signal{}, traceSources: map[string]bool{}}
+		sigs: map[string]*Signature{}, signals: map[hitKey]*Signal{}, traceSources: map[string]bool{}, oomCgroup: map[int]string{}}
 }
 
 // setSource ends the current group and names the source of the lines
@@ -589,6 +593,14 @@ func (a *agg) addSignals(l Line, texts []string) {
 	fallback, looked := "", false
 	seen := map[hitKey]bool{}
 	for _, h := range hits {
+		if h.memcg != "" {
+			// The kernel's oom-kill line names the killed task's cgroup;
+			// its "Killed process" line follows.
+			if len(a.oomCgroup) < maxOOMTasks {
+				a.oomCgroup[h.pid] = h.memcg
+			}
+			continue
+		}
 		if h.target == "" {
 			switch h.code {
 			case CodeDependencyRefused, CodeDependencyTimeout, CodeUpstreamRefused, CodeUpstreamTimeout, CodeDNSFailure:
@@ -606,14 +618,19 @@ func (a *agg) addSignals(l Line, texts []string) {
 		if h.target == "" {
 			h.target = "unknown"
 		}
-		k := hitKey{string(h.code), h.target}
+		k := hitKey{code: string(h.code), target: h.target}
+		if h.code == CodeKernelOOMKill {
+			// Kills in different cgroups are different stories: the
+			// target's own, or an unrelated job's.
+			k.cgroup = a.oomCgroup[h.pid]
+		}
 		if seen[k] {
 			continue
 		}
 		seen[k] = true
 		s := a.signals[k]
 		if s == nil {
-			s = &Signal{Code: h.code, Target: h.target}
+			s = &Signal{Code: h.code, Target: h.target, Cgroup: k.cgroup}
 			a.signals[k] = s
 		}
 		s.Count++

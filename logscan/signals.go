@@ -32,6 +32,11 @@ type Signal struct {
 	Last  time.Time `json:"last_seen,omitzero"`
 	// PID is the process the kernel's OOM killer killed last; 0 otherwise.
 	PID int `json:"pid,omitempty"`
+	// Cgroup is the cgroup of the task the OOM killer killed, from the
+	// kernel's oom-kill line (task_memcg), as /proc/PID/cgroup names it;
+	// empty when the line was not in the window or the kernel is older
+	// than 4.19. Kills in different cgroups are different signals.
+	Cgroup string `json:"cgroup,omitempty"`
 	// NoLiveUpstreams counts nginx "no live upstreams" lines among an
 	// [CodeUpstreamRefused] signal's.
 	NoLiveUpstreams int `json:"no_live_upstreams,omitempty"`
@@ -70,7 +75,11 @@ func (s Signal) facts() triage.Evidence {
 			return triage.Evidence{slog.String(triage.KeyName, s.Target)}
 		}
 	case CodeKernelOOMKill:
-		return triage.Evidence{slog.String(triage.KeyProcess, s.Target)}
+		ev := triage.Evidence{slog.String(triage.KeyProcess, s.Target)}
+		if s.Cgroup != "" {
+			ev = append(ev, slog.String(triage.KeyCgroup, s.Cgroup))
+		}
+		return ev
 	case CodeKernelSYNFlood:
 		// A port on older kernels, address:port on newer ones.
 		if n, err := strconv.Atoi(s.Target); err == nil {
@@ -89,6 +98,9 @@ type hit struct {
 	target string
 	pid    int
 	noLive bool
+	// memcg is the killed task's cgroup from an oom-kill line, which
+	// raises no signal of its own.
+	memcg string
 }
 
 var (
@@ -106,6 +118,7 @@ var (
 	rePath = regexp.MustCompile(`(?:^|[\s"'(=])(/[\w.@+-]+(?:/[\w.@+-]+)*)`)
 
 	reKernelOOM      = regexp.MustCompile(`[Kk]illed process (\d+) \(([^)]*)\)`)
+	reKernelOOMCg    = regexp.MustCompile(`oom-kill:.*\btask_memcg=([^,\s]+),.*\bpid=(\d+)`)
 	reKernelSYN      = regexp.MustCompile(`Possible SYN flooding on port (\S+?)\.? `)
 	reKernelConntrak = regexp.MustCompile(`nf_conntrack: (?:nf_conntrack: )?table full`)
 	reKernelIO       = regexp.MustCompile(`I/O error,? (?:on )?dev(?:ice)? ([\w-]+)|Buffer I/O error on dev(?:ice)? ([\w-]+)|EXT[234]-fs error \(device ([\w-]+)\)|XFS \(([\w-]+)\):.*I/O error|critical (?:medium|target) error, dev ([\w-]+)|blk_update_request: I/O error, dev ([\w-]+)`)
@@ -136,6 +149,13 @@ func detect(s string, kernel bool) []hit {
 	}
 
 	// Kernel signals, from the kernel log or a syslog file holding it.
+	if strings.Contains(s, "oom-kill:") && strings.Contains(s, "task_memcg=") {
+		if m := reKernelOOMCg.FindStringSubmatch(s); m != nil {
+			if pid, err := strconv.Atoi(m[2]); err == nil && pid > 0 {
+				return []hit{{pid: pid, memcg: m[1]}}
+			}
+		}
+	}
 	var oomKill []string
 	if has("killed process") && (kernel || strings.Contains(s, "kernel:") || strings.Contains(lower, "out of memory")) {
 		oomKill = reKernelOOM.FindStringSubmatch(s)
