@@ -58,11 +58,18 @@ func (c config) findings(r *Result) {
 	if n := r.States[TimeWait]; n >= th.TimeWait {
 		ev := triage.Evidence{slog.Int("count", n)}
 		sum := fmt.Sprintf("%d sockets in TIME-WAIT: short connections without keep-alive or pooling", n)
+		peer := false
 		for _, pc := range r.TopPeers {
-			if pc.State == TimeWait {
+			switch {
+			case pc.State != TimeWait:
+			case pc.Peer.IsValid() && !peer:
+				peer = true
 				ev = append(ev, slog.String("peer", pc.Peer.String()), slog.Int("peer_count", pc.Count))
 				sum += fmt.Sprintf(", most with %s (%d)", pc.Peer, pc.Count)
-				break
+			case pc.Port != 0 && pc.Count*2 >= n:
+				// Most are connections to one service: name its port.
+				ev = append(ev, slog.Int(triage.KeyPort, pc.Port), slog.Int("port_count", pc.Count))
+				sum += fmt.Sprintf(", %d of them to port %d", pc.Count, pc.Port)
 			}
 		}
 		r.Add(triage.Finding{Code: CodeTimeWaitExcess, Status: triage.Warn, Summary: sum, Evidence: ev, Command: "ss -s; ss -tn state time-wait"})

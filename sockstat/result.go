@@ -109,8 +109,9 @@ type Socket struct {
 	Processes []Process `json:"processes,omitempty"`
 }
 
-// PeerCount is a peer (or, for CLOSE-WAIT, a local port) and how many
-// sockets in a state it has.
+// PeerCount is a peer (or, for CLOSE-WAIT, a local port; for TIME-WAIT
+// with a Port, the service port the connections were to, on either side)
+// and how many sockets in a state it has.
 type PeerCount struct {
 	State State      `json:"state"`
 	Peer  netip.Addr `json:"peer,omitzero"`

@@ -26,7 +26,11 @@ type scan struct {
 	sockets  []Socket
 	synSent  map[netip.Addr]int
 	timeWait map[netip.Addr]int
-	closeW   map[uint16]int
+	// twPort counts TIME-WAIT sockets by the service port they were
+	// connections to: the local port when it is listened to (the server
+	// closed first), the peer's otherwise (this host was the client).
+	twPort map[uint16]int
+	closeW map[uint16]int
 	eph      Ephemeral
 	ephPeers map[netip.AddrPort]int
 	// listening ports: accepted sockets share their listener's port, so
@@ -39,6 +43,7 @@ func newScan(c config, lo, hi int) scan {
 		c: c, lo: lo, hi: hi,
 		synSent:   map[netip.Addr]int{},
 		timeWait:  map[netip.Addr]int{},
+		twPort:    map[uint16]int{},
 		closeW:    map[uint16]int{},
 		ephPeers:  map[netip.AddrPort]int{},
 		listening: map[uint16]bool{},
@@ -82,6 +87,11 @@ func (s *scan) add(m *diagMsg) {
 		tally(s.synSent, m.peer.Addr().Unmap())
 	case TimeWait:
 		tally(s.timeWait, m.peer.Addr().Unmap())
+		if s.listening[m.local.Port()] {
+			tally(s.twPort, m.local.Port())
+		} else {
+			tally(s.twPort, m.peer.Port())
+		}
 	case CloseWait:
 		tally(s.closeW, m.local.Port())
 	}
@@ -308,6 +318,7 @@ func (s *scan) fill(r *Result) {
 	r.Sockets = s.sockets
 	r.TopPeers = append(r.TopPeers, top(SynSent, s.synSent, 5)...)
 	r.TopPeers = append(r.TopPeers, top(TimeWait, s.timeWait, 5)...)
+	r.TopPeers = append(r.TopPeers, top(TimeWait, s.twPort, 1)...)
 	r.TopPeers = append(r.TopPeers, top(CloseWait, s.closeW, 5)...)
 	for p, n := range s.ephPeers {
 		if n > s.eph.PeerUsed || n == s.eph.PeerUsed && p.Compare(s.eph.Peer) < 0 {
