@@ -278,6 +278,11 @@ const (
 	minScore        = 0.1
 	explainStrength = 0.7
 	unrelatedFactor = 0.8
+	// sharedFactor discounts a condition of the whole host (the CPU
+	// saturated, memory short) as support for a cause of the target's
+	// trouble: it may starve the target, but a finding of the target's
+	// own (its cgroup throttled, its request waiting) says more.
+	sharedFactor = 0.6
 )
 
 // observed is a finding with the result it came from.
@@ -288,6 +293,9 @@ type observed struct {
 	dep bool
 	// bg is true for host background: not about the target.
 	bg bool
+	// shared is true for a condition of the whole host counted for the
+	// target: its support is discounted by sharedFactor.
+	shared bool
 }
 
 // Classify ranks the hypotheses the results support. It does no I/O and
@@ -328,7 +336,7 @@ func Classify(results []triage.Outcome, opts Options) Report {
 	fc := newFocus(rs, obs, opts)
 	for i := range obs {
 		obs[i].dep = isDependency(obs[i].r, opts.SymptomFrom)
-		obs[i].bg = !fc.about(obs[i], rep.Symptom)
+		fc.judge(&obs[i], rep.Symptom)
 	}
 
 	rules := ruleSet(opts)
@@ -569,7 +577,11 @@ func evaluate(rule Rule, obs []observed, symptom Symptom, target triage.Target, 
 				continue
 			}
 			if matches(s, o) && statusFactor(o.f.Status, s, true) > 0 {
-				miss *= 1 - clamp(s.Weight*statusFactor(o.f.Status, s, true))
+				w := s.Weight * statusFactor(o.f.Status, s, true)
+				if o.shared {
+					w *= sharedFactor
+				}
+				miss *= 1 - clamp(w)
 				support = append(support, o)
 				h.Evidence = append(h.Evidence, ref(o))
 			}

@@ -1,11 +1,9 @@
 package classify
 
 import (
-	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/diskcheck"
@@ -32,9 +30,6 @@ type focus struct {
 	procs   map[string]bool
 	cgroups []string
 	paths   []string
-	// started are the times the target's processes started, when a
-	// check saw them restart recently.
-	started []time.Time
 }
 
 // newFocus gathers the target from the options and the results.
@@ -46,7 +41,15 @@ func newFocus(results []*triage.Result, obs []observed, opts Options) *focus {
 			f.request = true
 		}
 	}
+	// A check aimed at something (a port, a name, a path, a process, a
+	// cgroup) names the target as much as the caller's options do; only
+	// checks of the whole host leave it to be the host.
 	f.named = f.request || !opts.Target.IsZero()
+	for _, r := range results {
+		if !r.Target.IsZero() {
+			f.named = true
+		}
+	}
 	if f.t.Port != 0 {
 		f.ports[f.t.Port] = true
 	}
@@ -103,16 +106,15 @@ func newFocus(results []*triage.Result, obs []observed, opts Options) *focus {
 					f.addCgroup(v.String())
 				}
 			}
-			if o.f.Code == process.CodeRestartedRecently {
-				if v, ok := o.f.Evidence.Lookup("started"); ok && v.Kind() == slog.KindTime {
-					f.started = append(f.started, v.Time())
-				}
-			}
 		}
 	}
-	// A host check aimed at a target process judges the target's cgroup.
+	// A host check aimed at a process or a cgroup judges the target's
+	// limits: the caller aimed it there.
 	for _, r := range results {
-		if r.Check == host.KindCheck && r.Target.Cgroup != "" && (f.pids[r.Target.PID] || !f.named || opts.Target.Cgroup == r.Target.Cgroup) {
+		if r.Check == host.KindCheck && !r.Target.IsZero() {
+			if r.Target.PID != 0 {
+				f.pids[r.Target.PID] = true
+			}
 			f.addCgroup(r.Target.Cgroup)
 		}
 	}
@@ -181,6 +183,16 @@ func (f *focus) starvable(s Symptom) bool {
 	return s == Timeout || (s == None && !f.request)
 }
 
+// judge marks finding o as about the target or host background under
+// symptom s, and as shared when it is a condition of the whole host
+// counted for the target: it may starve the target, but it says less
+// about it than a finding of the target's own.
+func (f *focus) judge(o *observed, s Symptom) {
+	o.bg = !f.about(*o, s)
+	o.shared = f.named && !o.bg && o.r.Check != process.KindCheck && slices.Contains(hostNow, o.f.Code) &&
+		!f.inCgroup(o.r.Target.Cgroup)
+}
+
 // about reports whether finding o is about the target under symptom s,
 // rather than host background.
 func (f *focus) about(o observed, s Symptom) bool {
@@ -235,14 +247,6 @@ func (f *focus) aboutLog(o observed, s Symptom) bool {
 		}
 		if v, ok := ev.Lookup(triage.KeyProcess); ok && f.procs[v.String()] {
 			return true
-		}
-		// The target restarted after the kill: it may have been the one.
-		if v, ok := ev.Lookup("last_seen"); ok && v.Kind() == slog.KindTime {
-			for _, st := range f.started {
-				if !st.Before(v.Time().Add(-time.Second)) {
-					return true
-				}
-			}
 		}
 		return false
 	case logscan.CodeKernelSYNFlood:

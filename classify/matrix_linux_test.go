@@ -58,11 +58,19 @@ type scenario struct {
 }
 
 type matrixRow struct {
-	scenario, want, top, symptom string
-	score                        float64
+	run, scenario, want, top, symptom string
+	score                             float64
+	inconclusive                      bool
 }
 
 const target = "target"
+
+// aimed holds the target each scenario's setup names, by test name: what
+// an operator would give the triage command besides the request.
+var aimed sync.Map
+
+// aim names what the scenario's operator asks about.
+func aim(t *testing.T, tg triage.Target) { aimed.Store(t.Name(), tg) }
 
 func TestIntegrationFaultMatrix(t *testing.T) {
 	testnet.Require(t)
@@ -70,33 +78,62 @@ func TestIntegrationFaultMatrix(t *testing.T) {
 		mu   sync.Mutex
 		rows []matrixRow
 	)
-	for _, sc := range matrix() {
-		t.Run(sc.name, func(t *testing.T) {
-			checks, targets := sc.setup(t)
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			results := triage.Runner{}.Run(ctx, checks...)
-			rep := classify.Classify(results, classify.Options{Symptom: sc.symptom, SymptomFrom: targets})
-
-			row := matrixRow{scenario: sc.name, want: string(sc.want), symptom: string(rep.Symptom)}
-			if top, ok := rep.Top(); ok {
-				row.top, row.score = string(top.ID), top.Score
+	for _, run := range []string{"quiet", "noisy"} {
+		t.Run(run, func(t *testing.T) {
+			if run == "noisy" {
+				startNoise(t)
 			}
-			mu.Lock()
-			rows = append(rows, row)
-			mu.Unlock()
+			for _, sc := range matrix() {
+				t.Run(sc.name, func(t *testing.T) {
+					checks, targets := sc.setup(t)
+					checks = append(checks, routine(t)...)
+					var tg triage.Target
+					if v, ok := aimed.Load(t.Name()); ok {
+						tg = v.(triage.Target)
+					}
+					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+					defer cancel()
+					results := triage.Runner{}.Run(ctx, checks...)
+					opts := classify.Options{Symptom: sc.symptom, SymptomFrom: targets, Target: tg}
+					rep := classify.Classify(results, opts)
+					record(t, run, sc, opts, rep, results)
 
-			if sc.want == "" {
-				assert.Equal(t, classify.None, rep.Symptom)
-				assert.Empty(t, rep.Hypotheses, "a healthy service raises nothing")
-			} else {
-				assert.Equal(t, string(sc.want), row.top, "ranking: %s", describe(rep, results))
+					row := matrixRow{run: run, scenario: sc.name, want: string(sc.want), symptom: string(rep.Symptom), inconclusive: rep.Inconclusive}
+					if top, ok := rep.Top(); ok {
+						row.top, row.score = string(top.ID), top.Score
+					}
+					mu.Lock()
+					rows = append(rows, row)
+					mu.Unlock()
+
+					if sc.want == "" {
+						assert.Equal(t, classify.None, rep.Symptom)
+						assert.Empty(t, rep.Hypotheses, "a healthy service raises nothing: %s", describe(rep, results))
+					} else {
+						assert.Equal(t, string(sc.want), row.top, "ranking: %s", describe(rep, results))
+						assert.False(t, rep.Inconclusive, "a known fault is called: %s", describe(rep, results))
+					}
+				})
 			}
 		})
 	}
 	if path := os.Getenv("TRIAGE_MATRIX_TABLE"); path != "" {
 		writeTable(t, path, rows)
 	}
+}
+
+// routine are the checks of the whole host the triage command runs for
+// any target: they see whatever else is wrong on the host (an OOM kill
+// elsewhere, another filesystem full), which must not change the answer.
+func routine(t *testing.T) []triage.Check {
+	checks := []triage.Check{diskCheck(diskcheck.Options{})}
+	if f, err := os.Open("/dev/kmsg"); err == nil {
+		f.Close()
+		checks = append(checks, triage.Func("kernel log", func(ctx context.Context) logscan.Result {
+			return logscan.Check(ctx, logscan.Options{Kernel: true, Since: time.Minute})
+		}))
+	}
+	return checks
 }
 
 func describe(rep classify.Report, results []triage.Outcome) string {
@@ -118,17 +155,58 @@ func describe(rep classify.Report, results []triage.Outcome) string {
 
 func writeTable(t *testing.T, path string, rows []matrixRow) {
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].want < rows[j].want })
-	var b strings.Builder
-	b.WriteString("| scenario | expected | top-1 | score | symptom |\n|---|---|---|---|---|\n")
+	type cell struct {
+		top      string
+		score    float64
+		inconc   bool
+		want     string
+		symptom  string
+		scenario string
+	}
+	byName := map[string]map[string]cell{}
+	var order []string
 	for _, r := range rows {
-		want, top := r.want, r.top
-		if want == "" {
-			want = "(none)"
+		if byName[r.scenario] == nil {
+			byName[r.scenario] = map[string]cell{}
+			order = append(order, r.scenario)
 		}
-		if top == "" {
-			top = "(none)"
+		byName[r.scenario][r.run] = cell{r.top, r.score, r.inconclusive, r.want, r.symptom, r.scenario}
+	}
+	var b strings.Builder
+	b.WriteString("| scenario | expected | top-1 quiet | score | top-1 noisy | score | symptom |\n|---|---|---|---|---|---|---|\n")
+	show := func(s string) string {
+		if s == "" {
+			return "(none)"
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %.2f | %s |\n", r.scenario, want, top, r.score, orNone(r.symptom))
+		return s
+	}
+	for _, name := range order {
+		q, n := byName[name]["quiet"], byName[name]["noisy"]
+		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %.2f | `%s` | %.2f | %s |\n", name, show(q.want), show(q.top), q.score, show(n.top), n.score, orNone(q.symptom))
+	}
+	// Calibration: how often the first hypothesis was right, per band.
+	bands := []struct {
+		name     string
+		lo, hi   float64
+		right, n int
+	}{{"strong (≥0.80)", classify.Strong, 2, 0, 0}, {"likely (0.60–0.80)", classify.Likely, classify.Strong, 0, 0},
+		{"possible (0.35–0.60)", classify.Possible, classify.Likely, 0, 0}, {"weak (<0.35, inconclusive)", 0, classify.Possible, 0, 0}}
+	for _, r := range rows {
+		if r.top == "" {
+			continue
+		}
+		for i := range bands {
+			if r.score >= bands[i].lo && r.score < bands[i].hi {
+				bands[i].n++
+				if r.top == r.want {
+					bands[i].right++
+				}
+			}
+		}
+	}
+	b.WriteString("\n| score band | top-1 right | of |\n|---|---|---|\n")
+	for _, bd := range bands {
+		fmt.Fprintf(&b, "| %s | %d | %d |\n", bd.name, bd.right, bd.n)
 	}
 	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
 }
@@ -173,10 +251,23 @@ func dnsCheck(o dnscheck.Options) triage.Check {
 	return triage.Func("dnscheck", func(ctx context.Context) dnscheck.Result { return dnscheck.Check(ctx, o) })
 }
 
-func hostCheck() triage.Check {
+// hostCheck judges the host and the cgroup of the service pid.
+func hostCheck(pid int) triage.Check {
 	return triage.Func("host", func(ctx context.Context) host.Result {
-		return host.Check(ctx, host.Options{Window: 500 * time.Millisecond})
+		return host.Check(ctx, host.Options{Window: 500 * time.Millisecond, CgroupPID: pid})
 	})
+}
+
+// service starts an idle process that stands for the service the
+// operator asks about, and returns its PID.
+func service(t *testing.T) int {
+	cmd := exec.Command("sleep", "600")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return cmd.Process.Pid
 }
 
 // serve runs an HTTP server on ln until the test ends.
@@ -601,6 +692,8 @@ func matrix() []scenario {
 					require.NoError(t, err)
 					resp.Body.Close()
 				}
+				// The operator asks about the service its clients call.
+				aim(t, triage.Target{Host: "127.0.0.1", Port: port(ln)})
 				return []triage.Check{sockCheck(sockstat.Options{NetNS: ns.Path, Thresholds: sockstat.Thresholds{TimeWait: 100}})}, nil
 			},
 		},
@@ -644,14 +737,14 @@ func matrix() []scenario {
 			name: "every core busy", want: classify.ResourceCPUSaturated,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				burn(t)
-				return []triage.Check{hostCheck()}, nil
+				return []triage.Check{hostCheck(service(t))}, nil
 			},
 		},
 		{
 			name: "every core busy, symptom timeout", want: classify.TimeoutResourceSaturation, symptom: classify.Timeout,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				burn(t)
-				return []triage.Check{hostCheck()}, nil
+				return []triage.Check{hostCheck(service(t))}, nil
 			},
 		},
 		{
@@ -670,7 +763,9 @@ func matrix() []scenario {
 		{
 			name: "a process killed by the OOM killer", want: classify.ResourceOOMKilled,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
-				oomKill(t)
+				m := oomKill(t)
+				// The operator asks about the service in that cgroup.
+				aim(t, triage.Target{Cgroup: "/" + filepath.Base(m.Dir)})
 				return []triage.Check{logCheck(logscan.Options{Kernel: true, Since: time.Minute})}, nil
 			},
 		},
@@ -773,7 +868,7 @@ func exhaustedPool(t *testing.T) *sql.DB {
 // oomKill makes the kernel OOM killer kill a child in a memory-limited
 // cgroup (v1 memory controller or a v2 cgroup), so that the kernel log
 // has a fresh "Killed process" line.
-func oomKill(t *testing.T) {
+func oomKill(t *testing.T) *testcgroup.Memory {
 	m := testcgroup.NewMemory(t, 32<<20)
 	// tail -c keeps the last N bytes of a pipe in memory: 256MiB of them
 	// grow it past the limit.
@@ -782,4 +877,5 @@ func oomKill(t *testing.T) {
 	if err == nil {
 		t.Skipf("the child was not killed by the OOM killer: %s", out)
 	}
+	return m
 }
