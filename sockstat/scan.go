@@ -29,8 +29,8 @@ type scan struct {
 	// twPort counts TIME-WAIT sockets by the service port they were
 	// connections to: the local port when it is listened to (the server
 	// closed first), the peer's otherwise (this host was the client).
-	twPort map[uint16]int
-	closeW map[uint16]int
+	twPort   map[uint16]int
+	closeW   map[uint16]int
 	eph      Ephemeral
 	ephPeers map[netip.AddrPort]int
 	// listening ports: accepted sockets share their listener's port, so
