@@ -75,3 +75,40 @@ func TestTraceFollowsTheRequestIntoTheLog(t *testing.T) {
 	assert.True(t, found, "log.trace_found in %s", out.String())
 	assert.True(t, probed, "probe.http in %s", out.String())
 }
+
+// TestHungRequestStillReadsTheLogs: when the request hangs for the whole
+// run, the log check does not wait for it past half of the time left, so
+// what the logs already say (a database out of connections) is found and
+// names the cause.
+func TestHungRequestStillReadsTheLogs(t *testing.T) {
+	logPath := filepath.Join(t.TempDir(), "app.log")
+	line := time.Now().Format("2006-01-02 15:04:05.000") + " ERROR [pool-3] o.h.e.j.s.SqlExceptionHelper - FATAL: sorry, too many clients already\n"
+	require.NoError(t, os.WriteFile(logPath, []byte(line), 0o644))
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"-json", "-timeout", "3s", "-url", srv.URL + "/orders", "-log", logPath}, &out, &errb)
+	var rep jsonReport
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rep), errb.String())
+	var logCodes []string
+	for _, r := range rep.Results {
+		if r.Check == "logscan" {
+			assert.Empty(t, r.Error, "the log check had time to finish")
+			for _, f := range r.Findings {
+				logCodes = append(logCodes, f.Code)
+			}
+		}
+	}
+	assert.Contains(t, logCodes, "log.pool_exhausted")
+	require.NotEmpty(t, rep.Hypotheses, out.String())
+	assert.Equal(t, "timeout.dependency", rep.Hypotheses[0].ID)
+	assert.Equal(t, exitTrouble, code)
+}
