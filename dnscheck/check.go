@@ -532,8 +532,14 @@ func judge(r *Result, name string, types []uint16, o Options) {
 			st := triage.Fail
 			var note string
 			switch {
+			case fromHosts && c == CodeNXDomain:
+				// The application does not ask DNS for this name, and DNS
+				// not knowing a hosts-file name (localhost, a pinned
+				// host) is normal: a fact, not a fault.
+				st, note = triage.OK, " (the application uses the hosts file; DNS not knowing the name is normal)"
 			case fromHosts:
-				// The application does not ask DNS for this name.
+				// A server in trouble, but not for this application's
+				// lookup of this name.
 				st, note = triage.Warn, " (the application uses the hosts file)"
 			case fallback && c != CodeNXDomain && c != CodeTruncated:
 				// The stub moves on to the next server: slow, not broken.
@@ -818,13 +824,12 @@ func judgeHosts(r *Result, name string, o Options) {
 			differs = true
 		}
 	}
-	if !asked || !differs {
+	// DNS saying nothing about the name is no override: the hosts file
+	// is then simply where the name lives (localhost, a pinned host).
+	if !asked || !differs || len(dnsAddrs) == 0 {
 		return
 	}
 	dnsSays := joinAddrs(dnsAddrs)
-	if dnsSays == "" {
-		dnsSays = "nothing"
-	}
 	r.Add(triage.Finding{
 		Code: CodeHostsOverride, Status: triage.Warn,
 		Summary: fmt.Sprintf("%s pins %s to %s; DNS says %s", path, name, joinAddrs(r.Hosts), dnsSays),

@@ -49,7 +49,9 @@ const (
 	// name, type, addrs (or record data), servers (how many answered with
 	// data). Trace: the final answer, evidence name, type, addrs, steps.
 	CodeResolved triage.Code = "dns.resolved"
-	// CodeNXDomain (Fail): the name does not exist. Check: evidence name,
+	// CodeNXDomain (Fail; OK when the application's view answers the name
+	// from the hosts file, where DNS not knowing it is normal; Warn when
+	// another server answered): the name does not exist. Check: evidence name,
 	// type, servers, rcode. Trace: evidence name, type, server, zone,
 	// rcode (the authoritative server that said so).
 	CodeNXDomain triage.Code = "dns.nxdomain"
@@ -74,9 +76,12 @@ const (
 	// resolver and DNS (view ViewApplication, type "A/AAAA", answers
 	// "application says ...; DNS says ...").
 	CodeMismatch triage.Code = "dns.mismatch"
-	// CodeHostsOverride (Warn): the hosts file gives the name addresses
-	// DNS does not (for a family both have, or DNS has none). Evidence
-	// name, path (the hosts file), hosts_addrs, dns_addrs.
+	// CodeHostsOverride (Warn): the hosts file gives the name other
+	// addresses than DNS does, for a family both have. A name DNS does
+	// not know at all (localhost, a host pinned only in the hosts file)
+	// is no override: the hosts file is where it lives, and a server's
+	// NXDOMAIN for it is then an OK finding. Evidence name, path (the
+	// hosts file), hosts_addrs, dns_addrs.
 	CodeHostsOverride triage.Code = "dns.hosts_override"
 	// CodeNoAAAA (OK, informational): the name has A records and servers
 	// answered AAAA with none; IPv6-only clients cannot reach it.
