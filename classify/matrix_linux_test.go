@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -547,6 +548,85 @@ func matrix() []scenario {
 			},
 		},
 		{
+			name: "timeout given, but the port refuses", want: classify.RefusedNotListening, symptom: classify.Timeout,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ns := testnet.New(t)
+				return []triage.Check{
+					tcpCheck(target, "127.0.0.1:8080", ns),
+					sockCheck(sockstat.Options{NetNS: ns.Path, Port: 8080, Addr: loopback}),
+				}, []string{target}
+			},
+		},
+		{
+			name: "healthy service reached as localhost, DNS says NXDOMAIN", want: "",
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				serve(t, ln, okHandler)
+				return append(localhost(t),
+					httpCheck(target, fmt.Sprintf("http://localhost:%d/", port(ln)), nil),
+					sockCheck(sockstat.Options{Target: triage.Target{Host: "localhost", Port: port(ln)}}),
+				), []string{target}
+			},
+		},
+		{
+			name: "dead service reached as localhost, DNS says NXDOMAIN", want: classify.RefusedNotListening,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				p := deadPort(t)
+				_, ps, _ := net.SplitHostPort(p)
+				n, _ := strconv.Atoi(ps)
+				return append(localhost(t),
+					httpCheck(target, fmt.Sprintf("http://localhost:%d/", n), nil),
+					sockCheck(sockstat.Options{Target: triage.Target{Host: "localhost", Port: n}}),
+				), []string{target}
+			},
+		},
+		{
+			name: "nginx, dead upstream, probed as a dependency", want: classify.UpstreamRefused,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				up := deadPort(t)
+				p := testnginx.Start(t, map[string]string{"/": up})
+				return []triage.Check{
+					httpCheck(target, "http://"+p.Addr+"/", nil),
+					tcpCheck("dependency "+up, up, nil),
+				}, []string{target}
+			},
+		},
+		{
+			name: "app answers 500: its database refuses, logged and probed", want: classify.DependencyDown,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				db := deadPort(t)
+				logPath := filepath.Join(t.TempDir(), "app.log")
+				app := appServer(t, logPath, func() error {
+					c, err := net.DialTimeout("tcp", db, time.Second)
+					if err == nil {
+						c.Close()
+					}
+					return err
+				})
+				return []triage.Check{
+					httpCheck(target, app, nil),
+					logCheck(logscan.Options{Files: []string{logPath}, Since: time.Minute}),
+					tcpCheck("dependency "+db, db, nil),
+				}, []string{target}
+			},
+		},
+		{
+			name: "app answers 500 while another tenant keeps every core busy", want: classify.AppError,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				burn(t)
+				logPath := filepath.Join(t.TempDir(), "app.log")
+				app := appServer(t, logPath, func() error {
+					return errors.New("java.lang.IllegalStateException: order 4711 has no customer")
+				})
+				return []triage.Check{
+					httpCheck(target, app, nil),
+					logCheck(logscan.Options{Files: []string{logPath}, Since: time.Minute}),
+					hostCheck(0),
+				}, []string{target}
+			},
+		},
+		{
 			name: "app answers 500 and logs exceptions", want: classify.AppError,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				logPath := filepath.Join(t.TempDir(), "app.log")
@@ -770,6 +850,20 @@ func matrix() []scenario {
 			},
 		},
 	}
+}
+
+// localhost is the DNS check of an application that reaches its service
+// as localhost: the hosts file answers, and the resolver, asked directly,
+// says NXDOMAIN, as real resolvers do for a name they do not serve.
+func localhost(t *testing.T) []triage.Check {
+	s := dnsServer(t, "127.77.0.54:53", answer(dns.RcodeNameError))
+	h, _, _ := net.SplitHostPort(s)
+	dir := t.TempDir()
+	hosts := filepath.Join(dir, "hosts")
+	resolv := filepath.Join(dir, "resolv.conf")
+	require.NoError(t, os.WriteFile(hosts, []byte("127.0.0.1 localhost\n::1 localhost ip6-localhost\n"), 0o644))
+	require.NoError(t, os.WriteFile(resolv, []byte("nameserver "+h+"\noptions timeout:1 attempts:1\n"), 0o644))
+	return []triage.Check{dnsCheck(dnscheck.Options{Name: "localhost", HostsFile: hosts, ResolvConf: resolv})}
 }
 
 func deadPort(t *testing.T) string {
