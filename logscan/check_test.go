@@ -29,8 +29,34 @@ func writeLog(t *testing.T, dir, name string, lines ...string) string {
 func fixedNow() time.Time { return testNow }
 
 // fileOpts reads only the given files, with the test clock and UTC.
+// fileOpts reads the last DefaultLines lines whatever their age, as
+// the fixtures' timestamps are fixed.
 func fileOpts(files ...string) Options {
-	return Options{Files: files, Now: fixedNow, Location: time.UTC}
+	return Options{Files: files, Now: fixedNow, Location: time.UTC, Lines: DefaultLines}
+}
+
+// TestDefaultWindowIsRecent: with neither Lines nor Since, the window is
+// the last DefaultSince: an error from an hour ago is history, not a
+// failure, while one from a minute ago still counts.
+func TestDefaultWindowIsRecent(t *testing.T) {
+	now := fixedNow()
+	p := writeLog(t, t.TempDir(), "app.log",
+		now.Add(-time.Hour).Format(time.RFC3339)+" ERROR dial tcp 10.0.0.9:5432: connect: connection refused",
+		now.Add(-20*time.Minute).Format(time.RFC3339)+" INFO recovered",
+	)
+	r := Check(context.Background(), Options{Files: []string{p}, Now: fixedNow, Location: time.UTC})
+	require.NoError(t, r.Err)
+	assert.Equal(t, triage.OK, r.Status, "old trouble is history: %v", r.Findings)
+	assert.Zero(t, r.ErrorLines)
+
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(now.Add(-time.Minute).Format(time.RFC3339) + " ERROR dial tcp 10.0.0.9:5432: connect: connection refused\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	r = Check(context.Background(), Options{Files: []string{p}, Now: fixedNow, Location: time.UTC})
+	assert.Contains(t, codes(r), CodeDependencyRefused)
+	assert.Equal(t, 1, r.ErrorLines)
 }
 
 func codes(r Result) []triage.Code {

@@ -45,5 +45,9 @@ func TestLocateHonoursTheContext(t *testing.T) {
 	start := time.Now()
 	_, err = Tail(ctx, path, 10)
 	assert.Less(t, time.Since(start), 2*time.Second)
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	// Tail reads at most DefaultMaxBytes: a fast disk may finish that
+	// before the deadline. When it does not, it stops at the deadline.
+	if err != nil {
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	}
 }

@@ -19,9 +19,13 @@ import (
 
 // Defaults for a zero [Options].
 const (
-	// DefaultLines is how many lines are read from each source when
-	// neither Lines nor Since is set.
+	// DefaultLines and DefaultSince are the window read from each source
+	// when neither Lines nor Since is set: the last DefaultLines lines,
+	// of those written in the last DefaultSince. Old trouble is history,
+	// not the incident: a health endpoint on defaults must not keep
+	// failing on an OOM kill from an hour ago.
 	DefaultLines = 200
+	DefaultSince = 10 * time.Minute
 	// DefaultMaxBytes bounds the window read from each file or journal.
 	DefaultMaxBytes = 64 << 20
 	// MaxSignatures is how many signatures a result keeps.
@@ -41,8 +45,8 @@ var ErrNoJournal = errors.New("logscan: no journal")
 
 // Options says which logs to read and how far back.
 //
-// The zero value reads the last DefaultLines lines of the system journal
-// (all units) and of the kernel log.
+// The zero value reads the last DefaultLines lines of the last
+// DefaultSince of the system journal (all units) and of the kernel log.
 type Options struct {
 	// Files are log files. Each is read backwards from its end, so the
 	// cost depends on the window, not on the file's size. When the window
@@ -62,8 +66,8 @@ type Options struct {
 	Kernel bool
 
 	// Since is how far back to read, measured from Now. Lines with
-	// timestamps before Now-Since are left out. If zero, there is no time
-	// bound.
+	// timestamps before Now-Since are left out. If zero and Lines is set,
+	// there is no time bound; if both are zero, DefaultSince.
 	Since time.Duration
 	// Lines is how many lines to read from the end of each source at
 	// most. If zero and Since is zero, DefaultLines; if zero and Since is
@@ -189,13 +193,14 @@ func (o Options) config() (config, error) {
 	}
 	c.loc = cmp.Or(o.Location, time.Local)
 	c.w.lines = o.Lines
+	since := o.Since
 	if o.Lines == 0 && o.Since == 0 {
-		c.w.lines = DefaultLines
+		c.w.lines, since = DefaultLines, DefaultSince
 	}
-	if o.Since > 0 {
-		c.w.since = c.now.Add(-o.Since)
+	if since > 0 {
+		c.w.since = c.now.Add(-since)
 	}
-	c.sinceArg = o.Since
+	c.sinceArg = since
 	c.w.maxBytes = cmp.Or(o.MaxBytes, DefaultMaxBytes)
 	c.jctl = cmp.Or(o.JournalctlPath, "journalctl")
 	c.kmsg = cmp.Or(o.KmsgPath, "/dev/kmsg")

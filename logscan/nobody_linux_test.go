@@ -31,11 +31,11 @@ func TestIntegrationUnreadableAsNobody(t *testing.T) {
 	testpriv.AsNobody(t, func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		r := Check(ctx, Options{Files: []string{secret}})
+		r := Check(ctx, Options{Files: []string{secret}, Lines: DefaultLines})
 		assert.Equal(t, triage.Unknown, r.Status, "findings: %v", r.Findings)
 		assert.True(t, errors.Is(r.Err, os.ErrPermission), "%v", r.Err)
 
-		r = Check(ctx, Options{Files: []string{secret, open}})
+		r = Check(ctx, Options{Files: []string{secret, open}, Lines: DefaultLines})
 		assert.True(t, errors.Is(r.Err, os.ErrPermission), "%v", r.Err)
 		assert.Contains(t, codes(r), CodeDependencyRefused, "the readable log is still scanned")
 		assert.NotEqual(t, triage.OK, r.Status)

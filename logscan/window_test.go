@@ -68,7 +68,7 @@ func TestWindowSince(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.since.String(), func(t *testing.T) {
 			o := fileOpts(p)
-			o.Since = tt.since
+			o.Since, o.Lines = tt.since, 0
 			r := Check(context.Background(), o)
 			require.NoError(t, r.Err)
 			assert.Equal(t, tt.lines, r.Lines)
@@ -124,7 +124,7 @@ func TestWindowRotatedSibling(t *testing.T) {
 	})
 	t.Run("since", func(t *testing.T) {
 		o := fileOpts(p)
-		o.Since = time.Hour + 5*time.Minute
+		o.Since, o.Lines = time.Hour+5*time.Minute, 0
 		r := Check(context.Background(), o)
 		require.NoError(t, r.Err)
 		assert.Equal(t, 100+301, r.Lines)
