@@ -943,3 +943,46 @@ func judgeReach(r *Result, port int) {
 		})
 	}
 }
+
+// AppLookup returns a lookup that resolves names as an application
+// reading hostsFile and resolvConf would: the hosts file first, then the
+// nameservers resolvConf names, in turn. Empty paths stand for this
+// host's files (DefaultHostsFile, DefaultResolvConf). Give it to
+// probe.TCPOptions.Lookup or probe.HTTPOptions.Lookup, so that a request
+// reproduced from outside a container goes where the container's would.
+//
+// The files are read once, now, like any file a container controls:
+// without blocking, regular files only, at most 4 MiB; an error says
+// which could not be read. The search list and options other than the
+// nameservers are this host's (Go's resolver reads them from its own
+// resolv.conf); give names as the application does. A name the hosts
+// file does not hold and no server knows gives a *net.DNSError with
+// IsNotFound set.
+func AppLookup(hostsFile, resolvConf string) (func(ctx context.Context, host string) ([]netip.Addr, error), error) {
+	hosts, err := readHosts(hostsFile)
+	if err != nil {
+		return nil, err
+	}
+	res := net.DefaultResolver
+	if resolvConf != "" && resolvConf != DefaultResolvConf {
+		rc, err := readResolvConf(resolvConf)
+		if err != nil {
+			return nil, err
+		}
+		ns := rc.Nameservers
+		if len(ns) == 0 {
+			ns = []string{"127.0.0.1:53", "[::1]:53"}
+		}
+		res = resolverTo(ns)
+	}
+	return func(ctx context.Context, host string) ([]netip.Addr, error) {
+		if a := hosts[hostsKey(host)]; len(a) > 0 {
+			return slices.Clone(a), nil
+		}
+		addrs, err := res.LookupNetIP(ctx, "ip", host)
+		for i := range addrs {
+			addrs[i] = addrs[i].Unmap()
+		}
+		return addrs, err
+	}, nil
+}

@@ -152,6 +152,13 @@ type HTTPOptions struct {
 	// Resolver resolves names for EachAddress, and for dialing when
 	// Dialer is nil or a *net.Dialer. If nil, net.DefaultResolver.
 	Resolver *net.Resolver
+	// Lookup, if not nil, resolves names instead of Resolver, for every
+	// hop: the application's own view of names, such as a container's
+	// hosts file and resolver
+	// ([github.com/triagekit/triage/dnscheck.AppLookup]). The curl
+	// command then pins the address it used with --resolve, so that it
+	// goes where the probe went.
+	Lookup Lookup
 }
 
 // HTTPResult is what [HTTP] found. Its Check is [KindHTTP]. Its Target
@@ -533,7 +540,7 @@ func httpAddrs(ctx context.Context, p *httpPlan) ([]netip.Addr, time.Duration, e
 	if pinned, ok := p.pins[hostPortKey(p.u)]; ok {
 		return pinned, 0, nil
 	}
-	return tcpResolve(ctx, p.opts.Resolver, "tcp", p.u.Hostname())
+	return tcpResolve(ctx, p.opts.Resolver, p.opts.Lookup, "tcp", p.u.Hostname())
 }
 
 // httpLookup is the lookup EachAddress makes before its attempts. start
@@ -561,7 +568,7 @@ func httpAttempt(ctx context.Context, p *httpPlan, pinned netip.Addr, lookup htt
 		}
 		pins[hostPortKey(p.u)] = []netip.Addr{pinned}
 	}
-	dial := httpDialer(p.dialer, pins)
+	dial := httpDialer(p.dialer, pins, p.opts.Lookup)
 	tr := &http.Transport{
 		DialContext:         dial,
 		DialTLSContext:      httpTLSDialer(dial, p.opts.Insecure, p.opts.RootCAs),
@@ -616,14 +623,23 @@ func isRedirect(code int) bool {
 }
 
 // httpDialer dials pinned names to their addresses, in order, like curl;
-// anything else through d.
-func httpDialer(d Dialer, pins map[string][]netip.Addr) func(ctx context.Context, network, addr string) (net.Conn, error) {
+// names through lookup when it is set; anything else through d.
+func httpDialer(d Dialer, pins map[string][]netip.Addr, lookup Lookup) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
 			return d.DialContext(ctx, network, addr)
 		}
 		pinned, ok := pins[net.JoinHostPort(strings.ToLower(host), port)]
+		if !ok && lookup != nil {
+			if _, err := netip.ParseAddr(host); err != nil {
+				addrs, _, err := tcpResolve(ctx, nil, lookup, network, host)
+				if err != nil {
+					return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+				}
+				pinned, ok = addrs, true
+			}
+		}
 		if !ok {
 			return d.DialContext(ctx, network, addr)
 		}
@@ -1093,9 +1109,20 @@ func curlCommand(p *httpPlan, h HTTPHop, pinned netip.Addr) string {
 	}
 	if pinned.IsValid() {
 		b.WriteString(fmt.Sprintf(" --resolve %s:%d:%s", p.u.Hostname(), portOf(p.u), bracket(pinned)))
+	} else if _, isPinned := p.pins[hostPortKey(p.u)]; p.opts.Lookup != nil && !isPinned {
+		// The application's view chose the address: pin it, so that
+		// curl goes where the probe went.
+		if a := hopAddr(h); a.IsValid() && !isAddr(p.u.Hostname()) {
+			b.WriteString(fmt.Sprintf(" --resolve %s:%d:%s", p.u.Hostname(), portOf(p.u), bracket(a.Addr())))
+		}
 	}
 	b.WriteString(" '" + strings.ReplaceAll(h.URL, "'", "%27") + "'")
 	return b.String()
+}
+
+func isAddr(host string) bool {
+	_, err := netip.ParseAddr(host)
+	return err == nil
 }
 
 func bracket(a netip.Addr) string {

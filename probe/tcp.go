@@ -93,7 +93,16 @@ type TCPOptions struct {
 	// Resolver looks up the host (A and AAAA, /etc/hosts included). If
 	// nil, net.DefaultResolver is used.
 	Resolver *net.Resolver
+	// Lookup, if not nil, looks up the host instead of Resolver: the
+	// application's own view of names, such as a container's hosts file
+	// and resolver ([github.com/triagekit/triage/dnscheck.AppLookup]).
+	Lookup Lookup
 }
+
+// Lookup resolves a host name to its addresses the way an application
+// would. An error for a name that does not exist should be a
+// *net.DNSError with IsNotFound set, so that it is classified as such.
+type Lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 
 // TCPResult is what [TCP] found. Its Check is [KindTCP]. Its Target holds
 // the Host and Port of TCPOptions.Address, and Addr: the address that
@@ -169,7 +178,7 @@ func tcpRun(ctx context.Context, opts TCPOptions, r *TCPResult) error {
 		return fmt.Errorf("%w: negative timeout %s", triage.ErrInvalid, opts.Timeout)
 	}
 
-	addrs, dnsTook, err := tcpResolve(ctx, opts.Resolver, network, host)
+	addrs, dnsTook, err := tcpResolve(ctx, opts.Resolver, opts.Lookup, network, host)
 	r.DNS = dnsTook
 	if errors.Is(err, triage.ErrInvalid) {
 		return err
@@ -278,13 +287,33 @@ func validHost(host string) bool {
 
 // tcpResolve returns the addresses of host for network, or host itself
 // when it is an IP address.
-func tcpResolve(ctx context.Context, res *net.Resolver, network, host string) ([]netip.Addr, time.Duration, error) {
+func tcpResolve(ctx context.Context, res *net.Resolver, lookup Lookup, network, host string) ([]netip.Addr, time.Duration, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		a = a.Unmap()
 		if (network == "tcp4" && !a.Is4()) || (network == "tcp6" && !a.Is6()) {
 			return nil, 0, fmt.Errorf("%w: %s is not an address of %s", triage.ErrInvalid, host, network)
 		}
 		return []netip.Addr{a}, 0, nil
+	}
+	if lookup != nil {
+		start := time.Now()
+		addrs, err := lookup(ctx, host)
+		took := time.Since(start)
+		if err != nil {
+			return nil, took, err
+		}
+		var out []netip.Addr
+		for _, a := range addrs {
+			a = a.Unmap()
+			if (network == "tcp4" && !a.Is4()) || (network == "tcp6" && !a.Is6()) {
+				continue
+			}
+			out = append(out, a)
+		}
+		if len(out) == 0 {
+			return nil, took, &net.DNSError{Err: "no suitable address", Name: host, IsNotFound: true}
+		}
+		return out, took, nil
 	}
 	if res == nil {
 		res = net.DefaultResolver

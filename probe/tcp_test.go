@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -262,4 +263,44 @@ func assertTimeoutErr(t *testing.T, err error) {
 	if assert.ErrorAs(t, err, &ne) {
 		assert.True(t, ne.Timeout())
 	}
+}
+
+// TestLookupReplacesTheResolver: a Lookup decides where a name goes, for
+// TCP and for every HTTP hop, and a name it does not know is the DNS
+// failure it is, not a dial error.
+func TestLookupReplacesTheResolver(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"))
+			c.Close()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	lookup := func(ctx context.Context, host string) ([]netip.Addr, error) {
+		if host == "app.lookup.test" {
+			return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+		}
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	r := TCP(ctx, TCPOptions{Address: net.JoinHostPort("app.lookup.test", strconv.Itoa(port)), Lookup: lookup})
+	assert.True(t, r.Has(CodeTCPConnected), "%v", r.Findings)
+	r = TCP(ctx, TCPOptions{Address: net.JoinHostPort("gone.lookup.test", strconv.Itoa(port)), Lookup: lookup})
+	assert.True(t, r.Has(CodeTCPDNSNotFound), "%v", r.Findings)
+
+	h := HTTP(ctx, HTTPOptions{URL: fmt.Sprintf("http://app.lookup.test:%d/", port), Lookup: lookup})
+	require.True(t, h.Has(CodeHTTPOK), "%v", h.Findings)
+	f, _ := h.Find(CodeHTTPOK)
+	assert.Contains(t, f.Command, fmt.Sprintf("--resolve app.lookup.test:%d:127.0.0.1", port), "curl goes where the probe went")
+	_, pinned := f.Evidence.Lookup(KeyPinned)
+	assert.False(t, pinned, "the application's view is not a caller's pin")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -31,13 +32,22 @@ func planDNS(c *config) ([]planned, error) {
 			}
 		}
 	}
+	if name == "" && c.url == "" && c.addr != "" {
+		// -addr HOST:PORT with a name: the request resolves it too.
+		if h, p, err := net.SplitHostPort(c.addr); err == nil {
+			if _, err := netip.ParseAddr(h); err != nil && h != "" {
+				name = h
+				port, _ = strconv.Atoi(p)
+			}
+		}
+	}
 	if name == "" {
 		for _, f := range []struct {
 			flag string
 			set  bool
 		}{{"-dns-server", len(c.dnsServer) > 0}, {"-resolv-conf", c.resolvConf != ""}, {"-hosts-file", c.hostsFile != ""}} {
 			if f.set {
-				return nil, usagef("%s needs -dns NAME or a -url whose host is a name", f.flag)
+				return nil, usagef("%s needs -dns NAME, or a -url or -addr whose host is a name", f.flag)
 			}
 		}
 		return nil, nil

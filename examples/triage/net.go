@@ -5,10 +5,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/dnscheck"
 	"github.com/triagekit/triage/probe"
 )
 
@@ -30,12 +32,16 @@ func planNet(c *config) ([]planned, error) {
 			return nil, usagef("-resolve %q: want HOST:PORT:ADDR, such as api.example.com:443:10.0.0.7", r)
 		}
 	}
+	lookup, err := c.appLookup()
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case c.url != "":
 		if err := netValidURL(c.url); err != nil {
 			return nil, usagef("-url %q: %v", c.url, err)
 		}
-		opts := probe.HTTPOptions{URL: c.url, Resolve: append([]string(nil), c.resolve...)}
+		opts := probe.HTTPOptions{URL: c.url, Resolve: append([]string(nil), c.resolve...), Lookup: lookup}
 		if c.head {
 			opts.Method = "HEAD"
 		}
@@ -49,20 +55,20 @@ func planNet(c *config) ([]planned, error) {
 		if err := netValidHostPort(c.addr); err != nil {
 			return nil, usagef("-addr %q: %v", c.addr, err)
 		}
-		out = append(out, planned{step: stepDNSHTTP, check: netTCPCheck(requestName, c.addr), target: true})
+		out = append(out, planned{step: stepDNSHTTP, check: netTCPCheck(requestName, c.addr, lookup), target: true})
 	}
 	for _, d := range c.dep {
 		if strings.Contains(d, "://") {
 			if err := netValidURL(d); err != nil {
 				return nil, usagef("-dep %q: %v", d, err)
 			}
-			out = append(out, planned{step: stepDependencies, check: netHTTPCheck("dependency "+triage.Redact(d), probe.HTTPOptions{URL: d})})
+			out = append(out, planned{step: stepDependencies, check: netHTTPCheck("dependency "+triage.Redact(d), probe.HTTPOptions{URL: d, Lookup: lookup})})
 			continue
 		}
 		if err := netValidHostPort(d); err != nil {
 			return nil, usagef("-dep %q: want HOST:PORT or a URL: %v", d, err)
 		}
-		out = append(out, planned{step: stepDependencies, check: netTCPCheck("dependency "+d, d)})
+		out = append(out, planned{step: stepDependencies, check: netTCPCheck("dependency "+d, d, lookup)})
 	}
 	return out, nil
 }
@@ -77,10 +83,33 @@ func netHTTPCheck(name string, opts probe.HTTPOptions) triage.Check {
 	})
 }
 
-func netTCPCheck(name, addr string) triage.Check {
+func netTCPCheck(name, addr string, lookup probe.Lookup) triage.Check {
 	return triage.Func(name, func(ctx context.Context) probe.TCPResult {
-		return probe.TCP(ctx, probe.TCPOptions{Address: addr})
+		return probe.TCP(ctx, probe.TCPOptions{Address: addr, Lookup: lookup})
 	})
+}
+
+// appLookup is the application's view of names when -resolv-conf or
+// -hosts-file name another's files (a container's): the request and the
+// dependencies resolve through them, as the application would, not
+// through this host's resolver. Nil when neither is given.
+func (c *config) appLookup() (probe.Lookup, error) {
+	if c.resolvConf == "" && c.hostsFile == "" {
+		return nil, nil
+	}
+	for _, f := range []struct{ flag, path string }{{"-resolv-conf", c.resolvConf}, {"-hosts-file", c.hostsFile}} {
+		if f.path == "" {
+			continue
+		}
+		if st, err := os.Stat(f.path); err != nil || !st.Mode().IsRegular() {
+			return nil, usagef("%s %q is not a readable file", f.flag, f.path)
+		}
+	}
+	l, err := dnscheck.AppLookup(c.hostsFile, c.resolvConf)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return l, nil
 }
 
 func netValidURL(s string) error {

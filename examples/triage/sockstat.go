@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/netip"
 
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/sockstat"
@@ -17,7 +18,22 @@ func planSockstat(c *config) ([]planned, error) {
 	if err != nil {
 		return nil, err
 	}
+	lookup, err := c.appLookup()
+	if err != nil {
+		return nil, err
+	}
 	run := func(ctx context.Context) sockstat.Result {
+		if lookup != nil && t.Host != "" && !t.Addr.IsValid() {
+			// Aim at the address the application's view resolves the
+			// name to, where the request goes: a stale record then shows
+			// as nothing listening there while the service listens
+			// elsewhere.
+			if _, err := netip.ParseAddr(t.Host); err != nil {
+				if addrs, err := lookup(ctx, t.Host); err == nil && len(addrs) > 0 {
+					t.Addr = netip.AddrPortFrom(addrs[0], uint16(t.Port))
+				}
+			}
+		}
 		return sockstat.Check(ctx, sockstat.Options{Target: t, Owners: true})
 	}
 	return []planned{{step: stepPorts, check: triage.Func("sockstat", run)}}, nil
