@@ -428,7 +428,13 @@ func signalFinding(s Signal, cmdSrc string) triage.Finding {
 		ev = append(ev, slog.Time("first_seen", s.First), slog.Time("last_seen", s.Last))
 	}
 	ev = append(ev, slog.String("example", clip(s.Example, 300)))
-	cmd := cmdSrc + " | grep -F " + human.Quote(grepWord[s.Code])
+	word := grepWord[s.Code]
+	if !strings.Contains(s.Example, word) && s.Target != "unknown" && s.Target != "" {
+		// Another proxy's wording (haproxy, envoy): the upstream's
+		// name is what its lines share.
+		word = s.Target
+	}
+	cmd := cmdSrc + " | grep -F " + human.Quote(word)
 	if strings.HasPrefix(string(s.Code), "log.kernel_") {
 		cmd = "dmesg -T | grep -F " + human.Quote(grepWord[s.Code])
 	}

@@ -40,7 +40,7 @@ type matcher struct {
 // defaultMatcher is built once: the literals never change.
 var defaultMatcher = sync.OnceValue(func() *matcher {
 	m := &matcher{pairs: new([1024]uint64), byPair: map[uint16][][]byte{}}
-	for _, l := range defaultLiterals {
+	for _, l := range slices.Concat(defaultLiterals, proxyLiterals) {
 		m.lits = append(m.lits, []byte(l))
 		k := uint16(l[0])<<8 | uint16(l[1])
 		m.pairs[k>>6] |= 1 << (k & 63)

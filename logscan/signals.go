@@ -186,7 +186,12 @@ func detect(s string, kernel bool) []hit {
 		add(CodeTooManyOpenFiles, fdTarget(s))
 	}
 
-	// Connection failures: the most specific reading wins.
+	// Connection failures: the most specific reading wins, and a
+	// proxy's access log line names its upstream's failure exactly.
+	if code, target, ok := detectProxy(s); ok {
+		add(code, target)
+		return hits
+	}
 	refused := has("refused")
 	switch {
 	case has("pool", "not available", "idle object", "too many clients", "connection slots", "jdbc connection", "acquire a connection") && !refused && rePool.MatchString(s):
