@@ -35,6 +35,7 @@ import (
 	"github.com/triagekit/triage/dnscheck"
 	"github.com/triagekit/triage/host"
 	"github.com/triagekit/triage/internal/testcgroup"
+	"github.com/triagekit/triage/internal/testhaproxy"
 	"github.com/triagekit/triage/internal/testmount"
 	"github.com/triagekit/triage/internal/testnet"
 	"github.com/triagekit/triage/internal/testnginx"
@@ -627,6 +628,24 @@ func matrix() []scenario {
 			},
 		},
 		{
+			name: "haproxy, dead backend, its log scanned", want: classify.UpstreamRefused,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				p := testhaproxy.Start(t, testhaproxy.Options{Server: deadPort(t)})
+				return proxyChecks(t, p.Addr, p.Log)
+			},
+		},
+		{
+			name: "haproxy, hung backend, its log scanned", want: classify.UpstreamTimeout,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				up, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				t.Cleanup(func() { up.Close() })
+				serve(t, up, hang(t))
+				p := testhaproxy.Start(t, testhaproxy.Options{Server: up.Addr().String()})
+				return proxyChecks(t, p.Addr, p.Log)
+			},
+		},
+		{
 			name: "app answers 500 and logs exceptions", want: classify.AppError,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				logPath := filepath.Join(t.TempDir(), "app.log")
@@ -877,8 +896,15 @@ func deadPort(t *testing.T) string {
 // nginxChecks probes nginx a few times, so that its error log has
 // something to say, and scans that log.
 func nginxChecks(t *testing.T, p *testnginx.Proxy) ([]triage.Check, []string) {
+	return proxyChecks(t, p.Addr, p.ErrorLog)
+}
+
+// proxyChecks probes a proxy and scans its log once the probe's failure
+// had time to reach it.
+func proxyChecks(t *testing.T, addr, log string) ([]triage.Check, []string) {
+	aim(t, triage.Target{Paths: []string{log}})
 	return []triage.Check{
-		httpCheck(target, "http://"+p.Addr+"/", nil),
+		httpCheck(target, "http://"+addr+"/", nil),
 		triage.Func("logscan", func(ctx context.Context) logscan.Result {
 			// The probe runs alongside: give nginx's log the time to get
 			// the failure the probe provokes.
@@ -886,7 +912,7 @@ func nginxChecks(t *testing.T, p *testnginx.Proxy) ([]triage.Check, []string) {
 			case <-time.After(1500 * time.Millisecond):
 			case <-ctx.Done():
 			}
-			return logscan.Check(ctx, logscan.Options{Files: []string{p.ErrorLog}, Since: time.Minute})
+			return logscan.Check(ctx, logscan.Options{Files: []string{log}, Since: time.Minute})
 		}),
 	}, []string{target}
 }
