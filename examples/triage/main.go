@@ -221,7 +221,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	stop := showProgress(stderr, checks)
+	// The target's own dependencies, found from its connections while
+	// the request runs, are probed beside the named ones.
+	found := discover(ctx, c)
 	results := triage.Runner{}.Run(ctx, checks...)
+	foundPlan, foundResults := found.wait()
+	plan, results = append(plan, foundPlan...), append(results, foundResults...)
 	stop()
 	elapsed := time.Since(start)
 	// A check that refuses what the command line gave it (a name that is
