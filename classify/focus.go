@@ -189,8 +189,9 @@ func (f *focus) starvable(s Symptom) bool {
 // about it than a finding of the target's own.
 func (f *focus) judge(o *observed, s Symptom) {
 	o.bg = !f.about(*o, s)
+	scope, _ := o.f.Evidence.Lookup("scope")
 	o.shared = f.named && !o.bg && o.r.Check != process.KindCheck && slices.Contains(hostNow, o.f.Code) &&
-		!f.inCgroup(o.r.Target.Cgroup)
+		scope.String() != "cgroup"
 }
 
 // about reports whether finding o is about the target under symptom s,

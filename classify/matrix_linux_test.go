@@ -646,6 +646,24 @@ func matrix() []scenario {
 			},
 		},
 		{
+			name: "haproxy, dead backend, no log", want: classify.UpstreamRefused,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				p := testhaproxy.Start(t, testhaproxy.Options{Server: deadPort(t)})
+				return []triage.Check{httpCheck(target, "http://"+p.Addr+"/", nil)}, []string{target}
+			},
+		},
+		{
+			name: "haproxy waits on a hung backend longer than the probe", want: classify.TimeoutDependency,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				up, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				t.Cleanup(func() { up.Close() })
+				serve(t, up, hang(t))
+				p := testhaproxy.Start(t, testhaproxy.Options{Server: up.Addr().String(), ServerTimeout: 30 * time.Second})
+				return []triage.Check{httpCheck(target, "http://"+p.Addr+"/", nil), foundUpstream(p.PID)}, []string{target}
+			},
+		},
+		{
 			name: "app answers 500 and logs exceptions", want: classify.AppError,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				logPath := filepath.Join(t.TempDir(), "app.log")
@@ -897,6 +915,25 @@ func deadPort(t *testing.T) string {
 // something to say, and scans that log.
 func nginxChecks(t *testing.T, p *testnginx.Proxy) ([]triage.Check, []string) {
 	return proxyChecks(t, p.Addr, p.ErrorLog)
+}
+
+// foundUpstream finds the upstream proxy pid is connected to while the
+// request runs (as the triage command does from the target's listener)
+// and asks it the same request.
+func foundUpstream(pid int) triage.Check {
+	return triage.Func("dependency (found)", func(ctx context.Context) probe.HTTPResult {
+		var peers []sockstat.Peer
+		for i := 0; i < 10 && len(peers) == 0; i++ {
+			time.Sleep(100 * time.Millisecond)
+			peers, _ = sockstat.Peers(ctx, sockstat.Options{}, pid)
+		}
+		if len(peers) == 0 {
+			r := probe.HTTPResult{Result: triage.Begin(probe.KindHTTP, triage.Target{})}
+			r.Finish(errors.New("no upstream connection found"))
+			return r
+		}
+		return probe.HTTP(ctx, probe.HTTPOptions{URL: "http://" + peers[0].Addr.String() + "/", Timeout: time.Second})
+	})
 }
 
 // proxyChecks probes a proxy and scans its log once the probe's failure

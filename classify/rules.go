@@ -166,7 +166,10 @@ func DefaultRules() []Rule {
 				{Code: probe.CodeHTTPStatus5xx, Weight: 0.5, When: statusIn(502, 503)},
 				// The upstream probed on its own refuses too.
 				dep(probe.CodeTCPRefused, 0.7), dep(probe.CodeTCPUnreachable, 0.6), dep(probe.CodeTCPReset, 0.5)},
-			Against:  []Sign{{Code: probe.CodeHTTPStatus5xx, Weight: 0.5, When: statusIn(504)}},
+			// A proxy answers 502, 503 or 504 for its upstream; a 500 is
+			// the application's own.
+			Against: []Sign{{Code: probe.CodeHTTPStatus5xx, Weight: 0.5, When: statusIn(504)},
+				{Code: probe.CodeHTTPStatus5xx, Weight: 0.6, When: statusIn(500, 501, 505)}},
 			Explains: []ID{AppError},
 			Next:     []string{"ss -lntp", "curl -v {url}"},
 		},
@@ -177,7 +180,8 @@ func DefaultRules() []Rule {
 				{Code: probe.CodeHTTPStatus5xx, Weight: 0.5, When: statusIn(504)},
 				// The upstream probed on its own does not answer either.
 				dep(probe.CodeHTTPNoFirstByte, 0.7), dep(probe.CodeTCPTimeout, 0.7)},
-			Against:  []Sign{{Code: probe.CodeHTTPStatus5xx, Weight: 0.5, When: statusIn(502)}},
+			Against: []Sign{{Code: probe.CodeHTTPStatus5xx, Weight: 0.5, When: statusIn(502)},
+				{Code: probe.CodeHTTPStatus5xx, Weight: 0.6, When: statusIn(500, 501, 505)}},
 			Explains: []ID{AppError},
 			Next:     []string{"curl -v -m 10 {url}", "ss -antp state syn-sent"},
 		},
