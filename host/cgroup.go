@@ -22,6 +22,7 @@ import (
 type cgroupLoc struct {
 	version        int
 	path           string // as in /proc/self/cgroup, below the mount
+	cpuPath        string // v1: the cpu controller's path, when not path
 	memDir, cpuDir string // "" when the controller is not mounted (v1)
 }
 
@@ -97,11 +98,14 @@ func cgroupLocation(rd *procfs.Reader, procRoot, sysRoot string, o *Options) (lo
 		if ctl == "memory" {
 			v1.memDir, v1.path = dir, p
 		} else {
-			v1.cpuDir = dir
-			if v1.path == "" {
-				v1.path = p
-			}
+			v1.cpuDir, v1.cpuPath = dir, p
 		}
+	}
+	switch {
+	case v1.path == "":
+		v1.path, v1.cpuPath = v1.cpuPath, ""
+	case v1.cpuPath == v1.path:
+		v1.cpuPath = ""
 	}
 	if v1.memDir != "" || v1.cpuDir != "" {
 		return v1, true, nil
@@ -289,7 +293,7 @@ const cgroupV1Unlimited = 1 << 62
 // zero.
 func readCgroup(rd *procfs.Reader, loc cgroupLoc) (*Cgroup, cgroupCounters, error) {
 	var c cgroupCounters
-	cg := &Cgroup{Path: loc.path, Version: loc.version}
+	cg := &Cgroup{Path: loc.path, CPUPath: loc.cpuPath, Version: loc.version}
 	for _, d := range []string{loc.memDir, loc.cpuDir} {
 		if d == "" {
 			continue

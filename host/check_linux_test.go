@@ -100,8 +100,8 @@ func TestContainerFixture(t *testing.T) {
 
 	f, ok := r.Find(CodeCgroupCPUThrottled)
 	require.True(t, ok)
-	scope, _ := f.Evidence.Lookup("scope")
-	assert.Equal(t, "total", scope.String(), "a fixture has no periods inside the window")
+	assert.Equal(t, "cgroup", f.Evidence.String("scope"))
+	assert.Equal(t, "total", f.Evidence.String("over"), "a fixture has no periods inside the window")
 	n, _ := f.Evidence.Int("nr_throttled")
 	assert.Equal(t, int64(400), n)
 
@@ -253,6 +253,25 @@ func TestDockerV1Fixture(t *testing.T) {
 	assert.Contains(t, f.Command, filepath.Join("cpu,cpuacct", "cpu.cfs_quota_us"))
 	f, _ = r.Find(CodeOOMKills)
 	assert.Contains(t, f.Command, "memory.oom_control")
+}
+
+// A systemd host on cgroup v1 without CPU accounting per service: the
+// service's memory cgroup is its own, its cpu cgroup the slice's. The
+// throttling finding names the cpu cgroup, which holds the quota.
+func TestSplitV1Fixture(t *testing.T) {
+	r := fixture(t, "splitv1", Options{})
+	require.NoError(t, r.Err)
+	require.NotNil(t, r.Cgroup)
+	assert.Equal(t, "/system.slice/api.service", r.Cgroup.Path)
+	assert.Equal(t, "/system.slice", r.Cgroup.CPUPath)
+	f, ok := r.Find(CodeCgroupCPUThrottled)
+	require.True(t, ok)
+	assert.Equal(t, "/system.slice", f.Evidence.String(triage.KeyCgroup))
+	assert.Contains(t, f.Summary, "cgroup /system.slice throttled")
+	assert.Contains(t, f.Command, filepath.Join("cpu,cpuacct", "system.slice", "cpu.cfs_quota_us"))
+	f, ok = r.Find(CodeCgroupMemoryNearLimit)
+	require.True(t, ok)
+	assert.Contains(t, f.Command, filepath.Join("memory", "system.slice", "api.service"))
 }
 
 func TestWindowFindings(t *testing.T) {

@@ -299,8 +299,13 @@ type PSILine struct {
 // cpu.cfs_quota_us / cpu.cfs_period_us and cpu.stat throttled_time.
 type Cgroup struct {
 	// Path is the cgroup's path below its mount, such as
-	// "/system.slice/nginx.service".
+	// "/system.slice/nginx.service"; on cgroup v1, the memory
+	// controller's.
 	Path string `json:"path"`
+	// CPUPath is, on cgroup v1, the cpu controller's cgroup, which holds
+	// the CPU quota and its throttling, when it differs from Path; empty
+	// otherwise.
+	CPUPath string `json:"cpu_path,omitempty"`
 	// Version is 2 for the unified hierarchy, 1 when the limits came
 	// from cgroup v1's memory and cpu controllers.
 	Version int `json:"version"`

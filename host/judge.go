@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -163,15 +164,19 @@ func judge(r *Result, th Thresholds, f windowFacts) {
 			if f.throttledInWindow {
 				scope, during = "window", "over "+round(r.Window).String()
 			}
+			// On cgroup v1 the quota is the cpu controller's cgroup's,
+			// which need not be the memory controller's.
+			cpuCg := cmp.Or(cg.CPUPath, cg.Path)
 			r.Add(triage.Finding{
 				Code:   CodeCgroupCPUThrottled,
 				Status: triage.Warn,
 				Summary: fmt.Sprintf("cgroup %s throttled in %.1f%% of cpu periods %s (quota %.2g cores, %s throttled in all)",
-					cg.Path, cg.ThrottledPct, during, cg.CPUQuotaCores, cg.Throttled),
-				Evidence: triage.Evidence{slog.String(triage.KeyCgroup, cg.Path), slog.Float64("throttled_pct", cg.ThrottledPct),
+					cpuCg, cg.ThrottledPct, during, cg.CPUQuotaCores, cg.Throttled),
+				Evidence: triage.Evidence{slog.String("scope", "cgroup"), slog.String(triage.KeyCgroup, cpuCg),
+					slog.Float64("throttled_pct", cg.ThrottledPct),
 					slog.Uint64("nr_periods", cg.NrPeriods), slog.Uint64("nr_throttled", cg.NrThrottled),
 					slog.Duration("throttled_ns", cg.Throttled),
-					slog.Float64("quota_cores", cg.CPUQuotaCores), slog.String("scope", scope)},
+					slog.Float64("quota_cores", cg.CPUQuotaCores), slog.String("over", scope)},
 				Command: "cat " + f.cgroup.file(cgroupFile(cg, "cpu.max", "cpu.cfs_quota_us")) + " " + f.cgroup.file("cpu.stat"),
 			})
 		}
