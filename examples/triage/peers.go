@@ -41,11 +41,15 @@ func discover(ctx context.Context, c *config) *discovery {
 	if err != nil || (t.Port == 0 && len(c.pid) == 0) {
 		return d
 	}
-	named := map[string]bool{}
+	// What -dep already probes: URLs with HTTP, HOST:PORT with a TCP
+	// connect (which a proxy's hung upstream passes: the found probe
+	// asks it the request as well).
+	named := map[string]string{}
 	for _, dep := range c.dep {
-		named[dep] = true
-		if u, err := url.Parse(dep); err == nil && u.Host != "" {
-			named[u.Host] = true
+		if u, err := url.Parse(dep); err == nil && u.Host != "" && strings.Contains(dep, "://") {
+			named[u.Host] = "http"
+		} else {
+			named[dep] = "tcp"
 		}
 	}
 	d.wg.Go(func() { d.run(ctx, c, t, named) })
@@ -57,7 +61,7 @@ func (d *discovery) wait() ([]planned, []triage.Outcome) {
 	return d.plan, d.out
 }
 
-func (d *discovery) run(ctx context.Context, c *config, t triage.Target, named map[string]bool) {
+func (d *discovery) run(ctx context.Context, c *config, t triage.Target, named map[string]string) {
 	// The processes behind the target: a -pid, or every owner of the
 	// listener (a proxy's workers share it with their master, and the
 	// workers hold the upstream connections).
@@ -104,13 +108,15 @@ func (d *discovery) run(ctx context.Context, c *config, t triage.Target, named m
 		seen[p.Addr] = true
 		return dup
 	})
+	viaHTTP := slices.Contains(proxies, name) && c.url != ""
 	var checks []triage.Check
 	for _, p := range peers {
 		a := p.Addr.String()
-		if len(checks) == maxFound || p.Addr.Port() == 53 || named[a] || isTargetAddr(p.Addr, t) {
+		how, isNamed := named[a]
+		if len(checks) == maxFound || p.Addr.Port() == 53 || isTargetAddr(p.Addr, t) || (isNamed && (how == "http" || !viaHTTP)) {
 			continue
 		}
-		checks = append(checks, foundCheck(ctx, c, a, slices.Contains(proxies, name)))
+		checks = append(checks, foundCheck(ctx, c, a, viaHTTP))
 	}
 	if len(checks) == 0 {
 		return

@@ -70,6 +70,15 @@ func TestIntegrationProxyWaitingOnItsUpstream(t *testing.T) {
 	assert.Equal(t, "timeout.dependency", rep.Hypotheses[0].ID, "ranking: %v", hypotheses(rep))
 	assert.Equal(t, exitTrouble, code)
 
+	// Named with -dep HOST:PORT, the backend passes a TCP connect; the
+	// found probe still asks it the request, and the blame stays.
+	out.Reset()
+	code = run(context.Background(), []string{"-json", "-timeout", "4s", "-url", "http://" + p.Addr + "/orders", "-dep", backend}, &out, &errb)
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rep), errb.String())
+	require.NotEmpty(t, rep.Hypotheses)
+	assert.Equal(t, "timeout.dependency", rep.Hypotheses[0].ID, "ranking: %v", hypotheses(rep))
+	assert.Equal(t, exitTrouble, code)
+
 	// The text names the found dependency in the dependencies step.
 	out.Reset()
 	run(context.Background(), []string{"-timeout", "4s", "-url", "http://" + p.Addr + "/orders"}, &out, &errb)
