@@ -299,6 +299,21 @@ func hang(t *testing.T) http.Handler {
 	})
 }
 
+// slow answers each request after d, or when the test ends.
+func slow(t *testing.T, d time.Duration) http.Handler {
+	release := make(chan struct{})
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(d):
+			_, _ = w.Write([]byte("ok\n"))
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+}
+
 var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 
 func port(ln net.Listener) int { return ln.Addr().(*net.TCPAddr).Port }
@@ -661,6 +676,30 @@ func matrix() []scenario {
 				serve(t, up, hang(t))
 				p := testhaproxy.Start(t, testhaproxy.Options{Server: up.Addr().String(), ServerTimeout: 30 * time.Second})
 				return []triage.Check{httpCheck(target, "http://"+p.Addr+"/", nil), foundUpstream(p.PID)}, []string{target}
+			},
+		},
+		{
+			name: "haproxy in front of a backend slower than the probe waits", want: classify.TimeoutDependency,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				up, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				t.Cleanup(func() { up.Close() })
+				serve(t, up, slow(t, 3*time.Second))
+				p := testhaproxy.Start(t, testhaproxy.Options{Server: up.Addr().String(), ServerTimeout: 30 * time.Second})
+				return []triage.Check{httpCheck(target, "http://"+p.Addr+"/", nil), foundUpstream(p.PID)}, []string{target}
+			},
+		},
+		{
+			name: "app answers 429 while another tenant keeps every core busy", want: "",
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				burn(t)
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				serve(t, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Retry-After", "30")
+					w.WriteHeader(http.StatusTooManyRequests)
+				}))
+				return []triage.Check{httpCheck(target, "http://"+ln.Addr().String()+"/", nil), hostCheck(0)}, []string{target}
 			},
 		},
 		{
