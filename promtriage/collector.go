@@ -29,7 +29,7 @@ var (
 	descScore = prometheus.NewDesc("triage_hypothesis_score",
 		"Score of each raised hypothesis, from 0 to 1.", []string{"id", "layer"}, nil)
 	descTop = prometheus.NewDesc("triage_top_hypothesis",
-		"1 for the best-ranked hypothesis.", []string{"id", "symptom", "layer"}, nil)
+		"1 for the best-ranked hypothesis, when it has enough support to be called the cause.", []string{"id", "symptom", "layer"}, nil)
 	descSymptom = prometheus.NewDesc("triage_symptom",
 		"1 for the symptom derived or given; \"none\" when there is none.", []string{"symptom"}, nil)
 	descReady = prometheus.NewDesc("triage_ready",
@@ -147,7 +147,9 @@ func collect(ch chan<- prometheus.Metric, s health.Snapshot) {
 		scores[k] = true
 		send(ch, descScore, h.Score, k.id, k.layer)
 	}
-	if top, ok := s.Report.Top(); ok {
+	// An inconclusive report has candidates, not a cause: an alert that
+	// names one would be confidently wrong.
+	if top, ok := s.Report.Cause(); ok {
 		send(ch, descTop, 1, label(string(top.ID)), label(string(top.Symptom)), label(string(top.Layer)))
 	}
 	for _, sym := range []classify.Symptom{classify.None, classify.Refused, classify.Timeout, classify.Status5xx} {

@@ -58,7 +58,7 @@ triage_symptom{symptom="5xx"} 0
 triage_symptom{symptom="none"} 1
 triage_symptom{symptom="refused"} 0
 triage_symptom{symptom="timeout"} 0
-# HELP triage_top_hypothesis 1 for the best-ranked hypothesis.
+# HELP triage_top_hypothesis 1 for the best-ranked hypothesis, when it has enough support to be called the cause.
 # TYPE triage_top_hypothesis gauge
 triage_top_hypothesis{id="disk.full",layer="disk",symptom="none"} 1
 `

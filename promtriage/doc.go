@@ -13,7 +13,7 @@
 //	triage_check_duration_seconds{check}        how long the check took (a stuck one: how long it has run)
 //	triage_findings{check,code,status}          findings by code
 //	triage_hypothesis_score{id,layer}           score of each raised hypothesis
-//	triage_top_hypothesis{id,symptom,layer}     1 for the best hypothesis, if any
+//	triage_top_hypothesis{id,symptom,layer}     1 for the best hypothesis, if it is the cause (not inconclusive)
 //	triage_symptom{symptom}                     1 for the symptom ("none" when there is none)
 //	triage_ready                                1 when /readyz would answer 200
 //	triage_snapshot_timestamp_seconds           when the checks ran
