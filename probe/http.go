@@ -69,8 +69,9 @@ const (
 	// TLSExpiryWarning. Evidence adds subject, not_after, expires_in_ns.
 	CodeHTTPTLSExpiring triage.Code = "http.tls_expiring"
 	// CodeHTTPNoFirstByte (Fail): the server accepted the connection (and
-	// the TLS handshake) but sent no byte of an answer before the
-	// deadline: the application is stuck or slow.
+	// the TLS handshake) but sent no answer before the deadline: no byte
+	// at all, or (evidence phase "headers") a status line and headers that
+	// began but never completed. The application is stuck or slow.
 	CodeHTTPNoFirstByte triage.Code = "http.no_first_byte"
 	// CodeHTTPBodyStalled (Fail): the answer's headers came but its body
 	// stopped before the deadline. Evidence adds [KeyHTTPStatus], body_bytes.
@@ -802,7 +803,18 @@ func httpHop(ctx context.Context, tr *http.Transport, p *httpPlan, u *url.URL, m
 		ph := ht.phase()
 		h.Timings = ht.finish(time.Now())
 		ht.fill(&h, p.opts.Insecure, p.opts.RootCAs)
+		// Without a response the status line and headers never
+		// completed, though their first bytes may have come (a server
+		// trickling them): the server has not answered, which is no
+		// stalled body.
+		headersStalled := ph == phaseTransfer
+		if headersStalled {
+			ph = phaseWait
+		}
 		fail(err, ph)
+		if headersStalled && h.Class == ClassNoFirstByte {
+			h.Phase = "headers"
+		}
 		return h, nil
 	}
 	h.Proto, h.StatusCode = resp.Proto, resp.StatusCode
@@ -986,7 +998,11 @@ func httpFindings(p *httpPlan, a HTTPAttempt) []triage.Finding {
 		add(h.Class.Code(), triage.Fail, fmt.Sprintf("%s: %s", where, h.Class.describe()), extra...)
 		return out
 	case ClassTLSTimeout, ClassNoFirstByte:
-		add(h.Class.Code(), triage.Fail, fmt.Sprintf("%s: %s after %s", where, h.Class.describe(),
+		what := h.Class.describe()
+		if h.Phase == "headers" {
+			what = "the status line and headers began but never completed (the server trickles or hangs mid-answer)"
+		}
+		add(h.Class.Code(), triage.Fail, fmt.Sprintf("%s: %s after %s", where, what,
 			roundDur(h.Timings.Total)), slog.String("phase", h.Phase))
 		return out
 	case ClassBodyStalled:

@@ -462,6 +462,43 @@ func TestHTTPTLS(t *testing.T) {
 	})
 }
 
+// trickleServer answers each connection's request with a status line
+// one byte every 50ms, never finishing its headers, until release.
+func trickleServer(t *testing.T, release chan struct{}) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				_, _ = c.Read(buf)
+				for _, b := range []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n") {
+					select {
+					case <-release:
+						return
+					case <-time.After(50 * time.Millisecond):
+					}
+					if _, err := c.Write([]byte{b}); err != nil {
+						return
+					}
+				}
+				<-release
+			})
+		}
+	})
+	return ln.Addr().String()
+}
+
 // TestHTTPHangs checks that every phase a server can hang in is named,
 // and that HTTP returns by its deadline with nothing left behind.
 func TestHTTPHangs(t *testing.T) {
@@ -482,6 +519,7 @@ func TestHTTPHangs(t *testing.T) {
 	defer stop()
 	silent := silentServer(t, "tcp", "127.0.0.1:0")
 	queueFull := fullAcceptQueue(t)
+	trickle := trickleServer(t, release)
 
 	tests := []struct {
 		name  string
@@ -493,6 +531,7 @@ func TestHTTPHangs(t *testing.T) {
 		{"no first byte", "http://" + silent + "/", CodeHTTPNoFirstByte, ClassNoFirstByte, "wait"},
 		{"tls handshake", "https://" + silent + "/", CodeHTTPTLSTimeout, ClassTLSTimeout, "tls"},
 		{"body stalled", stalled.URL, CodeHTTPBodyStalled, ClassBodyStalled, "transfer"},
+		{"status line trickled", "http://" + trickle + "/", CodeHTTPNoFirstByte, ClassNoFirstByte, "headers"},
 		{"connect", "http://" + queueFull + "/", CodeTCPTimeout, ClassTimeout, "connect"},
 	}
 	for _, tt := range tests {
