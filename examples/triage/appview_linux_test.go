@@ -96,11 +96,15 @@ func TestIntegrationRequestResolvesAsTheApplication(t *testing.T) {
 	assert.Equal(t, exitTrouble, code)
 
 	// The same name through a hosts file that pins the new address: the
-	// request works.
+	// request works, and what is left to say is that the hosts file
+	// overrides a record DNS still serves.
 	require.NoError(t, os.WriteFile(hosts, []byte("127.0.0.1 localhost orders.corp.test\n"), 0o644))
 	out.Reset()
 	code = run(context.Background(), []string{"-json", "-timeout", "8s", "-url", "http://orders.corp.test:" + port + "/",
 		"-resolv-conf", rc, "-hosts-file", hosts}, &out, &errb)
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
 	assert.Equal(t, "none", rep.Symptom, out.String())
+	require.NotEmpty(t, rep.Hypotheses, out.String())
+	assert.Equal(t, "dns.hosts_override", rep.Hypotheses[0].ID)
+	assert.Equal(t, exitTrouble, code)
 }
