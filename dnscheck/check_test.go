@@ -141,6 +141,26 @@ func TestCheckOneServer(t *testing.T) {
 			},
 		},
 		{
+			// The partial UDP answer is no resolution: only a complete
+			// answer counts.
+			name: "partial answer, tcp dropped", handler: partialServer(false), qname: "www.example.test",
+			want: []triage.Code{CodeTruncated, CodeTruncated}, status: triage.Fail,
+			check: func(t *testing.T, r Result) {
+				assert.False(t, r.Has(CodeResolved))
+				assert.Empty(t, answer(t, r, 0, "A").Addrs, "no addresses from a partial answer")
+			},
+		},
+		{
+			name: "truncated over tcp too", handler: partialServer(true), qname: "www.example.test",
+			want: []triage.Code{CodeTruncated, CodeTruncated}, status: triage.Fail,
+			check: func(t *testing.T, r Result) {
+				assert.False(t, r.Has(CodeResolved))
+				a := answer(t, r, 0, "A")
+				assert.Error(t, a.Err)
+				assert.Empty(t, a.Addrs)
+			},
+		},
+		{
 			name: "drops edns", handler: noEDNSServer(good), qname: "www.example.test",
 			want: []triage.Code{CodeNoEDNS, CodeResolved, CodeNoEDNS, CodeResolved}, status: triage.Warn,
 			check: func(t *testing.T, r Result) {

@@ -72,7 +72,8 @@ type Answer struct {
 	// Transport is "udp" or "tcp": how the answer came.
 	Transport string `json:"transport,omitempty"`
 	// Truncated says the UDP answer had the TC bit set; the answer then
-	// came over TCP unless TCPError is set.
+	// came over TCP unless Err is set, in which case the partial answer's
+	// records are not kept (its Rcode is).
 	Truncated bool `json:"truncated,omitempty"`
 	// EDNS says the answer came to a query with EDNS0. False with
 	// EDNSRetried means the server only answered without it.
@@ -153,14 +154,23 @@ func (e exchanger) query(ctx context.Context, server, name string, qtype uint16)
 	if err == nil && resp.Truncated {
 		a.Truncated = true
 		r2, rtt2, err2 := e.exchange(ctx, "tcp", m, server)
-		if err2 != nil {
+		switch {
+		case err2 != nil:
 			err = &tcpRetryError{err2}
-		} else {
+		case r2.Truncated:
+			// TCP carries 64 KiB: a truncated answer over it is broken.
+			err = &tcpRetryError{errTruncatedTCP}
+		default:
 			resp, rtt, a.Transport = r2, rtt2, "tcp"
 		}
 	}
 	a.RTT = rtt
-	if resp != nil {
+	var partial *tcpRetryError
+	if errors.As(err, &partial) && resp != nil {
+		// A truncated answer is partial: its rcode is kept, its records
+		// are not, so that nobody reads them as the answer.
+		a.Rcode = dns.RcodeToString[resp.Rcode]
+	} else if resp != nil {
 		a.fill(resp, qtype)
 	}
 	if err != nil {
@@ -170,6 +180,9 @@ func (e exchanger) query(ctx context.Context, server, name string, qtype uint16)
 	}
 	return a
 }
+
+// errTruncatedTCP is a TCP answer with the TC bit set.
+var errTruncatedTCP = errors.New("answer truncated over TCP too")
 
 // tcpRetryError is a failed TCP retry after a truncated UDP answer.
 type tcpRetryError struct{ err error }

@@ -190,6 +190,26 @@ func truncatingServer(h dns.Handler, tcp bool) dns.HandlerFunc {
 	}
 }
 
+// partialServer answers with a partial answer (one A record) and the TC
+// bit over UDP, and over TCP the same (tcpTruncated) or nothing.
+func partialServer(tcpTruncated bool) dns.HandlerFunc {
+	return func(w dns.ResponseWriter, req *dns.Msg) {
+		_, isUDP := w.RemoteAddr().(*net.UDPAddr)
+		if !isUDP && !tcpTruncated {
+			_ = w.Close()
+			return
+		}
+		m := new(dns.Msg)
+		m.SetReply(req)
+		m.Truncated = true
+		if q := req.Question[0]; q.Qtype == dns.TypeA {
+			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
+				A: net.ParseIP("192.0.2.7")})
+		}
+		_ = w.WriteMsg(m)
+	}
+}
+
 // noEDNSServer ignores queries that carry EDNS0 and answers the rest
 // with h.
 func noEDNSServer(h dns.Handler) dns.HandlerFunc {
