@@ -947,8 +947,9 @@ func judgeReach(r *Result, port int) {
 // AppLookup returns a lookup that resolves names as an application
 // reading hostsFile and resolvConf would: the hosts file first, then the
 // nameservers resolvConf names, in turn. Empty paths stand for this
-// host's files (DefaultHostsFile, DefaultResolvConf). Give it to
-// probe.TCPOptions.Lookup or probe.HTTPOptions.Lookup, so that a request
+// host's files (DefaultHostsFile, DefaultResolvConf). Give it, as a
+// probe.LookupFunc, to probe.TCPOptions.Lookup or
+// probe.HTTPOptions.Lookup, so that a request
 // reproduced from outside a container goes where the container's would.
 //
 // The files are read once, now, like any file a container controls:

@@ -102,7 +102,17 @@ type TCPOptions struct {
 // Lookup resolves a host name to its addresses the way an application
 // would. An error for a name that does not exist should be a
 // *net.DNSError with IsNotFound set, so that it is classified as such.
-type Lookup func(ctx context.Context, host string) ([]netip.Addr, error)
+type Lookup interface {
+	LookupHost(ctx context.Context, host string) ([]netip.Addr, error)
+}
+
+// LookupFunc is a function that is a [Lookup].
+type LookupFunc func(ctx context.Context, host string) ([]netip.Addr, error)
+
+// LookupHost calls f.
+func (f LookupFunc) LookupHost(ctx context.Context, host string) ([]netip.Addr, error) {
+	return f(ctx, host)
+}
 
 // TCPResult is what [TCP] found. Its Check is [KindTCP]. Its Target holds
 // the Host and Port of TCPOptions.Address, and Addr: the address that
@@ -297,7 +307,7 @@ func tcpResolve(ctx context.Context, res *net.Resolver, lookup Lookup, network, 
 	}
 	if lookup != nil {
 		start := time.Now()
-		addrs, err := lookup(ctx, host)
+		addrs, err := lookup.LookupHost(ctx, host)
 		took := time.Since(start)
 		if err != nil {
 			return nil, took, err

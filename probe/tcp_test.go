@@ -283,12 +283,12 @@ func TestLookupReplacesTheResolver(t *testing.T) {
 		}
 	}()
 	port := ln.Addr().(*net.TCPAddr).Port
-	lookup := func(ctx context.Context, host string) ([]netip.Addr, error) {
+	lookup := LookupFunc(func(ctx context.Context, host string) ([]netip.Addr, error) {
 		if host == "app.lookup.test" {
 			return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
 		}
 		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-	}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 

@@ -109,7 +109,7 @@ func (c *config) appLookup() (probe.Lookup, error) {
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	return l, nil
+	return probe.LookupFunc(l), nil
 }
 
 func netValidURL(s string) error {

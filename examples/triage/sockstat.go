@@ -29,7 +29,7 @@ func planSockstat(c *config) ([]planned, error) {
 			// as nothing listening there while the service listens
 			// elsewhere.
 			if _, err := netip.ParseAddr(t.Host); err != nil {
-				if addrs, err := lookup(ctx, t.Host); err == nil && len(addrs) > 0 {
+				if addrs, err := lookup.LookupHost(ctx, t.Host); err == nil && len(addrs) > 0 {
 					t.Addr = netip.AddrPortFrom(addrs[0], uint16(t.Port))
 				}
 			}
