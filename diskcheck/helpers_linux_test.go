@@ -45,15 +45,26 @@ type stuckFUSE struct {
 	served   chan struct{}
 	// createErrno is what creating a file fails with (EIO unless set).
 	createErrno atomic.Int32
+	// holdGetattr makes it hold GETATTR instead of STATFS: a mount that
+	// answers statfs and holds the rest, as a dead network filesystem
+	// can.
+	holdGetattr bool
 
 	mu       sync.Mutex
 	held     [][]byte // the headers of STATFS requests not answered
+	heldAttr [][]byte // the headers of GETATTR requests not answered
 	released bool
 }
 
 func mountStuckFUSE(t *testing.T) *stuckFUSE {
 	t.Helper()
-	dir := t.TempDir()
+	return mountFUSE(t, t.TempDir(), false)
+}
+
+// mountFUSE mounts the stuck filesystem on dir; with holdGetattr it
+// answers STATFS at once and holds GETATTR instead.
+func mountFUSE(t *testing.T, dir string, holdGetattr bool) *stuckFUSE {
+	t.Helper()
 	fd, err := unix.Open("/dev/fuse", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Skipf("no FUSE: %v", err)
@@ -63,7 +74,10 @@ func mountStuckFUSE(t *testing.T) *stuckFUSE {
 		unix.Close(fd)
 		t.Skipf("cannot mount FUSE: %v", err)
 	}
-	s := &stuckFUSE{dir: dir, dev: os.NewFile(uintptr(fd), "/dev/fuse"), served: make(chan struct{})}
+	s := &stuckFUSE{dir: dir, dev: os.NewFile(uintptr(fd), "/dev/fuse"), served: make(chan struct{}), holdGetattr: holdGetattr}
+	if holdGetattr {
+		s.released = true // STATFS is answered
+	}
 	go s.serve()
 	t.Cleanup(func() { s.close(t) })
 	return s
@@ -97,13 +111,14 @@ func (s *stuckFUSE) serve() {
 			binary.NativeEndian.PutUint32(out[24:], 1)                                   // time_gran
 			s.reply(req, 0, out)
 		case fuseGetattr:
-			out := make([]byte, 104)
-			a := out[16:]
-			binary.NativeEndian.PutUint64(a[0:], 1)                      // ino
-			binary.NativeEndian.PutUint32(a[60:], syscall.S_IFDIR|0o755) // mode
-			binary.NativeEndian.PutUint32(a[64:], 2)                     // nlink
-			binary.NativeEndian.PutUint32(a[80:], 4096)                  // blksize
-			s.reply(req, 0, out)
+			s.mu.Lock()
+			if s.holdGetattr {
+				s.heldAttr = append(s.heldAttr, append([]byte(nil), req[:fuseInHeader]...))
+				s.mu.Unlock()
+				continue
+			}
+			s.mu.Unlock()
+			s.reply(req, 0, getattrOut())
 		case fuseStatfs:
 			s.statfses.Add(1)
 			s.mu.Lock()
@@ -133,6 +148,16 @@ func (s *stuckFUSE) serve() {
 	}
 }
 
+func getattrOut() []byte {
+	out := make([]byte, 104)
+	a := out[16:]
+	binary.NativeEndian.PutUint64(a[0:], 1)                      // ino
+	binary.NativeEndian.PutUint32(a[60:], syscall.S_IFDIR|0o755) // mode
+	binary.NativeEndian.PutUint32(a[64:], 2)                     // nlink
+	binary.NativeEndian.PutUint32(a[80:], 4096)                  // blksize
+	return out
+}
+
 func statfsOut() []byte {
 	out := make([]byte, 80)
 	binary.NativeEndian.PutUint64(out[0:], 1000)  // blocks
@@ -158,12 +183,15 @@ func (s *stuckFUSE) reply(req []byte, errno int32, body []byte) {
 // release answers the STATFS calls held so far and every later one.
 func (s *stuckFUSE) release() {
 	s.mu.Lock()
-	s.released = true
-	held := s.held
-	s.held = nil
+	s.released, s.holdGetattr = true, false
+	held, heldAttr := s.held, s.heldAttr
+	s.held, s.heldAttr = nil, nil
 	s.mu.Unlock()
 	for _, h := range held {
 		s.reply(h, 0, statfsOut())
+	}
+	for _, h := range heldAttr {
+		s.reply(h, 0, getattrOut())
 	}
 }
 

@@ -296,6 +296,16 @@ func (w *walker) readDir(t task, buf []byte, children []task) []task {
 			if (nul == 1 && name[0] == '.') || (nul == 2 && name[0] == '.' && name[1] == '.') {
 				continue
 			}
+			// A mount point below the walk is skipped before it is
+			// stat'ed: stat asks the mounted filesystem, and a dead one
+			// (a network mount, a FUSE daemon that answers statfs only)
+			// would hold this thread for good.
+			if !w.cross && rec[18] == unix.DT_DIR && len(w.mounts) > 0 {
+				if p := join(t.path, string(name[:nul])); w.mounts[p] {
+					w.skip(p)
+					continue
+				}
+			}
 			if err := fstatat(fd, name, &st); err != nil {
 				if err == unix.ENOENT {
 					w.vanished.Add(1)

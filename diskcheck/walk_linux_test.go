@@ -355,3 +355,31 @@ func TestCheckAndUsageTogether(t *testing.T) {
 		require.NotZero(t, c.Filesystems[0].Size)
 	}
 }
+
+// TestIntegrationUsageDeadMountBelow: a FUSE mount below the walked path
+// answers statfs and holds every other request, as a dead network
+// filesystem does. The walk does not cross mounts, so it must not touch
+// it: Usage returns by its deadline and names the mount as skipped.
+func TestIntegrationUsageDeadMountBelow(t *testing.T) {
+	if !testmount.Private(t) {
+		return
+	}
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "data"), make([]byte, 64<<10), 0o644))
+	dead := filepath.Join(root, "nfs")
+	require.NoError(t, os.Mkdir(dead, 0o755))
+	mountFUSE(t, dead, true)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	done := make(chan UsageResult, 1)
+	go func() { done <- Usage(ctx, UsageOptions{Path: root}) }()
+	select {
+	case u := <-done:
+		require.NoError(t, u.Err)
+		assert.Contains(t, u.SkippedMounts, dead)
+		assert.Equal(t, uint64(1), u.Files)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Usage stayed in the dead mount past its deadline")
+	}
+}
