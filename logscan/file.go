@@ -378,20 +378,21 @@ func (fr *fileReader) read(ctx context.Context, path string, w window, live bool
 // openRegular opens path when it is a regular file: a FIFO or a device
 // would block or never end.
 func openRegular(path string) (*os.File, os.FileInfo, error) {
-	fi, err := os.Stat(path)
+	// Opened without blocking and judged by what was opened: a FIFO put
+	// in the log's place (between a stat and an open, say) would hold
+	// open(2) until a writer came.
+	f, err := openNoBlock(path)
 	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
 		return nil, nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%w: %s is not a regular file", triage.ErrInvalid, path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	if fi, err = f.Stat(); err != nil {
 		f.Close()
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%w: %s is not a regular file", triage.ErrInvalid, path)
 	}
 	return f, fi, nil
 }
@@ -415,11 +416,9 @@ func (fr *fileReader) rotation(ctx context.Context, f *os.File, fi os.FileInfo, 
 	if err != nil || !pfi.Mode().IsRegular() || ctx.Err() != nil {
 		return
 	}
-	if nf, err := os.Open(src.Name); err == nil {
-		if nfi, err := nf.Stat(); err == nil {
-			n, _, _ := fr.scan(ctx, nf, 0, nfi.Size())
-			src.Bytes += n
-		}
+	if nf, nfi, err := openRegular(src.Name); err == nil {
+		n, _, _ := fr.scan(ctx, nf, 0, nfi.Size())
+		src.Bytes += n
 		nf.Close()
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -31,21 +30,11 @@ func Tail(ctx context.Context, path string, n int) ([]Line, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s is not a regular file", triage.ErrInvalid, path)
-	}
-	f, err := os.Open(path)
+	f, fi, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err = f.Stat(); err != nil {
-		return nil, err
-	}
 	end := fi.Size()
 	floor := max(end-DefaultMaxBytes, 0)
 	start, _, err := tailStart(ctxReaderAt{ctx, f}, end, floor, n, make([]byte, backBlock))
