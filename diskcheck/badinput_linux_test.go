@@ -4,6 +4,9 @@ import (
 	"context"
 	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,5 +63,25 @@ func TestBadInputMore(t *testing.T) {
 			assert.Equal(t, triage.Unknown, r.Status, "findings: %v", r.Findings)
 			assert.Zero(t, r.Bytes)
 		})
+	}
+}
+
+// TestHostileProcRoot: a ProcRoot whose mountinfo is a FIFO (a
+// container's, or a caller's mistake) gives an error at once, not a
+// check that waits for a writer.
+func TestHostileProcRoot(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "self"), 0o755))
+	require.NoError(t, syscall.Mkfifo(filepath.Join(root, "self", "mountinfo"), 0o600))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	done := make(chan Result, 1)
+	go func() { done <- Check(ctx, Options{ProcRoot: root}) }()
+	select {
+	case r := <-done:
+		assert.Error(t, r.Err)
+		assert.Equal(t, triage.Unknown, r.Status)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Check waited on a FIFO mountinfo")
 	}
 }

@@ -1,6 +1,7 @@
 package diskcheck
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/triagekit/triage/internal/window"
 	"golang.org/x/sys/unix"
+
+	"github.com/triagekit/triage/internal/procfs"
 )
 
 func check(ctx context.Context, o *Options, r *Result) error {
@@ -86,12 +89,12 @@ func check(ctx context.Context, o *Options, r *Result) error {
 
 // readMountinfo reads the mount table of procRoot/self.
 func readMountinfo(procRoot string) ([]mount, error) {
-	f, err := os.Open(filepath.Join(procRoot, "self", "mountinfo"))
+	// Bounded and without blocking: a ProcRoot may be a container's.
+	b, err := procfs.ReadFile(filepath.Join(procRoot, "self", "mountinfo"))
 	if err != nil {
 		return nil, fmt.Errorf("reading mounts: %w", err)
 	}
-	defer f.Close()
-	return parseMountinfo(f)
+	return parseMountinfo(bytes.NewReader(b))
 }
 
 func newFilesystem(m mount) *Filesystem {

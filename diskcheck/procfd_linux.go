@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/triagekit/triage/internal/procfs"
 )
 
 // deletedFile is one open file descriptor of a deleted file.
@@ -96,7 +98,7 @@ func scanProcess(procRoot string, pid int, want func(int) bool) ([]deletedFile, 
 		if !ok || !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "/memfd:") {
 			continue
 		}
-		info, err := os.ReadFile(filepath.Join(base, "fdinfo", fd))
+		info, err := procfs.ReadFile(filepath.Join(base, "fdinfo", fd))
 		if err != nil {
 			continue
 		}
@@ -113,7 +115,7 @@ func scanProcess(procRoot string, pid int, want func(int) bool) ([]deletedFile, 
 			continue
 		}
 		if comm == "" {
-			b, _ := os.ReadFile(filepath.Join(base, "comm"))
+			b, _ := procfs.ReadFile(filepath.Join(base, "comm"))
 			comm = strings.TrimSpace(string(b))
 		}
 		out = append(out, deletedFile{
