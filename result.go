@@ -27,7 +27,8 @@ type Result struct {
 	// such as "sockstat" or "probe.http" that never holds a target.
 	Check string `json:"check"`
 	// Name is the caller's name for this one check ([Check.Name]), such
-	// as "api" or "db"; empty when the caller gave none.
+	// as "api" or "db", with the password of a URL in it redacted
+	// ([Redact]); empty when the caller gave none.
 	Name string `json:"name,omitempty"`
 	// Target is what the check was aimed at.
 	Target Target `json:"target,omitzero"`

@@ -209,7 +209,9 @@ func call(ctx context.Context, c Check) (o Outcome) {
 func settle(o Outcome, name string, d time.Duration) Outcome {
 	r := o.Common()
 	if name != "" {
-		r.Name = name
+		// A check named after its URL must not carry the password into
+		// reports, logs and metrics.
+		r.Name = Redact(name)
 	}
 	if !r.finished {
 		r.Finish(r.Err)
@@ -221,7 +223,7 @@ func settle(o Outcome, name string, d time.Duration) Outcome {
 }
 
 func madeUp(name string, d time.Duration, err error) *Result {
-	r := &Result{Check: name, Name: name}
+	r := &Result{Check: Redact(name), Name: Redact(name)}
 	r.Finish(err)
 	r.Duration = d
 	return r

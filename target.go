@@ -219,12 +219,33 @@ func parsePort(p string) (int, error) {
 }
 
 // Redact returns a URL with the password of its user information replaced
-// by "xxxxx", as net/url does; anything that does not parse as a URL comes
-// back unchanged.
+// by "xxxxx", as net/url does. A string that does not parse as a URL but
+// reads "scheme://user:password@..." has its password replaced all the
+// same: a typo in a URL must not print the password next to the error.
+// Anything else comes back unchanged.
 func Redact(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err == nil {
+		if u.User == nil {
+			return raw
+		}
+		return u.Redacted()
+	}
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
 		return raw
 	}
-	return u.Redacted()
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
+		return raw
+	}
+	user, _, hasPass := strings.Cut(authority[:at], ":")
+	if !hasPass {
+		return raw
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }

@@ -87,3 +87,19 @@ func TestResultLogValue(t *testing.T) {
 	assert.Contains(t, out, "result.findings.sockstat.no_listener.summary=")
 	assert.NotContains(t, out, "sockstat.fine", "passing findings stay out of the log line")
 }
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://admin:hunter2@api.internal:8080/x": "http://admin:xxxxx@api.internal:8080/x",
+		"postgres://app:s3cret@db:5432/orders":     "postgres://app:xxxxx@db:5432/orders",
+		"http://admin@api.internal/":               "http://admin@api.internal/",
+		"http://api.internal/a@b":                  "http://api.internal/a@b",
+		// Does not parse, still no password printed.
+		"http://a:pw123@[bad/":        "http://a:xxxxx@[bad/",
+		"http://a:p@w%zz@host:80/p@q": "http://a:xxxxx@host:80/p@q",
+		"db.internal:5432":            "db.internal:5432",
+		"not a url":                   "not a url",
+	} {
+		assert.Equal(t, want, triage.Redact(in), in)
+	}
+}

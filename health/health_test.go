@@ -333,3 +333,20 @@ func TestCachedReadTakesNoLock(t *testing.T) {
 	close(release)
 	<-done
 }
+
+// TestCheckNamedAfterItsURL: an embedder names a check after the URL it
+// probes, password included; no answer prints the password.
+func TestCheckNamedAfterItsURL(t *testing.T) {
+	db := &counted{}
+	db.status.Store(int32(triage.Fail))
+	h := health.New(health.Options{Checks: []triage.Check{db.check("http://admin:hunter2@api.internal/health")},
+		Details: func(*http.Request) bool { return true }})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, path := range []string{"/readyz?verbose", "/health", "/readyz"} {
+		_, body, _ := get(t, srv, path)
+		assert.NotContains(t, body, "hunter2", path)
+	}
+	_, body, _ := get(t, srv, "/readyz?verbose")
+	assert.Contains(t, body, "admin:xxxxx@api.internal", "the check is still named")
+}

@@ -79,7 +79,8 @@ func render(results []triage.Outcome, abandoned []Abandoned, opts Options) *snap
 	all := triage.OK
 	for _, o := range results {
 		r := o.Common()
-		name := r.Label()
+		// A check named after its URL must not print its password.
+		name := triage.Redact(r.Label())
 		fail, mark, word, ietf := verdict(r.Status, opts)
 		if fail {
 			s.ready = false

@@ -3,6 +3,7 @@ package logscan
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -373,4 +374,17 @@ func FuzzScan(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestExamplesHideCredentials: an error line quoting a connection string
+// is shown in the report without its password.
+func TestExamplesHideCredentials(t *testing.T) {
+	p := writeLog(t, t.TempDir(), "app.log",
+		`2026-11-25T07:59:00Z ERROR cannot connect to postgres://orders:s3cret-pw@db.internal:5432/orders: connection refused`)
+	r := Check(context.Background(), fileOpts(p))
+	require.NotEmpty(t, r.Signals)
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "s3cret-pw")
+	assert.Contains(t, string(b), "postgres://orders:xxxxx@db.internal:5432")
 }

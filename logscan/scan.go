@@ -545,7 +545,21 @@ func (a *agg) addSignature(l Line, g *group) {
 }
 
 // exampleOf bounds what a signature keeps of its example line.
+// reCredential is the password of a URL's user information: what a
+// connection string logged with an error carries.
+var reCredential = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s"']+):[^@\s"']+@`)
+
+// redactLine replaces the passwords of the URLs in s, so that an example
+// line quoted in a report does not leak them.
+func redactLine(s string) string {
+	if !strings.Contains(s, "://") || !strings.Contains(s, "@") {
+		return s
+	}
+	return reCredential.ReplaceAllString(s, "${1}:xxxxx@")
+}
+
 func exampleOf(l Line) Line {
+	l.Text, l.Message = redactLine(l.Text), redactLine(l.Message)
 	if len(l.Text) > maxExampleBytes {
 		l.Text, l.Truncated = cutText(l.Text, maxExampleBytes), true
 	}
@@ -642,7 +656,7 @@ func (a *agg) addSignals(l Line, texts []string) {
 		}
 		s.First, s.Last = widen(s.First, s.Last, l.Time)
 		if s.Example == "" || l.Time.IsZero() || !l.Time.Before(s.Last) {
-			s.Example = l.Text
+			s.Example = redactLine(l.Text)
 			if len(s.Example) > maxExampleBytes {
 				s.Example = cutText(s.Example, maxExampleBytes)
 			}

@@ -107,7 +107,7 @@ func collect(ch chan<- prometheus.Metric, s health.Snapshot) {
 	var order []findingKey
 	for _, o := range s.Results {
 		r := o.Common()
-		name := label(r.Label())
+		name := label(triage.Redact(r.Label()))
 		st := r.Status
 		if st != triage.OK && st != triage.Warn && st != triage.Fail {
 			st = triage.Unknown // also a status out of range

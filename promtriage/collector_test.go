@@ -115,3 +115,22 @@ triage_checks_abandoned 1
 `
 	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(expected), "triage_check_status", "triage_checks_abandoned"))
 }
+
+// TestCheckNamedAfterItsURL: a check named after a URL with a password
+// never puts the password in a label.
+func TestCheckNamedAfterItsURL(t *testing.T) {
+	h := health.New(health.Options{Checks: []triage.Check{check("http://admin:hunter2@api.internal/health",
+		triage.Finding{Code: "test.x", Status: triage.Fail})}})
+	c := promtriage.NewCollector(h)
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(c))
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				assert.NotContains(t, l.GetValue(), "hunter2", mf.GetName())
+			}
+		}
+	}
+}

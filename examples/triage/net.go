@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -39,7 +40,7 @@ func planNet(c *config) ([]planned, error) {
 	switch {
 	case c.url != "":
 		if err := netValidURL(c.url); err != nil {
-			return nil, usagef("-url %q: %v", c.url, err)
+			return nil, usagef("-url %q: %v", triage.Redact(c.url), err)
 		}
 		opts := probe.HTTPOptions{URL: c.url, Resolve: append([]string(nil), c.resolve...), Lookup: lookup}
 		if c.head {
@@ -60,13 +61,13 @@ func planNet(c *config) ([]planned, error) {
 	for _, d := range c.dep {
 		if strings.Contains(d, "://") {
 			if err := netValidURL(d); err != nil {
-				return nil, usagef("-dep %q: %v", d, err)
+				return nil, usagef("-dep %q: %v", triage.Redact(d), err)
 			}
 			out = append(out, planned{step: stepDependencies, check: netHTTPCheck("dependency "+triage.Redact(d), probe.HTTPOptions{URL: d, Lookup: lookup})})
 			continue
 		}
 		if err := netValidHostPort(d); err != nil {
-			return nil, usagef("-dep %q: want HOST:PORT or a URL: %v", d, err)
+			return nil, usagef("-dep %q: want HOST:PORT or a URL: %v", triage.Redact(d), err)
 		}
 		out = append(out, planned{step: stepDependencies, check: netTCPCheck("dependency "+d, d, lookup)})
 	}
@@ -115,6 +116,12 @@ func (c *config) appLookup() (probe.Lookup, error) {
 func netValidURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
+		// url.Error repeats the URL, password and all: the caller
+		// names it redacted.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return ue.Err
+		}
 		return err
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
