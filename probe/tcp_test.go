@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"strconv"
@@ -269,19 +271,11 @@ func assertTimeoutErr(t *testing.T, err error) {
 // TCP and for every HTTP hop, and a name it does not know is the DNS
 // failure it is, not a dial error.
 func TestLookupReplacesTheResolver(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Write([]byte("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"))
-			c.Close()
-		}
-	}()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	ln := srv.Listener
 	port := ln.Addr().(*net.TCPAddr).Port
 	lookup := LookupFunc(func(ctx context.Context, host string) ([]netip.Addr, error) {
 		if host == "app.lookup.test" {
