@@ -23,6 +23,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -82,6 +83,7 @@ type config struct {
 	json       bool
 	verbose    bool
 	replay     string
+	redact     bool
 
 	// trace follows the -url request into the logs: its traceparent is
 	// sent with the request, and the log check waits for the request to
@@ -162,6 +164,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "bound the whole run")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object (schema/report.schema.json) instead of the report")
 	fs.BoolVar(&c.verbose, "v", false, "also show what passed, with the numbers behind it")
+	fs.BoolVar(&c.redact, "redact", false, "replace host names and addresses with stand-ins (hostN.example, 192.0.2.N), the same for the same one, for a report to paste into a ticket")
 	fs.StringVar(&c.replay, "replay", "", "classify the results saved in `FILE` by -json again, running no check")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
@@ -242,16 +245,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verdict := classify.Classify(results, in.options())
 	code := exitStatus(verdict, results)
 
+	out, flush := redacting(c, stdout, results)
+	defer flush()
 	if c.json {
-		if err := writeJSON(stdout, code, in, verdict, results, elapsed); err != nil {
+		if err := writeJSON(out, code, in, verdict, results, elapsed); err != nil {
 			fmt.Fprintf(stderr, "triage: %v\n", err)
 			return exitUsage
 		}
 	} else {
-		writeReport(stdout, reportOptions{color: colorful(stdout), verbose: c.verbose, code: code},
+		writeReport(out, reportOptions{color: colorful(stdout), verbose: c.verbose, code: code},
 			plan, results, verdict, elapsed)
 	}
 	return code
+}
+
+// redacting returns where to write the report: stdout, or with -redact a
+// buffer that flush writes to stdout with the names and addresses
+// replaced.
+func redacting(c *config, stdout io.Writer, results []triage.Outcome) (io.Writer, func()) {
+	if !c.redact {
+		return stdout, func() {}
+	}
+	var buf bytes.Buffer
+	return &buf, func() { _, _ = stdout.Write(newRedactor(c, results).redact(buf.Bytes())) }
 }
 
 // exitStatus is trouble when the report names a cause; could not tell

@@ -42,7 +42,7 @@ func replay(c *config, symptom classify.Symptom, fs *flag.FlagSet, stdout, stder
 	var other []string
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "replay", "json", "v", "symptom", "timeout":
+		case "replay", "json", "v", "symptom", "timeout", "redact":
 		default:
 			other = append(other, "-"+f.Name)
 		}
@@ -68,15 +68,17 @@ func replay(c *config, symptom classify.Symptom, fs *flag.FlagSet, stdout, stder
 	}
 	verdict := classify.Classify(results, in.options())
 	code := exitStatus(verdict, results)
+	out, flush := redacting(c, stdout, results)
+	defer flush()
 	if c.json {
-		if err := writeJSON(stdout, code, in, verdict, results, rec.Elapsed); err != nil {
+		if err := writeJSON(out, code, in, verdict, results, rec.Elapsed); err != nil {
 			fmt.Fprintf(stderr, "triage: %v\n", err)
 			return exitUsage
 		}
 		return code
 	}
-	fmt.Fprintf(stdout, "replay of %s: no check ran\n", c.replay)
-	writeReport(stdout, reportOptions{color: colorful(stdout), verbose: c.verbose, code: code}, plan, results, verdict, rec.Elapsed)
+	fmt.Fprintf(out, "replay of %s: no check ran\n", c.replay)
+	writeReport(out, reportOptions{color: colorful(stdout), verbose: c.verbose, code: code}, plan, results, verdict, rec.Elapsed)
 	return code
 }
 
