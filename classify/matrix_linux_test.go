@@ -299,6 +299,15 @@ func hang(t *testing.T) http.Handler {
 	})
 }
 
+// upstream serves h on a loopback port of this host until the test ends.
+func upstream(t *testing.T, h http.Handler) net.Listener {
+	up, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { up.Close() })
+	serve(t, up, h)
+	return up
+}
+
 // slow answers each request after d, or when the test ends.
 func slow(t *testing.T, d time.Duration) http.Handler {
 	release := make(chan struct{})
@@ -555,10 +564,7 @@ func matrix() []scenario {
 		{
 			name: "nginx, hung upstream, its error log scanned", want: classify.UpstreamTimeout,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
-				up, err := net.Listen("tcp", "127.0.0.1:0")
-				require.NoError(t, err)
-				t.Cleanup(func() { up.Close() })
-				serve(t, up, hang(t))
+				up := upstream(t, hang(t))
 				p := testnginx.Start(t, map[string]string{"/": up.Addr().String()})
 				return nginxChecks(t, p)
 			},
@@ -652,10 +658,7 @@ func matrix() []scenario {
 		{
 			name: "haproxy, hung backend, its log scanned", want: classify.UpstreamTimeout,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
-				up, err := net.Listen("tcp", "127.0.0.1:0")
-				require.NoError(t, err)
-				t.Cleanup(func() { up.Close() })
-				serve(t, up, hang(t))
+				up := upstream(t, hang(t))
 				p := testhaproxy.Start(t, testhaproxy.Options{Server: up.Addr().String()})
 				return proxyChecks(t, p.Addr, p.Log)
 			},
@@ -670,10 +673,7 @@ func matrix() []scenario {
 		{
 			name: "haproxy waits on a hung backend longer than the probe", want: classify.TimeoutDependency,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
-				up, err := net.Listen("tcp", "127.0.0.1:0")
-				require.NoError(t, err)
-				t.Cleanup(func() { up.Close() })
-				serve(t, up, hang(t))
+				up := upstream(t, hang(t))
 				p := testhaproxy.Start(t, testhaproxy.Options{Server: up.Addr().String(), ServerTimeout: 30 * time.Second})
 				return []triage.Check{httpCheck(target, "http://"+p.Addr+"/", nil), foundUpstream(p.PID)}, []string{target}
 			},
@@ -681,10 +681,7 @@ func matrix() []scenario {
 		{
 			name: "haproxy in front of a backend slower than the probe waits", want: classify.TimeoutDependency,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
-				up, err := net.Listen("tcp", "127.0.0.1:0")
-				require.NoError(t, err)
-				t.Cleanup(func() { up.Close() })
-				serve(t, up, slow(t, 3*time.Second))
+				up := upstream(t, slow(t, 3*time.Second))
 				p := testhaproxy.Start(t, testhaproxy.Options{Server: up.Addr().String(), ServerTimeout: 30 * time.Second})
 				return []triage.Check{httpCheck(target, "http://"+p.Addr+"/", nil), foundUpstream(p.PID)}, []string{target}
 			},

@@ -7,13 +7,14 @@ package testhaproxy
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/triagekit/triage/internal/testnet"
 )
 
 // Proxy is one haproxy process serving HTTP on loopback.
@@ -58,7 +59,7 @@ func Start(t testing.TB, o Options) *Proxy {
 		o.ServerTimeout = time.Second
 	}
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testnet.FreePort(t)
 	check := ""
 	if o.Check {
 		check = " check inter 100ms fall 1 rise 1"
@@ -101,27 +102,9 @@ backend app
 		logFile.Close()
 	})
 	p := &Proxy{Addr: fmt.Sprintf("127.0.0.1:%d", port), Log: logPath, PID: cmd.Process.Pid}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", p.Addr, time.Second)
-		if err == nil {
-			c.Close()
-			return p
-		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(logPath)
-			t.Fatalf("haproxy did not start on %s: %v\n%s", p.Addr, err, b)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := testnet.WaitDial(p.Addr); err != nil {
+		b, _ := os.ReadFile(logPath)
+		t.Fatalf("haproxy did not start on %s: %v\n%s", p.Addr, err, b)
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }

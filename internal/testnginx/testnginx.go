@@ -7,13 +7,13 @@ package testnginx
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/triagekit/triage/internal/testnet"
 )
 
 // Proxy is one nginx process serving on loopback.
@@ -52,7 +52,7 @@ func StartWithUpstreams(t testing.TB, routes map[string]string, upstreams map[st
 	if err := os.Chmod(dir, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := testnet.FreePort(t)
 	blocks := ""
 	for name, servers := range upstreams {
 		blocks += "\tupstream " + name + " {\n"
@@ -97,26 +97,8 @@ http {
 		_ = cmd.Wait()
 	})
 	p := &Proxy{Addr: fmt.Sprintf("127.0.0.1:%d", port), ErrorLog: filepath.Join(dir, "error.log"), Dir: dir}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", p.Addr, time.Second)
-		if err == nil {
-			c.Close()
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not start on %s: %v", p.Addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := testnet.WaitDial(p.Addr); err != nil {
+		t.Fatalf("nginx did not start on %s: %v", p.Addr, err)
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
