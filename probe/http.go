@@ -502,7 +502,7 @@ func parseResolve(entries []string) (map[string][]netip.Addr, error) {
 	for _, e := range entries {
 		host, rest, ok1 := strings.Cut(e, ":")
 		port, addrs, ok2 := strings.Cut(rest, ":")
-		if !ok1 || !ok2 || host == "" || addrs == "" {
+		if !ok1 || !ok2 || host == "" || addrs == "" || strings.ContainsAny(host, "[]/@ \t") {
 			return nil, fmt.Errorf("%w: resolve %q: want host:port:addr", triage.ErrInvalid, e)
 		}
 		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
