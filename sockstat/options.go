@@ -63,6 +63,12 @@ type Options struct {
 	// NetNS is a network namespace file (/var/run/netns/NAME,
 	// /proc/PID/ns/net). Empty: the caller's namespace.
 	NetNS string
+	// NoNetlink reads the sockets from ProcRoot's net/tcp files, never
+	// from netlink: the first sock_diag request on a host may make the
+	// kernel load the inet_diag modules, which a strictly read-only run
+	// must not do. Slower on hosts with many sockets, and without
+	// tcp_info. Setting it with NetNS is invalid input.
+	NoNetlink bool
 	// ProcRoot is where procfs is mounted. Empty: /proc. Any other root
 	// (a fixture tree, the host's /proc mounted in a container) is read
 	// from files only: sockets come from its net/tcp files, not netlink,
@@ -143,6 +149,7 @@ type config struct {
 	details   bool
 	tcpInfo   bool
 	netns     string
+	noNetlink bool
 	procRoot  string        // never empty
 	sample    time.Duration // negative: no sample
 	th        Thresholds    // defaults applied
@@ -177,7 +184,11 @@ func (o Options) config() (config, error) {
 	if err := o.Thresholds.validate(); err != nil {
 		return config{}, err
 	}
+	if o.NoNetlink && o.NetNS != "" {
+		return config{}, fmt.Errorf("%w: NoNetlink with NetNS: the files of another namespace are read through ProcRoot", triage.ErrInvalid)
+	}
 	c := config{
+		noNetlink: o.NoNetlink,
 		addr:      o.Addr.Unmap(),
 		protocols: o.Protocols,
 		states:    maskOf(o.States),

@@ -76,3 +76,21 @@ func TestPeersAreOutgoingConnections(t *testing.T) {
 	_, err = Peers(ctx, Options{}, 1<<30)
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
+
+// TestNoNetlinkReadsFiles: NoNetlink finds the same listener from
+// /proc/net/tcp, and says so in the result's source.
+func TestNoNetlinkReadsFiles(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r := Check(ctx, Options{Port: port, NoNetlink: true, Sample: -1})
+	require.NoError(t, r.Err)
+	assert.Equal(t, "proc", r.Source.Name)
+	assert.True(t, r.Has(CodeListening), "%v", r.Findings)
+
+	r = Check(ctx, Options{NoNetlink: true, NetNS: "/proc/self/ns/net"})
+	assert.ErrorIs(t, r.Err, triage.ErrInvalid)
+}

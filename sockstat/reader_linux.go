@@ -51,7 +51,7 @@ func newReader(ctx context.Context, c config) (reader, error) {
 		return nil, fmt.Errorf("sockstat: %w", err)
 	}
 	r := &linuxReader{netns: c.netns, procRoot: c.procRoot, src: Source{Name: "netlink"}}
-	if filepath.Clean(r.procRoot) != "/proc" {
+	if filepath.Clean(r.procRoot) != "/proc" || c.noNetlink {
 		r.fileOnly = true
 		r.src = Source{Name: "proc"}
 	}
