@@ -28,7 +28,7 @@ func planDisk(c *config) ([]planned, error) {
 	if len(c.path) > 0 {
 		// Paths the user named are the ones the service writes to: probe them.
 		o.Paths = append(append([]string{}, c.path...), logDirs...)
-		o.Probe = true
+		o.Probe = !c.readOnly
 	} else {
 		o.Paths = logDirs
 		o.All = true

@@ -60,6 +60,10 @@ func planDNS(c *config) ([]planned, error) {
 			return nil, usagef("-dns-server %q: want ADDR or ADDR:PORT, such as 10.0.0.2:53 or [::1]:53", s)
 		}
 	}
+	if c.readOnly {
+		// The check queries nameservers.
+		return nil, nil
+	}
 	opts := dnscheck.Options{Name: name, Servers: append([]string(nil), c.dnsServer...), Port: port,
 		ResolvConf: c.resolvConf, HostsFile: c.hostsFile}
 	for _, f := range []struct{ flag, path string }{{"-resolv-conf", c.resolvConf}, {"-hosts-file", c.hostsFile}} {

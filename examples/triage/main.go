@@ -84,6 +84,7 @@ type config struct {
 	verbose    bool
 	replay     string
 	redact     bool
+	readOnly   bool
 
 	// trace follows the -url request into the logs: its traceparent is
 	// sent with the request, and the log check waits for the request to
@@ -164,6 +165,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "bound the whole run")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object (schema/report.schema.json) instead of the report")
 	fs.BoolVar(&c.verbose, "v", false, "also show what passed, with the numbers behind it")
+	fs.BoolVar(&c.readOnly, "read-only", false, "run only the checks without side effects: no request, dependency or DNS probes, no writability probe, sockets from /proc/net instead of netlink (which may load a kernel module)")
 	fs.BoolVar(&c.redact, "redact", false, "replace host names and addresses with stand-ins (hostN.example, 192.0.2.N), the same for the same one, for a report to paste into a ticket")
 	fs.StringVar(&c.replay, "replay", "", "classify the results saved in `FILE` by -json again, running no check")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
@@ -241,7 +243,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	in := input{Symptom: symptom, SymptomFrom: targets, Target: c.target()}
+	in := input{Symptom: symptom, SymptomFrom: targets, Target: c.target(), ReadOnly: c.readOnly}
 	verdict := classify.Classify(results, in.options())
 	code := exitStatus(verdict, results)
 
@@ -253,7 +255,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	} else {
-		writeReport(out, reportOptions{color: colorful(stdout), verbose: c.verbose, code: code},
+		writeReport(out, reportOptions{color: colorful(stdout), verbose: c.verbose, code: code, readOnly: c.readOnly},
 			plan, results, verdict, elapsed)
 	}
 	return code
@@ -299,6 +301,9 @@ type input struct {
 	// Target is what the flags name: the request, processes, paths and
 	// logs, the name.
 	Target triage.Target `json:"target"`
+	// ReadOnly says that -read-only left out the checks with side
+	// effects.
+	ReadOnly bool `json:"read_only,omitempty"`
 }
 
 func (in input) options() classify.Options {

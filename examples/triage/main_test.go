@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -223,4 +224,41 @@ func (r resultDoc) typed(o triage.Outcome) error {
 		return err
 	}
 	return rec.Into(o)
+}
+
+// TestReadOnlySendsNothing: -read-only runs no probe and says so; the
+// socket check still runs, from /proc/net.
+func TestReadOnlySendsNothing(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	accepted := make(chan struct{}, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			accepted <- struct{}{}
+			c.Close()
+		}
+	}()
+	var out, errb bytes.Buffer
+	run(context.Background(), []string{"-json", "-read-only", "-timeout", "3s", "-url", "http://" + ln.Addr().String() + "/", "-dep", ln.Addr().String()}, &out, &errb)
+	var rep struct {
+		Input   input       `json:"input"`
+		Results []resultDoc `json:"results"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rep), errb.String())
+	assert.True(t, rep.Input.ReadOnly)
+	kinds := map[string]bool{}
+	for _, r := range rep.Results {
+		kinds[r.Check] = true
+	}
+	assert.False(t, kinds["probe.http"] || kinds["probe.tcp"] || kinds["dnscheck"], "%v", kinds)
+	assert.True(t, kinds["sockstat"])
+	select {
+	case <-accepted:
+		t.Error("a connection reached the target")
+	default:
+	}
+	out.Reset()
+	run(context.Background(), []string{"-read-only", "-timeout", "3s", "-url", "http://" + ln.Addr().String() + "/"}, &out, &errb)
+	assert.Contains(t, out.String(), "read-only: no request")
 }

@@ -37,6 +37,10 @@ func planNet(c *config) ([]planned, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.readOnly {
+		// Every probe sends traffic.
+		return nil, nil
+	}
 	switch {
 	case c.url != "":
 		if err := netValidURL(c.url); err != nil {

@@ -38,7 +38,7 @@ type discovery struct {
 func discover(ctx context.Context, c *config) *discovery {
 	d := &discovery{}
 	t, err := sockstatTarget(c)
-	if err != nil || (t.Port == 0 && len(c.pid) == 0) {
+	if err != nil || (t.Port == 0 && len(c.pid) == 0) || c.readOnly {
 		return d
 	}
 	// What -dep already probes: URLs with HTTP, HOST:PORT with a TCP

@@ -42,7 +42,7 @@ func replay(c *config, symptom classify.Symptom, fs *flag.FlagSet, stdout, stder
 	var other []string
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "replay", "json", "v", "symptom", "timeout", "redact":
+		case "replay", "json", "v", "symptom", "timeout", "redact", "read-only":
 		default:
 			other = append(other, "-"+f.Name)
 		}

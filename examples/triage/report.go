@@ -49,6 +49,8 @@ type reportOptions struct {
 	color   bool // paint statuses for a terminal
 	verbose bool // show passing findings and the numbers behind them
 	code    int  // the exit status, which the last lines put in words
+	// readOnly says that the checks with side effects did not run.
+	readOnly bool
 }
 
 // writeReport prints the results in the routine's order, then the
@@ -68,6 +70,9 @@ func writeReport(w io.Writer, o reportOptions, plan []planned, results []triage.
 		fmt.Fprintf(&b, "0 symptom: %s (from the probe)\n", verdict.Symptom)
 	default:
 		fmt.Fprintf(&b, "0 symptom: %s (given)\n", verdict.Symptom)
+	}
+	if o.readOnly {
+		wrap(&b, "", "read-only: no request, dependency or DNS probe ran, no writability probe; sockets were read from /proc/net")
 	}
 	for step, title := range stepTitles {
 		if step == stepSymptom {
