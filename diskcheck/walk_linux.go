@@ -9,11 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/triagekit/triage"
 	"golang.org/x/sys/unix"
@@ -110,16 +112,28 @@ func usage(ctx context.Context, o *UsageOptions, r *UsageResult) error {
 	r.Files = w.files.Load()
 	r.Dirs += w.dirs.Load()
 	r.Vanished = int(w.vanished.Load())
-	r.Unreadable = w.unreadable
+	// A worker left stuck in a dead filesystem may still write when it
+	// returns: what it shares is read under the lock and copied.
+	w.resMu.Lock()
+	r.Unreadable = slices.Clone(w.unreadable)
 	r.UnreadableCount = w.unreadableCount
-	r.SkippedMounts = w.skipped
-	sort.Strings(r.SkippedMounts)
-	r.Partial = w.partial
+	r.SkippedMounts = slices.Clone(w.skipped)
+	live := make([]*accum, 0, len(w.live))
 	for a := range w.live {
+		live = append(live, a)
+	}
+	w.resMu.Unlock()
+	sort.Strings(r.SkippedMounts)
+	w.mu.Lock()
+	r.Partial = w.partial
+	w.mu.Unlock()
+	for _, a := range live {
 		// Only a cut walk leaves consumers unfinished.
 		w.offer(a.consumer(true))
 	}
+	w.resMu.Lock()
 	r.Consumers = w.top.sorted()
+	w.resMu.Unlock()
 	if r.Partial {
 		return fmt.Errorf("walk of %s stopped before the end: %w", root, ctx.Err())
 	}
@@ -194,13 +208,36 @@ func (w *walker) run(workers int) {
 			w.work()
 		}()
 	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-w.ctx.Done():
+		// Workers stop at their next directory. One stuck in a system
+		// call on a dead filesystem (crossing into a hung network or
+		// FUSE mount) cannot be stopped: it is left behind, and the walk
+		// returns by its deadline, partial.
+		t := time.NewTimer(abandonAfter)
+		select {
+		case <-done:
+		case <-t.C:
+			w.cut.Store(true)
+		}
+		t.Stop()
+	}
 	stop()
 	// A deadline that hits after the last directory was read cuts nothing.
 	w.mu.Lock()
 	w.partial = len(w.stack) > 0 || w.cut.Load()
 	w.mu.Unlock()
 }
+
+// abandonAfter is how long a walk whose context ended waits for its
+// workers before it leaves those that are stuck.
+const abandonAfter = 100 * time.Millisecond
 
 func (w *walker) work() {
 	buf := make([]byte, 32<<10)

@@ -383,3 +383,29 @@ func TestIntegrationUsageDeadMountBelow(t *testing.T) {
 		t.Fatal("Usage stayed in the dead mount past its deadline")
 	}
 }
+
+// TestIntegrationUsageCrossingIntoADeadMount: told to cross mounts, the
+// walk enters a mount that holds every request. The worker stuck there
+// cannot be stopped, but Usage returns by its deadline, flagged partial.
+func TestIntegrationUsageCrossingIntoADeadMount(t *testing.T) {
+	if !testmount.Private(t) {
+		return
+	}
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "data"), make([]byte, 64<<10), 0o644))
+	dead := filepath.Join(root, "nfs")
+	require.NoError(t, os.Mkdir(dead, 0o755))
+	mountFUSE(t, dead, true)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	done := make(chan UsageResult, 1)
+	go func() { done <- Usage(ctx, UsageOptions{Path: root, CrossMounts: true}) }()
+	select {
+	case u := <-done:
+		assert.True(t, u.Partial, "flagged partial")
+		assert.ErrorIs(t, u.Err, context.DeadlineExceeded)
+	case <-time.After(3 * time.Second):
+		t.Fatal("Usage waited for a worker stuck in the dead mount")
+	}
+}
