@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/triagekit/triage/internal/procfs"
 )
 
 // headFDs is how many descriptors of each process the first pass reads.
@@ -132,7 +134,7 @@ func (o *ownerScan) pass(pids []string, skip, limit int) (more []string) {
 func (o *ownerScan) record(pid string, hits []uint64) {
 	p, _ := strconv.Atoi(pid)
 	proc := Process{PID: p}
-	if b, err := os.ReadFile(filepath.Join(o.root, pid, "comm")); err == nil {
+	if b, err := procfs.ReadFile(filepath.Join(o.root, pid, "comm")); err == nil {
 		proc.Name = string(bytes.TrimSpace(b))
 	}
 	o.mu.Lock()

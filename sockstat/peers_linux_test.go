@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -93,4 +95,23 @@ func TestNoNetlinkReadsFiles(t *testing.T) {
 
 	r = Check(ctx, Options{NoNetlink: true, NetNS: "/proc/self/ns/net"})
 	assert.ErrorIs(t, r.Err, triage.ErrInvalid)
+}
+
+// TestHostileProcRoot: a ProcRoot whose net/tcp is a FIFO (a fixture or
+// a container's) gives an error at once instead of waiting for a writer.
+func TestHostileProcRoot(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "net"), 0o755))
+	require.NoError(t, syscall.Mkfifo(filepath.Join(root, "net", "tcp"), 0o600))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	done := make(chan Result, 1)
+	go func() { done <- Check(ctx, Options{ProcRoot: root, Sample: -1}) }()
+	select {
+	case r := <-done:
+		assert.Error(t, r.Err)
+		assert.Equal(t, triage.Unknown, r.Status)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Check waited on a FIFO net/tcp")
+	}
 }

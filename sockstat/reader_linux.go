@@ -19,6 +19,8 @@ import (
 	"github.com/mdlayher/netlink"
 	"github.com/triagekit/triage"
 	"golang.org/x/sys/unix"
+
+	"github.com/triagekit/triage/internal/procfs"
 )
 
 // dumpRetries is how often a dump the kernel interrupted, or one that lost
@@ -113,12 +115,31 @@ func (r *linuxReader) inNS(fn func() error) error {
 	return <-errc
 }
 
+// openRegular opens path for reading without blocking and refuses what
+// is not a regular file: a ProcRoot may be a fixture or a container's, and
+// a FIFO there would hold open(2) until a writer came.
+func openRegular(path string) (*os.File, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		if err == nil {
+			err = procfs.ErrNotRegular
+		}
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
 // open opens a file of the namespace's /proc: "net/tcp",
 // "sys/net/ipv4/ip_local_port_range". A file opened inside a namespace
 // keeps showing that namespace wherever it is read.
 func (r *linuxReader) open(name string) (*os.File, error) {
 	if r.fileOnly || r.ns == nil {
-		return os.Open(filepath.Join(r.procRoot, name))
+		return openRegular(filepath.Join(r.procRoot, name))
 	}
 	var f *os.File
 	err := r.inNS(func() error {
