@@ -390,3 +390,26 @@ func TestPinnedAnswerSpeaksAgainstTheServer(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, classify.DNSMismatch, top.ID)
 }
+
+// TestOtherFilesystemIsBackground: a disk check asked about the log's
+// directory that also looks at every filesystem finds another one full.
+// That one holds none of the target's paths: background, not a cause.
+func TestOtherFilesystemIsBackground(t *testing.T) {
+	disk := &triage.Result{Check: "diskcheck", Target: triage.Target{Paths: []string{"/var/log"}}}
+	disk.Add(triage.Finding{Code: "disk.full", Status: triage.Fail, Summary: "/mnt/batch is full",
+		Evidence: triage.Evidence{slog.String("mount_point", "/mnt/batch")}})
+	disk.Add(triage.Finding{Code: "disk.space_low", Status: triage.OK, Summary: "/var has room",
+		Evidence: triage.Evidence{slog.String("mount_point", "/var"), slog.String("path", "/var/log")}})
+	disk.Finish(nil)
+	rep := classify.Classify([]triage.Outcome{disk}, classify.Options{Target: triage.Target{URL: "http://127.0.0.1:8080/", Port: 8080}})
+	assert.Empty(t, rep.Hypotheses)
+	require.Len(t, rep.Background, 1)
+	assert.Equal(t, classify.DiskFull, rep.Background[0].ID)
+
+	// The same finding on the filesystem that holds the log is the target's.
+	disk.Findings[0].Evidence = triage.Evidence{slog.String("mount_point", "/var"), slog.String("path", "/var/log")}
+	rep = classify.Classify([]triage.Outcome{disk}, classify.Options{Target: triage.Target{URL: "http://127.0.0.1:8080/", Port: 8080}})
+	top, ok := rep.Cause()
+	require.True(t, ok)
+	assert.Equal(t, classify.DiskFull, top.ID)
+}

@@ -224,10 +224,16 @@ func (f *focus) about(o observed, s Symptom) bool {
 				return true
 			}
 		}
+		// The filesystem a finding is about must hold one of the
+		// target's paths or logs; a check that also looks at every other
+		// filesystem says nothing about the target with those.
 		if mp, ok := ev.Lookup("mount_point"); ok && f.holdsTargetPath(mp.String()) {
 			return true
 		}
-		return len(o.r.Target.Paths) > 0
+		if p, ok := ev.Lookup(triage.KeyPath); ok && slices.Contains(f.paths, p.String()) {
+			return true
+		}
+		return false
 	case sockstat.KindCheck:
 		return f.aboutSockets(o, s)
 	}
