@@ -356,6 +356,17 @@ func TestCheckAndUsageTogether(t *testing.T) {
 	}
 }
 
+// deadMountBelow makes a directory holding a file and, below it, a FUSE
+// mount that answers statfs and holds every other request.
+func deadMountBelow(t *testing.T) (root, dead string) {
+	root = t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "data"), make([]byte, 64<<10), 0o644))
+	dead = filepath.Join(root, "nfs")
+	require.NoError(t, os.Mkdir(dead, 0o755))
+	mountFUSE(t, dead, true)
+	return root, dead
+}
+
 // TestIntegrationUsageDeadMountBelow: a FUSE mount below the walked path
 // answers statfs and holds every other request, as a dead network
 // filesystem does. The walk does not cross mounts, so it must not touch
@@ -364,11 +375,7 @@ func TestIntegrationUsageDeadMountBelow(t *testing.T) {
 	if !testmount.Private(t) {
 		return
 	}
-	root := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(root, "data"), make([]byte, 64<<10), 0o644))
-	dead := filepath.Join(root, "nfs")
-	require.NoError(t, os.Mkdir(dead, 0o755))
-	mountFUSE(t, dead, true)
+	root, dead := deadMountBelow(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -391,11 +398,7 @@ func TestIntegrationUsageCrossingIntoADeadMount(t *testing.T) {
 	if !testmount.Private(t) {
 		return
 	}
-	root := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(root, "data"), make([]byte, 64<<10), 0o644))
-	dead := filepath.Join(root, "nfs")
-	require.NoError(t, os.Mkdir(dead, 0o755))
-	mountFUSE(t, dead, true)
+	root, _ := deadMountBelow(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
