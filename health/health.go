@@ -60,6 +60,7 @@ type Handler struct {
 	mu        sync.Mutex // held by the one refresh under way
 	first     chan struct{}
 	firstOnce sync.Once
+	closed    atomic.Bool
 }
 
 // New returns a handler for the given checks. Nothing runs until the

@@ -350,3 +350,43 @@ func TestCheckNamedAfterItsURL(t *testing.T) {
 	_, body, _ := get(t, srv, "/readyz?verbose")
 	assert.Contains(t, body, "admin:xxxxx@api.internal", "the check is still named")
 }
+
+// TestCloseWaitsForTheRefresh: a refresh started behind an answer is
+// under way when the service shuts down; Close waits for it, and no check
+// starts after it.
+func TestCloseWaitsForTheRefresh(t *testing.T) {
+	db := &counted{delay: 200 * time.Millisecond}
+	db.status.Store(int32(triage.OK))
+	h := health.New(health.Options{Checks: []triage.Check{db.check("db")}, TTL: time.Millisecond})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	get(t, srv, "/readyz") // the first round
+	before, ok := h.Snapshot(context.Background())
+	require.True(t, ok)
+	time.Sleep(5 * time.Millisecond)
+	get(t, srv, "/readyz") // stale: a refresh starts behind the answer
+	require.Equal(t, int32(2), db.runs.Load())
+	require.NoError(t, h.Close(context.Background()))
+	after, ok := h.Snapshot(context.Background())
+	require.True(t, ok)
+	assert.True(t, after.Time.After(before.Time), "Close returned once the refresh under way had stored its round")
+	code, _, _ := get(t, srv, "/readyz")
+	assert.Equal(t, http.StatusOK, code, "answered from the last snapshot")
+	assert.Equal(t, int32(2), db.runs.Load(), "no refresh after Close")
+
+	// A context that ends first ends the wait, with its error.
+	h2 := health.New(health.Options{Checks: []triage.Check{db.check("db")}})
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		h2.Refresh(context.Background())
+	}()
+	<-started
+	for db.runs.Load() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.ErrorIs(t, h2.Close(ctx), context.Canceled)
+	require.NoError(t, h2.Close(context.Background()))
+}

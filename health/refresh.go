@@ -104,7 +104,7 @@ func (h *Handler) current(ctx context.Context) (*snapshot, []string) {
 // revalidate starts a refresh in the background unless one is under way
 // or the snapshot has just been refreshed.
 func (h *Handler) revalidate() {
-	if !h.mu.TryLock() {
+	if h.closed.Load() || !h.mu.TryLock() {
 		return
 	}
 	if s := h.snap.Load(); s != nil && h.opts.Now().Sub(s.at) < h.opts.TTL {
@@ -120,6 +120,30 @@ func (h *Handler) revalidate() {
 func (h *Handler) store(s *snapshot) {
 	h.snap.Store(s)
 	h.firstOnce.Do(func() { close(h.first) })
+}
+
+// Close stops the handler from starting refreshes in the background and
+// waits, until ctx ends, for one under way to end, so that no check runs
+// after a service has shut down (a writability probe's temporary file
+// written into a directory being removed, say). Requests after Close are
+// answered from the last snapshot; Refresh still runs one. Checks
+// abandoned as stuck are not waited for: nothing can stop them. It
+// returns ctx's error if ctx ended first.
+func (h *Handler) Close(ctx context.Context) error {
+	h.closed.Store(true)
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if h.mu.TryLock() {
+			h.mu.Unlock()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // Snapshot returns the cached round of checks under the same rules as a

@@ -271,6 +271,11 @@ func serve(ctx context.Context, c config, stdout io.Writer) error {
 	defer cancel()
 	err = srv.Shutdown(shutdown)
 	<-served
+	// No check runs once the service is down: wait for a refresh that
+	// a last request started behind its answer.
+	if cerr := h.Close(shutdown); err == nil {
+		err = cerr
+	}
 	fmt.Fprintln(stdout, "healthserver: stopped")
 	return err
 }
