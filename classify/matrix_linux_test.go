@@ -887,6 +887,37 @@ func matrix() []scenario {
 			},
 		},
 		{
+			name: "one thread of the service spins", want: classify.ResourceThreadSpin,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				cmd := exec.Command("sh", "-c", "while :; do :; done")
+				require.NoError(t, cmd.Start())
+				t.Cleanup(func() {
+					_ = cmd.Process.Kill()
+					_ = cmd.Wait()
+				})
+				pid := cmd.Process.Pid
+				return []triage.Check{triage.Func("process", func(ctx context.Context) process.Result {
+					// Half a core is the operator's bar here: the two cores
+					// of a test machine are shared with the other tests.
+					return process.Check(ctx, process.Options{PID: pid, Window: 500 * time.Millisecond, ThreadHotPct: 50})
+				})}, nil
+			},
+		},
+		{
+			name: "CLOSE-WAIT piles up on the service", want: classify.ConnCloseWaitLeak,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ns := testnet.New(t)
+				_, ap := ns.ListenBacklog(t, "127.0.0.1:0", 64, -1)
+				// The service accepts and never closes; its clients hang up.
+				for range 16 {
+					fd := ns.Connect(t, ap)
+					require.NoError(t, unix.Shutdown(fd, unix.SHUT_WR))
+				}
+				time.Sleep(100 * time.Millisecond)
+				return []triage.Check{sockCheck(sockstat.Options{NetNS: ns.Path, Port: int(ap.Port()), Addr: loopback})}, nil
+			},
+		},
+		{
 			name: "every core busy", want: classify.ResourceCPUSaturated,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				burn(t)

@@ -46,6 +46,8 @@ const (
 	ResourceCPUSaturated      ID = "resource.cpu_saturated"
 	ResourceMemoryPressure    ID = "resource.memory_pressure"
 	ResourceOOMKilled         ID = "resource.oom_killed"
+	ResourceThreadSpin        ID = "resource.thread_spin"
+	ConnCloseWaitLeak         ID = "conn.close_wait_leak"
 )
 
 func sign(c triage.Code, w float64) Sign { return Sign{Code: c, Weight: w} }
@@ -293,6 +295,12 @@ func DefaultRules() []Rule {
 			Next:    []string{"ss -s", "ss -ant state time-wait | awk '{print $4}' | sort | uniq -c | sort -n | tail"},
 		},
 		{
+			ID: ConnCloseWaitLeak, Layer: LayerProcess, Weight: 0.65,
+			Title:   "connections pile up in CLOSE-WAIT: the application does not close what its peers closed",
+			Support: []Sign{sign(sockstat.CodeCloseWaitLeak, 1)},
+			Next:    []string{"ss -tnp state close-wait 'sport = :{port}'", "ls /proc/{pid}/fd | wc -l"},
+		},
+		{
 			ID: ConnSynSentBacklog, Layer: LayerNetwork, Weight: 0.6,
 			Title:   "connections wait in SYN-SENT: the peer does not answer or the network drops",
 			Support: []Sign{sign(sockstat.CodeSynSentBacklog, 1)},
@@ -305,6 +313,16 @@ func DefaultRules() []Rule {
 			Title:   "processes are killed for lack of memory",
 			Support: []Sign{sign(host.CodeOOMKills, 1), sign(logscan.CodeKernelOOMKill, 1), sign(logscan.CodeOutOfMemory, 0.8)},
 			Next:    []string{"dmesg -T | grep -i 'killed process'", "journalctl -k -g oom --no-pager"},
+		},
+		{
+			// One thread at a full core is a loop, not load: name it and
+			// dump its stack with the tool of its runtime.
+			ID: ResourceThreadSpin, Layer: LayerProcess, Weight: 0.7,
+			Title:   "one thread of the service spins at a full core",
+			Support: []Sign{sign(process.CodeThreadHot, 1)},
+			Next: []string{"top -H -p {pid}", "cat /proc/{pid}/task/{tid}/stack",
+				"gdb -p {pid} -batch -ex 'thread apply all bt'", "jstack {pid}   # Java", "py-spy dump --pid {pid}   # Python",
+				"kill -QUIT {pid}   # Go: prints every goroutine's stack, and exits"},
 		},
 		{
 			ID: ResourceMemoryPressure, Layer: LayerResources, Weight: 0.6,
