@@ -44,10 +44,13 @@ const (
 	// the upstream).
 	CodeHTTPStatus5xx triage.Code = "http.status_5xx"
 	// CodeHTTPStatus4xx (Warn): the final answer was 4xx other than 429.
-	// Evidence adds [KeyHTTPStatus], server.
+	// Evidence adds [KeyHTTPStatus], server, and for 401, 403 and 407
+	// [KeyAuthChallenge] and [KeyAuthSent].
 	CodeHTTPStatus4xx triage.Code = "http.status_4xx"
 	// CodeHTTPRateLimited (Warn): the answer was 429. Evidence adds
-	// [KeyHTTPStatus] and retry_after_ns when the server sent Retry-After.
+	// [KeyHTTPStatus], retry_after_ns when the server sent Retry-After,
+	// and the rate-limit headers sent, lower-cased with "_" for "-"
+	// (ratelimit_remaining, x_ratelimit_reset ...).
 	CodeHTTPRateLimited triage.Code = "http.rate_limited"
 	// CodeHTTPTLSUnknownAuthority (Fail): the certificate chain does not
 	// lead to a trusted root. Evidence adds subject, issuer.
@@ -82,6 +85,21 @@ const (
 	// CodeHTTPTooManyRedirects (Fail): the redirects did not end within
 	// HTTPOptions.MaxRedirects hops. Evidence adds [KeyHTTPStatus], location.
 	CodeHTTPTooManyRedirects triage.Code = "http.too_many_redirects"
+	// CodeHTTPSlow (Warn): an answer came in full, but the attempt took
+	// longer than HTTPOptions.Slow. Evidence adds [KeyHTTPStatus],
+	// [KeyPhase] (the phase that took the most time: "dns", "connect",
+	// "tls", "wait" or "transfer"), dns_ns, connect_ns, tls_ns, wait_ns,
+	// transfer_ns (the attempt's phases, redirects added up) and slow_ns
+	// (the threshold).
+	CodeHTTPSlow triage.Code = "http.slow"
+	// CodeHTTPProxyFailed (Fail): the request went through a proxy
+	// (HTTPOptions.Proxy) and the proxy failed it before the target was
+	// reached: it refused or dropped the connection, did not answer, or
+	// answered the CONNECT of an https request with an error status.
+	// Evidence adds [KeyViaProxy], [KeyProxyFailure] ("refused",
+	// "timeout", "reset", "unreachable", "dns", "status" or "error"),
+	// phase, and [KeyHTTPStatus] for a CONNECT answered with an error.
+	CodeHTTPProxyFailed triage.Code = "http.proxy_failed"
 	// CodeHTTPError (Fail): an HTTP failure no other code describes.
 	// Evidence adds error, phase.
 	CodeHTTPError triage.Code = "http.error"
@@ -101,6 +119,9 @@ const (
 	// TLSExpiryWarning is how close to its expiry a certificate raises
 	// CodeHTTPTLSExpiring.
 	TLSExpiryWarning = 14 * 24 * time.Hour
+	// DefaultSlow is the latency above which a complete answer raises
+	// CodeHTTPSlow when HTTPOptions.Slow is zero.
+	DefaultSlow = time.Second
 )
 
 // HTTPOptions says what request [HTTP] makes. The zero value (plus a URL)
@@ -160,6 +181,17 @@ type HTTPOptions struct {
 	// command then pins the address it used with --resolve, so that it
 	// goes where the probe went.
 	Lookup Lookup
+	// Slow is the latency above which an answer that came in full still
+	// raises CodeHTTPSlow, with the phase that took the time. If zero,
+	// DefaultSlow; if negative, never.
+	Slow time.Duration
+	// Proxy, if not nil, chooses the proxy each hop's URL goes through,
+	// or nil for none: [ProxyFromEnvironment] makes the choice an
+	// application's HTTP_PROXY, HTTPS_PROXY and NO_PROXY make. If nil,
+	// every request goes direct, whatever this process's environment
+	// says. A proxy that fails the request raises CodeHTTPProxyFailed;
+	// every finding of a proxied hop carries [KeyViaProxy].
+	Proxy func(*url.URL) (*url.URL, error)
 }
 
 // HTTPResult is what [HTTP] found. Its Check is [KindHTTP]. Its Target
@@ -213,6 +245,10 @@ type HTTPHop struct {
 	// connection was made.
 	Remote netip.AddrPort `json:"remote,omitzero"`
 	Local  netip.AddrPort `json:"local,omitzero"`
+	// Proxy is the proxy the hop went through (HTTPOptions.Proxy),
+	// without its password; empty when it went direct. Remote is then
+	// the proxy's address.
+	Proxy string `json:"proxy,omitempty"`
 	// Reused is true when the connection came from the pool (an earlier
 	// hop to the same host).
 	Reused bool `json:"reused"`
@@ -222,7 +258,10 @@ type HTTPHop struct {
 	StatusCode int `json:"status_code,omitempty"`
 	// Header holds the answer's headers that tell who answered and why:
 	// Server, Via, X-Cache, Retry-After, Content-Type, Content-Length,
-	// Location.
+	// Location, WWW-Authenticate, Proxy-Authenticate, and the rate-limit
+	// headers (RateLimit, RateLimit-Policy, RateLimit-Limit,
+	// RateLimit-Remaining, RateLimit-Reset and their X-RateLimit-
+	// forms).
 	Header http.Header `json:"header,omitempty"`
 	// BodyBytes is how much of the body was read; BodyTruncated is true
 	// when the cap stopped the read.
@@ -248,6 +287,10 @@ type HTTPHop struct {
 	Error string `json:"error,omitempty"`
 
 	tried netip.AddrPort // the last address dialed, when none connected
+	// proxyAnswered is true when a proxy answered the hop's CONNECT,
+	// with proxyStatus.
+	proxyAnswered bool
+	proxyStatus   int
 }
 
 // TLSInfo are the facts of a TLS handshake.
@@ -575,13 +618,35 @@ func httpAttempt(ctx context.Context, p *httpPlan, pinned netip.Addr, lookup htt
 		DialTLSContext:      httpTLSDialer(dial, p.opts.Insecure, p.opts.RootCAs),
 		ForceAttemptHTTP2:   true,
 		MaxIdleConnsPerHost: 1,
-		// No proxy from the environment: the probe goes where it is told.
+		// No proxy from this process's environment: the probe goes
+		// where it is told, through HTTPOptions.Proxy if set.
 		Proxy: nil,
 		// Like curl: no Accept-Encoding unless the caller sets one, so
 		// BodyBytes counts what came over the wire.
 		DisableCompression: true,
 	}
 	defer tr.CloseIdleConnections()
+	ps := &proxyState{}
+	if choose := p.opts.Proxy; choose != nil {
+		tr.Proxy = func(req *http.Request) (*url.URL, error) { return choose(req.URL) }
+		tr.OnProxyConnectResponse = func(_ context.Context, _ *url.URL, _ *http.Request, res *http.Response) error {
+			ps.answer(res.StatusCode)
+			return nil
+		}
+		// Through a proxy the Transport makes the TLS connection itself;
+		// verify as the TLS dialer does, recording the facts first.
+		insecure, roots := p.opts.Insecure, p.opts.RootCAs
+		tr.TLSClientConfig = &tls.Config{
+			NextProtos:         []string{"h2", "http/1.1"},
+			InsecureSkipVerify: true, // verified in VerifyConnection below
+			VerifyConnection: func(cs tls.ConnectionState) error {
+				if insecure {
+					return nil
+				}
+				return verifyPeer(cs, cs.ServerName, roots)
+			},
+		}
+	}
 
 	a := HTTPAttempt{Pinned: pinned, TraceID: p.callerTraceID}
 	if !p.callerTrace {
@@ -589,7 +654,7 @@ func httpAttempt(ctx context.Context, p *httpPlan, pinned netip.Addr, lookup htt
 	}
 	u, method, body := p.u, p.method, p.opts.Body
 	for hop := 0; ; hop++ {
-		h, resp := httpHop(ctx, tr, p, u, method, body, a.TraceID, lookup)
+		h, resp := httpHop(ctx, tr, p, ps, u, method, body, a.TraceID, lookup)
 		lookup = httpLookup{}
 		a.Hops = append(a.Hops, h)
 		if resp == nil || !p.opts.FollowRedirects || !isRedirect(h.StatusCode) {
@@ -743,13 +808,27 @@ func newSpanID() string {
 // interestingHeaders are the answer headers a hop keeps.
 var interestingHeaders = []string{
 	"Server", "Via", "X-Cache", "Retry-After", "Content-Type", "Content-Length", "Location",
+	"WWW-Authenticate", "Proxy-Authenticate",
+	"RateLimit", "RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+	"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
 }
 
 // httpHop makes one request. resp is returned (with its body closed) when
 // an answer came, so that a redirect can be followed. A lookup made for
 // the hop beforehand is its DNS phase.
-func httpHop(ctx context.Context, tr *http.Transport, p *httpPlan, u *url.URL, method string, body []byte, traceID string, lookup httpLookup) (HTTPHop, *http.Response) {
+func httpHop(ctx context.Context, tr *http.Transport, p *httpPlan, ps *proxyState, u *url.URL, method string, body []byte, traceID string, lookup httpLookup) (HTTPHop, *http.Response) {
 	h := HTTPHop{URL: u.Redacted(), Method: method}
+	ps.reset()
+	if p.opts.Proxy != nil {
+		pu, err := p.opts.Proxy(u)
+		if err != nil {
+			h.Err, h.Error, h.Class, h.Phase = err, "choosing a proxy: "+err.Error(), ClassOther, phaseConnect.String()
+			return h, nil
+		}
+		if pu != nil {
+			h.Proxy = pu.Redacted()
+		}
+	}
 	ht := newHopTrace(time.Now())
 	if !lookup.end.IsZero() {
 		ht = newHopTrace(lookup.start)
@@ -815,13 +894,14 @@ func httpHop(ctx context.Context, tr *http.Transport, p *httpPlan, u *url.URL, m
 		if headersStalled && h.Class == ClassNoFirstByte {
 			h.Phase = "headers"
 		}
+		h.proxyStatus, h.proxyAnswered = ps.get()
 		return h, nil
 	}
 	h.Proto, h.StatusCode = resp.Proto, resp.StatusCode
 	h.Header = http.Header{}
 	for _, k := range interestingHeaders {
 		if vs := resp.Header.Values(k); len(vs) > 0 {
-			h.Header[k] = vs
+			h.Header[http.CanonicalHeaderKey(k)] = vs
 		}
 	}
 
@@ -966,6 +1046,9 @@ func httpFindings(p *httpPlan, a HTTPAttempt) []triage.Finding {
 	if a.TraceID != "" {
 		ev = append(ev, slog.String("trace_id", a.TraceID))
 	}
+	if h.Proxy != "" {
+		ev = append(ev, slog.String(KeyViaProxy, h.Proxy))
+	}
 	cmd := curlCommand(p, h, a.Pinned)
 	where := h.Method + " " + h.URL
 	if target.IsValid() {
@@ -976,6 +1059,18 @@ func httpFindings(p *httpPlan, a HTTPAttempt) []triage.Finding {
 	add := func(code triage.Code, st triage.Status, summary string, extra ...slog.Attr) {
 		out = append(out, triage.Finding{Code: code, Status: st, Summary: summary,
 			Evidence: append(append(triage.Evidence{}, ev...), extra...), Command: cmd})
+	}
+
+	if how, ok := proxyFailure(h, hu.Scheme == "https"); ok {
+		extra := []slog.Attr{slog.String(KeyProxyFailure, how), slog.String(KeyPhase, h.Phase)}
+		what := h.Class.describe()
+		if how == "status" {
+			extra = append(extra, slog.Int(KeyHTTPStatus, h.proxyStatus))
+			what = fmt.Sprintf("answered the CONNECT with status %d", h.proxyStatus)
+		}
+		add(CodeHTTPProxyFailed, triage.Fail, fmt.Sprintf("%s: the proxy %s failed the request before it reached %s: %s after %s",
+			where, h.Proxy, host, what, roundDur(h.Timings.Total)), extra...)
+		return out
 	}
 
 	switch h.Class {
@@ -1073,13 +1168,43 @@ func httpFindings(p *httpPlan, a HTTPAttempt) []triage.Finding {
 				summary += fmt.Sprintf(", retry after %s", d)
 			}
 		}
+		for _, k := range []string{"RateLimit", "RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+			"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} {
+			if v := h.Header.Get(k); v != "" {
+				extra = append(extra, slog.String(strings.ToLower(strings.ReplaceAll(k, "-", "_")), v))
+				if strings.HasSuffix(k, "Remaining") || k == "RateLimit" {
+					summary += ", " + k + ": " + v
+				}
+			}
+		}
 		add(CodeHTTPRateLimited, triage.Warn, summary, append([]slog.Attr{status}, extra...)...)
 	case h.StatusCode >= 400:
-		add(CodeHTTPStatus4xx, triage.Warn, fmt.Sprintf("%s: status %d in %s", where, h.StatusCode, took),
-			status, slog.String("server", server))
+		extra := []slog.Attr{status, slog.String("server", server)}
+		summary := fmt.Sprintf("%s: status %d in %s", where, h.StatusCode, took)
+		switch h.StatusCode {
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusProxyAuthRequired:
+			challenge := h.Header.Get("WWW-Authenticate")
+			if h.StatusCode == http.StatusProxyAuthRequired {
+				challenge = h.Header.Get("Proxy-Authenticate")
+			}
+			sent := p.sentAuthorization(h.StatusCode == http.StatusProxyAuthRequired)
+			extra = append(extra, slog.String(KeyAuthChallenge, challenge), slog.Bool(KeyAuthSent, sent))
+			if sent {
+				summary += "; credentials were sent and refused"
+			} else {
+				summary += "; no credentials were sent"
+			}
+			if challenge != "" {
+				summary += ", the server asks for " + challenge
+			}
+		}
+		add(CodeHTTPStatus4xx, triage.Warn, summary, extra...)
 	default:
 		add(CodeHTTPOK, triage.OK, fmt.Sprintf("%s: status %d %s in %s", where, h.StatusCode, h.Proto, took),
 			status, slog.String("proto", h.Proto))
+	}
+	if f, ok := slowFinding(p, a, where); ok {
+		add(f.Code, f.Status, f.Summary, f.Evidence...)
 	}
 	if t := h.TLS; t != nil && t.Verified && !t.NotAfter.IsZero() {
 		if left := time.Until(t.NotAfter); left < TLSExpiryWarning {
@@ -1091,6 +1216,64 @@ func httpFindings(p *httpPlan, a HTTPAttempt) []triage.Finding {
 	}
 	return out
 }
+
+// sentAuthorization says whether the request carried credentials: an
+// Authorization header (Proxy-Authorization for a proxy) or a user in the
+// URL.
+func (p *httpPlan) sentAuthorization(proxy bool) bool {
+	name := "Authorization"
+	if proxy {
+		name = "Proxy-Authorization"
+	}
+	for k := range p.opts.Header {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return !proxy && p.u.User != nil
+}
+
+// slowFinding is CodeHTTPSlow's evidence when the attempt took longer
+// than the threshold: its phases added up over its hops, and the one that
+// took the most.
+func slowFinding(p *httpPlan, a HTTPAttempt, where string) (triage.Finding, bool) {
+	limit := p.opts.Slow
+	if limit == 0 {
+		limit = DefaultSlow
+	}
+	var t HTTPTimings
+	for _, h := range a.Hops {
+		t.DNS += h.Timings.DNS
+		t.Connect += h.Timings.Connect
+		t.TLS += h.Timings.TLS
+		t.Wait += h.Timings.Wait
+		t.Transfer += h.Timings.Transfer
+		t.Total += h.Timings.Total
+	}
+	if limit < 0 || t.Total <= limit {
+		return triage.Finding{}, false
+	}
+	phases := [phaseCount]time.Duration{t.DNS, t.Connect, t.TLS, t.Wait, t.Transfer}
+	top := phaseDNS
+	for ph := phaseDNS; ph < phaseCount; ph++ {
+		if phases[ph] > phases[top] {
+			top = ph
+		}
+	}
+	h := a.Last()
+	return triage.Finding{Code: CodeHTTPSlow, Status: triage.Warn,
+		Summary: fmt.Sprintf("%s: answered %d in %s, over %s; most of it in %s (%s): dns %s, connect %s, tls %s, wait %s, transfer %s",
+			where, h.StatusCode, roundDur(t.Total), limit, phaseWords[top], roundDur(phases[top]),
+			roundDur(t.DNS), roundDur(t.Connect), roundDur(t.TLS), roundDur(t.Wait), roundDur(t.Transfer)),
+		Evidence: triage.Evidence{slog.Int(KeyHTTPStatus, h.StatusCode), slog.String(KeyPhase, top.String()),
+			slog.Duration("dns_ns", t.DNS), slog.Duration("connect_ns", t.Connect), slog.Duration("tls_ns", t.TLS),
+			slog.Duration("wait_ns", t.Wait), slog.Duration("transfer_ns", t.Transfer), slog.Duration("slow_ns", limit)},
+	}, true
+}
+
+// phaseWords name the phases for people.
+var phaseWords = [phaseCount]string{"resolving the name", "connecting", "the TLS handshake",
+	"waiting for the first byte", "reading the answer"}
 
 // parseRetryAfter reads delay-seconds or an HTTP date.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {

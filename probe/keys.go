@@ -24,4 +24,23 @@ const (
 	// with EachAddress) rather than where the name resolves: an answer
 	// there while the name fails points at DNS. It is absent otherwise.
 	KeyPinned = "pinned"
+	// KeyViaProxy is the proxy a hop went through (a URL without its
+	// password), in every HTTP finding of a proxied hop; absent when the
+	// hop went direct.
+	KeyViaProxy = "via_proxy"
+	// KeyProxyFailure says how the proxy failed, in CodeHTTPProxyFailed:
+	// "refused", "timeout", "reset", "unreachable", "dns", "status" or
+	// "error".
+	KeyProxyFailure = "proxy_failure"
+	// KeyPhase is a phase of the request: where a failure happened, or in
+	// CodeHTTPSlow the phase that took the most time ("dns", "connect",
+	// "tls", "wait", "transfer").
+	KeyPhase = "phase"
+	// KeyAuthChallenge is the WWW-Authenticate (for 407,
+	// Proxy-Authenticate) header of an answer refusing access, such as
+	// `Bearer realm="api", error="invalid_token"`; empty when none came.
+	KeyAuthChallenge = "www_authenticate"
+	// KeyAuthSent says whether the refused request carried credentials
+	// (an Authorization header, or a user in the URL).
+	KeyAuthSent = "authorization_sent"
 )
