@@ -25,18 +25,27 @@ const (
 	Refused   Symptom = "refused"
 	Timeout   Symptom = "timeout"
 	Status5xx Symptom = "5xx"
+	// Slow: an answer came, but later than the probe's slow threshold
+	// (probe.HTTPOptions.Slow).
+	Slow Symptom = "slow"
+	// TLS: the TLS handshake failed on the certificate (expired, another
+	// name, an unknown authority).
+	TLS Symptom = "tls"
+	// Status4xx: the answer was 4xx, such as 401, 403 or 429: the client
+	// side of the request is refused.
+	Status4xx Symptom = "4xx"
 )
 
-// ParseSymptom accepts "refused", "timeout", "5xx", and "none" or "" for
-// none.
+// ParseSymptom accepts "refused", "timeout", "5xx", "slow", "tls",
+// "4xx", and "none" or "" for none.
 func ParseSymptom(s string) (Symptom, error) {
 	switch Symptom(s) {
 	case "", None:
 		return None, nil
-	case Refused, Timeout, Status5xx:
+	case Refused, Timeout, Status5xx, Slow, TLS, Status4xx:
 		return Symptom(s), nil
 	}
-	return None, fmt.Errorf("%w: symptom %q is not refused, timeout, 5xx or none", triage.ErrInvalid, s)
+	return None, fmt.Errorf("%w: symptom %q is not refused, timeout, 5xx, slow, tls, 4xx or none", triage.ErrInvalid, s)
 }
 
 // ID is a stable hypothesis id, such as "refused.not_listening". The ids

@@ -310,7 +310,7 @@ func TestClassifyNextCommandsFromEvidence(t *testing.T) {
 }
 
 func TestParseSymptom(t *testing.T) {
-	for _, s := range []string{"none", "refused", "timeout", "5xx"} {
+	for _, s := range []string{"none", "refused", "timeout", "5xx", "slow", "tls", "4xx"} {
 		got, err := classify.ParseSymptom(s)
 		require.NoError(t, err)
 		assert.Equal(t, classify.Symptom(s), got)
@@ -318,7 +318,7 @@ func TestParseSymptom(t *testing.T) {
 	got, err := classify.ParseSymptom("")
 	require.NoError(t, err)
 	assert.Equal(t, classify.None, got, `"" is none`)
-	_, err = classify.ParseSymptom("slow")
+	_, err = classify.ParseSymptom("sluggish")
 	assert.ErrorIs(t, err, triage.ErrInvalid)
 }
 

@@ -1,6 +1,8 @@
 // Package classify answers the routine's first question — refused,
-// timeout or 5xx? — and then the one that matters: which of the usual
-// causes do the results point at.
+// timeout, 5xx, or just slow (and on the client's side: a certificate that
+// fails, a 4xx)? — and then the one that matters: which of the usual
+// causes do the results point at. A derived symptom is, in that order of
+// precedence: 5xx, refused, timeout, tls, 4xx, slow.
 //
 // It takes the results of any set of checks (absent checks are absent
 // evidence, not negative evidence) and, optionally, the symptom the caller

@@ -175,12 +175,12 @@ var hostNow = []triage.Code{
 }
 
 // starvable says whether a condition of the whole host can be the
-// target's problem under symptom s: a timeout can come from a starved
-// host; so can trouble with a process or a cgroup the caller asks about
+// target's problem under symptom s: a timeout or a slow answer can come
+// from a starved host; so can trouble with a process or a cgroup the caller asks about
 // (not a service's port) without a request. An answer the target gave (refused, 5xx), or a
 // request that worked, is not explained by the host being busy.
 func (f *focus) starvable(s Symptom) bool {
-	return s == Timeout || (s == None && !f.request && f.t.Port == 0)
+	return s == Timeout || s == Slow || (s == None && !f.request && f.t.Port == 0)
 }
 
 // judge marks finding o as about the target or host background under

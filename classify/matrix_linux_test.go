@@ -4,9 +4,16 @@ package classify_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -687,7 +694,7 @@ func matrix() []scenario {
 			},
 		},
 		{
-			name: "app answers 429 while another tenant keeps every core busy", want: "",
+			name: "app answers 429 while another tenant keeps every core busy", want: classify.ClientRateLimited,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				burn(t)
 				ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -945,6 +952,96 @@ func matrix() []scenario {
 			},
 		},
 		{
+			name: "app answers after 1.3 s", want: classify.SlowApp,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				serve(t, ln, slow(t, 1300*time.Millisecond))
+				return []triage.Check{httpCheck(target, "http://"+ln.Addr().String()+"/", nil),
+					sockCheck(sockstat.Options{Port: port(ln)}), hostCheck(0)}, []string{target}
+			},
+		},
+		{
+			name: "app slow because its dependency answers after 1.2 s", want: classify.SlowDependency,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				dep := upstream(t, slow(t, 1200*time.Millisecond))
+				depURL := "http://" + dep.Addr().String() + "/"
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				client := &http.Client{Timeout: 5 * time.Second}
+				t.Cleanup(client.CloseIdleConnections)
+				serve(t, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					resp, err := client.Get(depURL)
+					if err != nil {
+						w.WriteHeader(http.StatusBadGateway)
+						return
+					}
+					resp.Body.Close()
+					_, _ = w.Write([]byte("ok\n"))
+				}))
+				return []triage.Check{httpCheck(target, "http://"+ln.Addr().String()+"/", nil),
+					httpCheck("dependency "+dep.Addr().String(), depURL, nil), hostCheck(0)}, []string{target}
+			},
+		},
+		{
+			name: "certificate expired", want: classify.TLSCertExpired,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ca := newCA(t)
+				now := time.Now()
+				u := tlsService(t, ca.leaf(t, now.Add(-48*time.Hour), now.Add(-time.Hour), "127.0.0.1"))
+				return []triage.Check{tlsCheck(target, u, ca)}, []string{target}
+			},
+		},
+		{
+			name: "certificate for another name", want: classify.TLSNameMismatch,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ca := newCA(t)
+				now := time.Now()
+				u := tlsService(t, ca.leaf(t, now.Add(-time.Hour), now.Add(90*24*time.Hour), "other.example"))
+				return []triage.Check{tlsCheck(target, u, ca)}, []string{target}
+			},
+		},
+		{
+			name: "certificate from an authority the client does not trust", want: classify.TLSUnknownAuthority,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ca, other := newCA(t), newCA(t)
+				now := time.Now()
+				u := tlsService(t, other.leaf(t, now.Add(-time.Hour), now.Add(90*24*time.Hour), "127.0.0.1"))
+				return []triage.Check{tlsCheck(target, u, ca)}, []string{target}
+			},
+		},
+		{
+			name: "app answers 401 to a stale token", want: classify.ClientAuthRejected,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				serve(t, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="api", error="invalid_token"`)
+					w.WriteHeader(http.StatusUnauthorized)
+				}))
+				u := "http://" + ln.Addr().String() + "/"
+				return []triage.Check{triage.Func(target, func(ctx context.Context) probe.HTTPResult {
+					return probe.HTTP(ctx, probe.HTTPOptions{URL: u, Timeout: 2 * time.Second,
+						Header: http.Header{"Authorization": {"Bearer stale"}}})
+				}), sockCheck(sockstat.Options{Port: port(ln)})}, []string{target}
+			},
+		},
+		{
+			name: "HTTP_PROXY names a proxy that is down", want: classify.ClientProxy,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				serve(t, ln, okHandler)
+				// The service is healthy; the application's environment
+				// sends its requests through a proxy that is not.
+				choose := probe.ProxyFromEnvironment([]string{"HTTP_PROXY=http://" + deadPort(t), "NO_PROXY=.internal"})
+				u := fmt.Sprintf("http://api.example:%d/", port(ln))
+				return []triage.Check{triage.Func(target, func(ctx context.Context) probe.HTTPResult {
+					return probe.HTTP(ctx, probe.HTTPOptions{URL: u, Timeout: 2 * time.Second, Proxy: choose})
+				}), sockCheck(sockstat.Options{Port: port(ln)})}, []string{target}
+			},
+		},
+		{
 			name: "a process killed by the OOM killer", want: classify.ResourceOOMKilled,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				m := oomKill(t)
@@ -954,6 +1051,64 @@ func matrix() []scenario {
 			},
 		},
 	}
+}
+
+// ca is a throwaway certificate authority.
+type ca struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pool *x509.CertPool
+}
+
+func newCA(t *testing.T) *ca {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "triage matrix CA"},
+		NotBefore: time.Now().Add(-72 * time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &ca{cert: cert, key: key, pool: pool}
+}
+
+// leaf issues a server certificate for names, DNS names or IP addresses.
+func (c *ca) leaf(t *testing.T, notBefore, notAfter time.Time, names ...string) tls.Certificate {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: names[0]},
+		NotBefore: notBefore, NotAfter: notAfter, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	for _, n := range names {
+		if ip := net.ParseIP(n); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, n)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.cert, &key.PublicKey, c.key)
+	require.NoError(t, err)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// tlsService serves okHandler over TLS with cert until the test ends and
+// returns its https URL.
+func tlsService(t *testing.T, cert tls.Certificate) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	serve(t, tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}}), okHandler)
+	return "https://" + ln.Addr().String() + "/"
+}
+
+// tlsCheck requests u trusting only the authority c, as a client with its
+// own CA bundle does.
+func tlsCheck(name, u string, c *ca) triage.Check {
+	return triage.Func(name, func(ctx context.Context) probe.HTTPResult {
+		return probe.HTTP(ctx, probe.HTTPOptions{URL: u, Timeout: 2 * time.Second, RootCAs: c.pool})
+	})
 }
 
 // localhost is the DNS check of an application that reaches its service

@@ -48,6 +48,21 @@ const (
 	ResourceOOMKilled         ID = "resource.oom_killed"
 	ResourceThreadSpin        ID = "resource.thread_spin"
 	ConnCloseWaitLeak         ID = "conn.close_wait_leak"
+	ConnPortsExhausted        ID = "conn.ports_exhausted"
+	ConnConntrackFull         ID = "conn.conntrack_full"
+	ResourceSwapping          ID = "resource.swapping"
+	ResourceCPUThrottled      ID = "resource.cpu_throttled"
+	SlowDNS                   ID = "slow.dns"
+	SlowConnect               ID = "slow.connect"
+	SlowApp                   ID = "slow.app"
+	SlowDependency            ID = "slow.dependency"
+	SlowResources             ID = "slow.resources"
+	TLSCertExpired            ID = "tls.cert_expired"
+	TLSNameMismatch           ID = "tls.name_mismatch"
+	TLSUnknownAuthority       ID = "tls.unknown_authority"
+	ClientAuthRejected        ID = "client.auth_rejected"
+	ClientRateLimited         ID = "client.rate_limited"
+	ClientProxy               ID = "client.proxy"
 )
 
 func sign(c triage.Code, w float64) Sign { return Sign{Code: c, Weight: w} }
@@ -71,13 +86,115 @@ func statusIn(codes ...int64) func(triage.Finding) bool {
 	}
 }
 
+// slowIn accepts http.slow findings whose slowest phase is one of phases.
+func slowIn(phases ...string) func(triage.Finding) bool {
+	return func(f triage.Finding) bool {
+		return slices.Contains(phases, f.Evidence.String(probe.KeyPhase))
+	}
+}
+
 // DefaultRules returns a fresh copy of the rules Classify uses. Their order
 // does not matter: equal scores are never ranked by it.
 func DefaultRules() []Rule {
 	refused := []Symptom{Refused}
 	timeout := []Symptom{Timeout}
 	fivexx := []Symptom{Status5xx}
+	slow := []Symptom{Slow}
+	tlsFailed := []Symptom{TLS}
+	fourxx := []Symptom{Status4xx}
+	slowNot := func(phases ...string) Sign {
+		return Sign{Code: probe.CodeHTTPSlow, Weight: 0.8, When: func(f triage.Finding) bool { return !slowIn(phases...)(f) }}
+	}
 	return []Rule{
+		// slow: the answer came late; the phase that took the time says
+		// where to look.
+		{
+			ID: SlowDNS, Symptoms: slow, Layer: LayerDNS, Weight: 0.85,
+			Title: "resolving the name takes the time: a resolver does not answer before another does",
+			Support: []Sign{{Code: probe.CodeHTTPSlow, Weight: 1, When: slowIn("dns")}, sign(dnscheck.CodeTimeout, 0.6),
+				sign(dnscheck.CodeUnreachable, 0.4), sign(dnscheck.CodeSearchExpansion, 0.3)},
+			Against: []Sign{slowNot("dns")},
+			Next:    []string{"cat /etc/resolv.conf", "dig {host} A +tries=1 +time=1", "curl -w '%{time_namelookup}\\n' -o /dev/null -s {url}"},
+		},
+		{
+			ID: SlowConnect, Symptoms: slow, Layer: LayerNetwork, Weight: 0.8,
+			Title: "connecting takes the time: SYNs are retransmitted or the accept queue is full",
+			Support: []Sign{{Code: probe.CodeHTTPSlow, Weight: 1, When: slowIn("connect")}, sign(sockstat.CodeAcceptQueueFull, 0.7),
+				sign(sockstat.CodeListenOverflows, 0.6), sign(sockstat.CodeRetransmitsHigh, 0.6), sign(logscan.CodeKernelSYNFlood, 0.5)},
+			Against: []Sign{slowNot("connect")},
+			Next:    []string{"ss -lnt 'sport = :{port}'", "nstat -az TcpExtListenOverflows TcpRetransSegs", "curl -w '%{time_connect}\\n' -o /dev/null -s {url}"},
+		},
+		{
+			ID: SlowDependency, Symptoms: slow, Layer: LayerDependency, Weight: 0.85,
+			Title: "the service waits on a slow dependency before it answers",
+			Support: []Sign{{Code: probe.CodeHTTPSlow, Weight: 0.4, When: slowIn("wait")},
+				dep(probe.CodeHTTPSlow, 0.9), dep(probe.CodeHTTPNoFirstByte, 0.8), dep(probe.CodeTCPTimeout, 0.6),
+				sign(probe.CodeDBPingTimeout, 0.9), sign(probe.CodeDBPoolExhausted, 0.9),
+				sign(logscan.CodeDependencyTimeout, 0.8), sign(logscan.CodePoolExhausted, 0.8), sign(logscan.CodeUpstreamTimeout, 0.6)},
+			Against:  []Sign{slowNot("wait", "transfer")},
+			Explains: []ID{SlowApp},
+			Next:     []string{"ss -antp 'dport = :{port}'", "curl -w '%{time_starttransfer}\\n' -o /dev/null -s {url}"},
+		},
+		{
+			ID: SlowApp, Symptoms: slow, Layer: LayerProcess, Weight: 0.75,
+			Title:   "the service itself takes the time to answer",
+			Support: []Sign{{Code: probe.CodeHTTPSlow, Weight: 0.9, When: slowIn("wait", "transfer")}},
+			Against: []Sign{slowNot("wait", "transfer")},
+			Next:    []string{"curl -w '%{time_starttransfer} %{time_total}\\n' -o /dev/null -s {url}", "top -H -p {pid}"},
+		},
+		{
+			ID: SlowResources, Symptoms: slow, Layer: LayerResources, Weight: 0.8,
+			Title: "the service is starved: its CPU is throttled or saturated, it swaps, or a thread spins",
+			Support: []Sign{sign(host.CodeCgroupCPUThrottled, 1), sign(host.CodeCPUSaturated, 1), sign(host.CodeSwapping, 0.9),
+				sign(process.CodeThreadHot, 0.8), sign(host.CodeCPUPressure, 0.7), sign(host.CodeMemoryPressure, 0.7),
+				sign(host.CodeCgroupMemoryNearLimit, 0.5), sign(host.CodeIOWaitHigh, 0.5), sign(host.CodeStealHigh, 0.5)},
+			Explains: []ID{SlowApp},
+			Next:     []string{"top -H -p {pid}", "cat /sys/fs/cgroup/{cgroup}/cpu.stat", "vmstat 1 5"},
+		},
+
+		// tls: the certificate fails.
+		{
+			ID: TLSCertExpired, Symptoms: tlsFailed, Layer: LayerNetwork, Weight: 0.95,
+			Title:   "the server's certificate has expired (or is not valid yet)",
+			Support: []Sign{sign(probe.CodeHTTPTLSExpired, 1)},
+			Next:    []string{"openssl s_client -connect {host}:{port} -servername {host} </dev/null | openssl x509 -noout -dates -subject"},
+		},
+		{
+			ID: TLSNameMismatch, Symptoms: tlsFailed, Layer: LayerNetwork, Weight: 0.95,
+			Title:   "the server's certificate is for another name",
+			Support: []Sign{sign(probe.CodeHTTPTLSNameMismatch, 1)},
+			Next:    []string{"openssl s_client -connect {host}:{port} -servername {host} </dev/null | openssl x509 -noout -ext subjectAltName"},
+		},
+		{
+			ID: TLSUnknownAuthority, Symptoms: tlsFailed, Layer: LayerNetwork, Weight: 0.9,
+			Title:   "the server's certificate is signed by an authority the client does not trust",
+			Support: []Sign{sign(probe.CodeHTTPTLSUnknownAuthority, 1)},
+			Next:    []string{"openssl s_client -connect {host}:{port} -servername {host} -showcerts </dev/null", "ls /etc/ssl/certs | wc -l"},
+		},
+
+		// 4xx and the client side.
+		{
+			ID: ClientAuthRejected, Symptoms: fourxx, Layer: LayerProcess, Weight: 0.9,
+			Title:   "the server refuses the client's credentials",
+			Support: []Sign{{Code: probe.CodeHTTPStatus4xx, Weight: 1, When: statusIn(401, 403, 407)}},
+			Next:    []string{"curl -v -H 'Authorization: ...' {url}"},
+		},
+		{
+			ID: ClientRateLimited, Symptoms: fourxx, Layer: LayerDependency, Weight: 0.9,
+			Title:   "the server rate-limits the client",
+			Support: []Sign{sign(probe.CodeHTTPRateLimited, 1), dep(probe.CodeHTTPRateLimited, 0.8)},
+			Next:    []string{"curl -sv -o /dev/null {url} 2>&1 | grep -i -e '< retry-after' -e '< x-ratelimit' -e '< ratelimit'"},
+		},
+		{
+			// Any symptom: a refusing proxy reads as refused, a hung one
+			// as a timeout.
+			ID: ClientProxy, Layer: LayerNetwork, Weight: 0.9,
+			Title:    "the request goes through a proxy (HTTP_PROXY, HTTPS_PROXY) that fails it",
+			Support:  []Sign{sign(probe.CodeHTTPProxyFailed, 1), dep(probe.CodeHTTPProxyFailed, 0.8)},
+			Explains: []ID{RefusedNotListening, RefusedFirewall, RefusedNoProcess, TimeoutPacketDrop, TimeoutSlowApp},
+			Next:     []string{"tr '\\0' '\\n' < /proc/{pid}/environ | grep -i _proxy", "curl -v --noproxy '*' {url}", "curl -v {url}"},
+		},
+
 		// refused: no process, port not open, wrong address, firewall.
 		{
 			ID: RefusedNoProcess, Symptoms: refused, Layer: LayerProcess, Weight: 0.95,
@@ -301,6 +418,19 @@ func DefaultRules() []Rule {
 			Next:    []string{"ss -tnp state close-wait 'sport = :{port}'", "ls /proc/{pid}/fd | wc -l"},
 		},
 		{
+			ID: ConnPortsExhausted, Layer: LayerNetwork, Weight: 0.8,
+			Title:    "ephemeral ports are used up: new outgoing connections fail with EADDRNOTAVAIL",
+			Support:  []Sign{sign(probe.CodeTCPPortsExhausted, 1), dep(probe.CodeTCPPortsExhausted, 1), sign(sockstat.CodeEphemeralPortsLow, 0.7)},
+			Explains: []ID{ConnTimeWaitExcess},
+			Next:     []string{"sysctl net.ipv4.ip_local_port_range", "ss -s", "ss -tan state time-wait | wc -l"},
+		},
+		{
+			ID: ConnConntrackFull, Layer: LayerNetwork, Weight: 0.85,
+			Title:   "the kernel drops packets: its connection-tracking table is full",
+			Support: []Sign{sign(logscan.CodeKernelConntrackFull, 1)},
+			Next:    []string{"sysctl net.netfilter.nf_conntrack_count net.netfilter.nf_conntrack_max", "dmesg -T | grep -i conntrack"},
+		},
+		{
 			ID: ConnSynSentBacklog, Layer: LayerNetwork, Weight: 0.6,
 			Title:   "connections wait in SYN-SENT: the peer does not answer or the network drops",
 			Support: []Sign{sign(sockstat.CodeSynSentBacklog, 1)},
@@ -325,6 +455,18 @@ func DefaultRules() []Rule {
 				"kill -QUIT {pid}   # Go: prints every goroutine's stack, and exits"},
 		},
 		{
+			ID: ResourceSwapping, Layer: LayerResources, Weight: 0.65,
+			Title:   "the host swaps: memory pages go to disk and back, and latency jumps",
+			Support: []Sign{sign(host.CodeSwapping, 1)},
+			Next:    []string{"vmstat 1 5", "free -h", "grep -e VmSwap -e Name /proc/{pid}/status"},
+		},
+		{
+			ID: ResourceCPUThrottled, Layer: LayerResources, Weight: 0.75,
+			Title:   "the service's cgroup uses up its CPU quota and is throttled",
+			Support: []Sign{sign(host.CodeCgroupCPUThrottled, 1)},
+			Next:    []string{"cat /sys/fs/cgroup/{cgroup}/cpu.max /sys/fs/cgroup/{cgroup}/cpu.stat"},
+		},
+		{
 			ID: ResourceMemoryPressure, Layer: LayerResources, Weight: 0.6,
 			Title: "memory is short: swapping or reclaim stalls",
 			Support: []Sign{sign(host.CodeSwapping, 1), sign(host.CodeMemoryPressure, 0.9), sign(host.CodeMemoryLow, 0.8),
@@ -344,7 +486,7 @@ func DefaultRules() []Rule {
 // derive reads the symptom off the TCP and HTTP findings: an HTTP 5xx
 // answer first, then a refused connection, then a timeout in any phase.
 func derive(obs []observed, from []string) Symptom {
-	var refused, timeout bool
+	var refused, timeout, tlsFailed, fourxx, slow bool
 	for _, o := range obs {
 		if !requestProbe(o, from) {
 			continue
@@ -356,6 +498,25 @@ func derive(obs []observed, from []string) Symptom {
 			refused = true
 		case probe.CodeTCPTimeout, probe.CodeTCPDNSTimeout, probe.CodeHTTPTLSTimeout, probe.CodeHTTPNoFirstByte, probe.CodeHTTPBodyStalled:
 			timeout = true
+		case probe.CodeHTTPTLSExpired, probe.CodeHTTPTLSNameMismatch, probe.CodeHTTPTLSUnknownAuthority:
+			tlsFailed = true
+		case probe.CodeHTTPStatus4xx, probe.CodeHTTPRateLimited:
+			fourxx = true
+		case probe.CodeHTTPSlow:
+			slow = true
+		case probe.CodeHTTPProxyFailed:
+			// What the client saw from the proxy.
+			switch o.f.Evidence.String(probe.KeyProxyFailure) {
+			case "timeout", "dns":
+				timeout = true
+			case "status":
+				if n, _ := o.f.Evidence.Int(probe.KeyHTTPStatus); n >= 500 {
+					return Status5xx
+				}
+				fourxx = true
+			default:
+				refused = true
+			}
 		}
 	}
 	switch {
@@ -363,6 +524,12 @@ func derive(obs []observed, from []string) Symptom {
 		return Refused
 	case timeout:
 		return Timeout
+	case tlsFailed:
+		return TLS
+	case fourxx:
+		return Status4xx
+	case slow:
+		return Slow
 	}
 	return None
 }

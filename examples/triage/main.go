@@ -85,6 +85,8 @@ type config struct {
 	replay     string
 	redact     bool
 	readOnly   bool
+	slow       time.Duration
+	noProxy    bool
 
 	// trace follows the -url request into the logs: its traceparent is
 	// sent with the request, and the log check waits for the request to
@@ -161,7 +163,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.hostsFile, "hosts-file", "", "resolve as an application using the hosts file `FILE` would, such as /proc/PID/root/etc/hosts: the DNS check, the request and -dep probes read it first (default /etc/hosts)")
 	fs.Var(&c.path, "path", "check the filesystem holding `DIR` (repeatable; default: all real filesystems)")
 	fs.Var(&c.dep, "dep", "probe the dependency at `HOST:PORT` (repeatable)")
-	fs.StringVar(&c.symptom, "symptom", "", "the symptom already known: refused, timeout or 5xx")
+	fs.StringVar(&c.symptom, "symptom", "", "the symptom already known: refused, timeout, 5xx, slow, tls or 4xx")
+	fs.DurationVar(&c.slow, "slow", time.Second, "an answer that takes longer than `DURATION` is slow: the symptom slow, with the phase that took the time")
+	fs.BoolVar(&c.noProxy, "no-proxy", false, "send the request and -dep probes direct, not through the HTTP_PROXY, HTTPS_PROXY and NO_PROXY of the first -pid's environment (or, without -pid, of this one's) as its HTTP clients would")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "bound the whole run")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object (schema/report.schema.json) instead of the report")
 	fs.BoolVar(&c.verbose, "v", false, "also show what passed, with the numbers behind it")
@@ -189,9 +193,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "triage: -timeout must be positive")
 		return exitUsage
 	}
+	if c.slow <= 0 {
+		fmt.Fprintln(stderr, "triage: -slow must be positive")
+		return exitUsage
+	}
 	symptom, err := classify.ParseSymptom(c.symptom)
 	if err != nil {
-		fmt.Fprintln(stderr, "triage: -symptom must be refused, timeout or 5xx")
+		fmt.Fprintln(stderr, "triage: -symptom must be refused, timeout, 5xx, slow, tls or 4xx")
 		return exitUsage
 	}
 	if c.replay != "" {

@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
-		{"-symptom", "slow"},
+		{"-symptom", "sluggish"},
 		{"-timeout", "0s"},
 		{"-timeout", "-1s"},
 		{"-nosuchflag"},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/dnscheck"
+	"github.com/triagekit/triage/internal/procfs"
 	"github.com/triagekit/triage/probe"
 )
 
@@ -46,7 +48,8 @@ func planNet(c *config) ([]planned, error) {
 		if err := netValidURL(c.url); err != nil {
 			return nil, usagef("-url %q: %v", triage.Redact(c.url), err)
 		}
-		opts := probe.HTTPOptions{URL: c.url, Resolve: append([]string(nil), c.resolve...), Lookup: lookup}
+		opts := probe.HTTPOptions{URL: c.url, Resolve: append([]string(nil), c.resolve...), Lookup: lookup,
+			Slow: c.slow, Proxy: c.proxy()}
 		if c.head {
 			opts.Method = "HEAD"
 		}
@@ -67,7 +70,8 @@ func planNet(c *config) ([]planned, error) {
 			if err := netValidURL(d); err != nil {
 				return nil, usagef("-dep %q: %v", triage.Redact(d), err)
 			}
-			out = append(out, planned{step: stepDependencies, check: netHTTPCheck("dependency "+triage.Redact(d), probe.HTTPOptions{URL: d, Lookup: lookup})})
+			out = append(out, planned{step: stepDependencies, check: netHTTPCheck("dependency "+triage.Redact(d), probe.HTTPOptions{URL: d, Lookup: lookup,
+				Slow: c.slow, Proxy: c.proxy()})})
 			continue
 		}
 		if err := netValidHostPort(d); err != nil {
@@ -95,6 +99,23 @@ func netTCPCheck(name, addr string, lookup probe.Lookup) triage.Check {
 }
 
 // appLookup is the application's view of names when -resolv-conf or
+// proxy is the proxy choice of the application's HTTP clients: that of
+// the first -pid's environment, read from /proc/PID/environ, or when there
+// is no -pid or it cannot be read, of this process's own environment, as
+// curl would. Nil (direct) with -no-proxy.
+func (c *config) proxy() func(*url.URL) (*url.URL, error) {
+	if c.noProxy {
+		return nil
+	}
+	if len(c.pid) > 0 {
+		// A file the process controls: bounded, and never blocking.
+		if b, err := procfs.ReadFileMax(fmt.Sprintf("/proc/%d/environ", c.pid[0]), 1<<20); err == nil {
+			return probe.ProxyFromEnvironment(strings.Split(string(b), "\x00"))
+		}
+	}
+	return probe.ProxyFromEnvironment(os.Environ())
+}
+
 // -hosts-file name another's files (a container's): the request and the
 // dependencies resolve through them, as the application would, not
 // through this host's resolver. Nil when neither is given.
