@@ -365,7 +365,9 @@ func TestCloseWaitsForTheRefresh(t *testing.T) {
 	require.True(t, ok)
 	time.Sleep(5 * time.Millisecond)
 	get(t, srv, "/readyz") // stale: a refresh starts behind the answer
-	require.Equal(t, int32(2), db.runs.Load())
+	// The answer may come before the refresh's goroutine has begun the
+	// check: wait for it to be under way.
+	require.Eventually(t, func() bool { return db.runs.Load() == 2 }, 10*time.Second, time.Millisecond)
 	require.NoError(t, h.Close(context.Background()))
 	after, ok := h.Snapshot(context.Background())
 	require.True(t, ok)
