@@ -954,9 +954,11 @@ func judgeReach(r *Result, port int) {
 //
 // The files are read once, now, like any file a container controls:
 // without blocking, regular files only, at most 4 MiB; an error says
-// which could not be read. The search list and options other than the
-// nameservers are this host's (Go's resolver reads them from its own
-// resolv.conf); give names as the application does. A name the hosts
+// which could not be read. The nameservers are asked in turn, as the C
+// library does, each for the file's options timeout, for its options
+// attempts rounds. The search list and other options are this host's
+// (Go's resolver reads them from its own resolv.conf); give names as the
+// application does. A name the hosts
 // file does not hold and no server knows gives a *net.DNSError with
 // IsNotFound set.
 func AppLookup(hostsFile, resolvConf string) (func(ctx context.Context, host string) ([]netip.Addr, error), error) {
@@ -964,7 +966,7 @@ func AppLookup(hostsFile, resolvConf string) (func(ctx context.Context, host str
 	if err != nil {
 		return nil, err
 	}
-	res := net.DefaultResolver
+	lookup := net.DefaultResolver.LookupNetIP
 	if resolvConf != "" && resolvConf != DefaultResolvConf {
 		rc, err := readResolvConf(resolvConf)
 		if err != nil {
@@ -974,16 +976,49 @@ func AppLookup(hostsFile, resolvConf string) (func(ctx context.Context, host str
 		if len(ns) == 0 {
 			ns = []string{"127.0.0.1:53", "[::1]:53"}
 		}
-		res = resolverTo(ns)
+		lookup = inTurn(ns, rc.Timeout, rc.Attempts)
 	}
 	return func(ctx context.Context, host string) ([]netip.Addr, error) {
 		if a := hosts[hostsKey(host)]; len(a) > 0 {
 			return slices.Clone(a), nil
 		}
-		addrs, err := res.LookupNetIP(ctx, "ip", host)
+		addrs, err := lookup(ctx, "ip", host)
 		for i := range addrs {
 			addrs[i] = addrs[i].Unmap()
 		}
 		return addrs, err
 	}, nil
+}
+
+// inTurn resolves as the C library's stub resolver does with servers:
+// each in file order, for at most timeout, attempts rounds over them; a
+// server that says the name does not exist ends the lookup, any other
+// failure moves to the next server. So a first nameserver that never
+// answers costs timeout before the second is asked, as it does the
+// application.
+func inTurn(servers []string, timeout time.Duration, attempts int) func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	res := make([]*net.Resolver, len(servers))
+	for i, s := range servers {
+		res[i] = resolverTo([]string{s})
+	}
+	attempts = max(attempts, 1)
+	return func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+		var last error
+		for range attempts {
+			for _, r := range res {
+				tctx, cancel := context.WithTimeout(ctx, timeout)
+				addrs, err := r.LookupNetIP(tctx, network, host)
+				cancel()
+				if err == nil {
+					return addrs, nil
+				}
+				last = err
+				var de *net.DNSError
+				if errors.As(err, &de) && de.IsNotFound || ctx.Err() != nil {
+					return nil, err
+				}
+			}
+		}
+		return nil, last
+	}
 }
