@@ -502,6 +502,26 @@ func matrix() []scenario {
 			},
 		},
 		{
+			name: "every first SYN dropped: connecting takes a retransmit", want: classify.SlowConnect,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				testnet.RequireIPTables(t)
+				ns := testnet.New(t)
+				ln := ns.Listen(t, "tcp", "127.0.0.1:8080")
+				serve(t, ln, okHandler)
+				// Every other SYN is lost, as on a lossy link or a
+				// conntrack table that drops: the client's retransmit
+				// after a second gets through.
+				ns.Exec(t, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", "8080", "--syn",
+					"-m", "statistic", "--mode", "nth", "--every", "2", "--packet", "0", "-j", "DROP")
+				return []triage.Check{
+					triage.Func(target, func(ctx context.Context) probe.HTTPResult {
+						return probe.HTTP(ctx, probe.HTTPOptions{URL: "http://127.0.0.1:8080/", Timeout: 4 * time.Second, Dialer: ns})
+					}),
+					sockCheck(sockstat.Options{NetNS: ns.Path, Port: 8080, Addr: loopback}),
+				}, []string{target}
+			},
+		},
+		{
 			name: "accept queue full", want: classify.TimeoutBacklogFull,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				ns := testnet.New(t)
@@ -858,6 +878,26 @@ func matrix() []scenario {
 			},
 		},
 		{
+			name: "ephemeral ports used up in a namespace with four of them", want: classify.ConnPortsExhausted,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ns := testnet.New(t)
+				ns.Exec(t, "sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=40000 40003")
+				ln := ns.Listen(t, "tcp", "127.0.0.1:0")
+				serve(t, ln, okHandler)
+				// A client that keeps its connections: every local port
+				// toward the service is taken.
+				for range 8 {
+					c, err := ns.DialContext(context.Background(), "tcp", ln.Addr().String())
+					if err != nil {
+						break
+					}
+					t.Cleanup(func() { c.Close() })
+				}
+				return []triage.Check{tcpCheck(target, ln.Addr().String(), ns),
+					sockCheck(sockstat.Options{NetNS: ns.Path, Port: port(ln)})}, []string{target}
+			},
+		},
+		{
 			name: "connections stuck in SYN-SENT", want: classify.ConnSynSentBacklog,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				testnet.RequireIPTables(t)
@@ -1011,6 +1051,41 @@ func matrix() []scenario {
 			},
 		},
 		{
+			name: "first nameserver never answers, the second does", want: classify.SlowDNS,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				serve(t, ln, okHandler)
+				// A nameserver that takes queries and never answers, and
+				// one that does; options timeout:1 as many sites set it.
+				pc, err := net.ListenPacket("udp", "127.77.0.61:53")
+				if err != nil {
+					t.Skipf("cannot listen on 127.77.0.61:53: %v", err)
+				}
+				t.Cleanup(func() { pc.Close() })
+				go func() {
+					buf := make([]byte, 512)
+					for {
+						if _, _, err := pc.ReadFrom(buf); err != nil {
+							return
+						}
+					}
+				}()
+				dnsServer(t, "127.77.0.62:53", answer(dns.RcodeSuccess, "127.0.0.1"))
+				dir := t.TempDir()
+				hosts, resolv := filepath.Join(dir, "hosts"), filepath.Join(dir, "resolv.conf")
+				require.NoError(t, os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644))
+				require.NoError(t, os.WriteFile(resolv, []byte("nameserver 127.77.0.61\nnameserver 127.77.0.62\noptions timeout:1 attempts:2\n"), 0o644))
+				lookup, err := dnscheck.AppLookup(hosts, resolv)
+				require.NoError(t, err)
+				u := fmt.Sprintf("http://orders.test:%d/", port(ln))
+				return []triage.Check{triage.Func(target, func(ctx context.Context) probe.HTTPResult {
+					return probe.HTTP(ctx, probe.HTTPOptions{URL: u, Timeout: 4 * time.Second, Lookup: probe.LookupFunc(lookup)})
+				}), dnsCheck(dnscheck.Options{Name: "orders.test", HostsFile: hosts, ResolvConf: resolv}),
+					sockCheck(sockstat.Options{Port: port(ln)})}, []string{target}
+			},
+		},
+		{
 			name: "app answers 401 to a stale token", want: classify.ClientAuthRejected,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -1042,6 +1117,30 @@ func matrix() []scenario {
 			},
 		},
 		{
+			name: "a service answers slowly at its CPU quota", want: classify.SlowResources,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				// A real service process, each answer 150 ms of CPU, in a
+				// cgroup allowed 10% of a core: the quota, not its code,
+				// makes it slow.
+				cpu := testcgroup.NewCPU(t, 10000)
+				pid, addr := cpuService(t, cpu)
+				aim(t, triage.Target{PID: pid})
+				return []triage.Check{triage.Func(target, func(ctx context.Context) probe.HTTPResult {
+					return probe.HTTP(ctx, probe.HTTPOptions{URL: "http://" + addr + "/", Timeout: 5 * time.Second})
+				}), hostCheck(pid)}, []string{target}
+			},
+		},
+		{
+			name: "a service using up its CPU quota", want: classify.ResourceCPUThrottled,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				cpu := testcgroup.NewCPU(t, 20000)
+				pid := cpu.Spin(t)
+				time.Sleep(300 * time.Millisecond)
+				aim(t, triage.Target{PID: pid})
+				return []triage.Check{hostCheck(pid)}, nil
+			},
+		},
+		{
 			name: "a process killed by the OOM killer", want: classify.ResourceOOMKilled,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				m := oomKill(t)
@@ -1051,6 +1150,26 @@ func matrix() []scenario {
 			},
 		},
 	}
+}
+
+// cpuService starts the test binary as a service whose every answer
+// costs 150 ms of CPU (see TestMain), confined to cpu, and returns its PID
+// and address once it listens.
+func cpuService(t *testing.T, cpu *testcgroup.CPU) (int, string) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "TRIAGE_TEST_CPU_SERVER=1", "GOMAXPROCS=1")
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	require.NoError(t, os.WriteFile(filepath.Join(cpu.Dir, "cgroup.procs"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644))
+	line := make([]byte, 64)
+	n, err := out.Read(line)
+	require.NoError(t, err)
+	return cmd.Process.Pid, strings.TrimSpace(string(line[:n]))
 }
 
 // ca is a throwaway certificate authority.

@@ -127,8 +127,9 @@ func DefaultRules() []Rule {
 		{
 			ID: SlowDependency, Symptoms: slow, Layer: LayerDependency, Weight: 0.85,
 			Title: "the service waits on a slow dependency before it answers",
-			Support: []Sign{{Code: probe.CodeHTTPSlow, Weight: 0.4, When: slowIn("wait")},
-				dep(probe.CodeHTTPSlow, 0.9), dep(probe.CodeHTTPNoFirstByte, 0.8), dep(probe.CodeTCPTimeout, 0.6),
+			// The request's own wait is no sign of a dependency: only
+			// the dependency's own slowness, its timeouts and its pool.
+			Support: []Sign{dep(probe.CodeHTTPSlow, 0.9), dep(probe.CodeHTTPNoFirstByte, 0.8), dep(probe.CodeTCPTimeout, 0.6),
 				sign(probe.CodeDBPingTimeout, 0.9), sign(probe.CodeDBPoolExhausted, 0.9),
 				sign(logscan.CodeDependencyTimeout, 0.8), sign(logscan.CodePoolExhausted, 0.8), sign(logscan.CodeUpstreamTimeout, 0.6)},
 			Against:  []Sign{slowNot("wait", "transfer")},

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -132,4 +133,75 @@ func (m *Memory) Hold(t testing.TB, size int64) int {
 		t.Fatalf("the memory holder did not get ready (%q, %v)", line, err)
 	}
 	return cmd.Process.Pid
+}
+
+// CPU is a CPU cgroup made for one test, with a CFS quota: the cgroup v1
+// cpu hierarchy or, where that is absent, a cgroup v2 tree with the cpu
+// controller.
+type CPU struct {
+	// Dir is the cgroup's directory.
+	Dir string
+	// Version is 1 or 2.
+	Version int
+}
+
+// NewCPU creates a cgroup whose processes may use quotaUs of CPU time
+// every 100 ms period and removes it when the test ends; processes added
+// to it must be gone by then. It skips the test when not root or when no
+// cpu controller can be used.
+func NewCPU(t testing.TB, quotaUs int) *CPU {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make cgroups")
+	}
+	name := fmt.Sprintf("triage-test-cpu-%d-%d", os.Getpid(), seq.Add(1))
+	var c CPU
+	files := map[string]string{}
+	switch {
+	case exists("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"):
+		c = CPU{Dir: filepath.Join("/sys/fs/cgroup/cpu", name), Version: 1}
+		files["cpu.cfs_period_us"] = "100000"
+		files["cpu.cfs_quota_us"] = strconv.Itoa(quotaUs)
+	case hasV2Controller("/sys/fs/cgroup", "cpu"):
+		c = CPU{Dir: filepath.Join("/sys/fs/cgroup", name), Version: 2}
+		files["cpu.max"] = fmt.Sprintf("%d 100000", quotaUs)
+	default:
+		t.Skip("no cpu cgroup controller to confine a child in")
+	}
+	if err := os.Mkdir(c.Dir, 0o755); err != nil {
+		t.Skipf("cannot create a cpu cgroup: %v", err)
+	}
+	t.Cleanup(func() { _ = os.Remove(c.Dir) })
+	for _, f := range []string{"cpu.cfs_period_us", "cpu.cfs_quota_us", "cpu.max"} {
+		if v, ok := files[f]; ok {
+			if err := os.WriteFile(filepath.Join(c.Dir, f), []byte(v), 0o644); err != nil {
+				t.Skipf("cannot set the cpu quota: %v", err)
+			}
+		}
+	}
+	return &c
+}
+
+// Spin starts a child in the cgroup that busy-loops until the test ends,
+// and returns its PID: it uses up the quota and is throttled.
+func (c *CPU) Spin(t testing.TB) int {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", fmt.Sprintf("echo $$ > '%s' && exec sh -c 'while :; do :; done'",
+		filepath.Join(c.Dir, "cgroup.procs")))
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting a spinning child: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return cmd.Process.Pid
+}
+
+func hasV2Controller(root, name string) bool {
+	b, err := os.ReadFile(filepath.Join(root, "cgroup.subtree_control"))
+	if err != nil {
+		return false
+	}
+	return slices.Contains(strings.Fields(string(b)), name)
 }
