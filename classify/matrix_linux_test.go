@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -658,6 +659,37 @@ func matrix() []scenario {
 					logCheck(logscan.Options{Files: []string{logPath}, Since: time.Minute}),
 					tcpCheck("dependency "+db, db, nil),
 				}, []string{target}
+			},
+		},
+		{
+			name: "app answers 500 and logs JSON lines: its cache refuses", want: classify.DependencyDown,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				cache := deadPort(t)
+				logPath := filepath.Join(t.TempDir(), "app.jsonl")
+				f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+				require.NoError(t, err)
+				t.Cleanup(func() { f.Close() })
+				// A Go service logging with log/slog's JSON handler.
+				logger := slog.New(slog.NewJSONHandler(f, nil))
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				serve(t, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					c, err := net.DialTimeout("tcp", cache, time.Second)
+					if err != nil {
+						logger.Error("get session: "+err.Error(), "path", r.URL.Path)
+						w.WriteHeader(http.StatusInternalServerError)
+						return
+					}
+					c.Close()
+				}))
+				u := "http://" + ln.Addr().String() + "/cart"
+				for range 2 {
+					resp, err := http.Get(u)
+					require.NoError(t, err)
+					resp.Body.Close()
+				}
+				return []triage.Check{httpCheck(target, u, nil),
+					logCheck(logscan.Options{Files: []string{logPath}, Since: time.Minute})}, []string{target}
 			},
 		},
 		{

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package classify
+
+func runChild() bool { return false }
