@@ -302,6 +302,15 @@ func TestWindowFindings(t *testing.T) {
 		{name: "saturated", codes: map[triage.Code]triage.Status{CodeCPUSaturated: triage.Fail}},
 		{name: "steal over a lowered threshold", th: Thresholds{StealPct: 2},
 			codes: map[triage.Code]triage.Status{CodeCPUSaturated: triage.Fail, CodeStealHigh: triage.Warn}},
+		{name: "one core of two busy", mod: func(r *Result, _ *windowFacts) {
+			r.CPU = CPUStats{Cores: 2, BusyPct: 52, PerCore: []CoreStats{{CPU: 0, BusyPct: 4}, {CPU: 1, BusyPct: 100}}}
+		}, codes: map[triage.Code]triage.Status{CodeCPUImbalance: triage.Warn}},
+		{name: "both cores busy: saturated, not imbalanced", mod: func(r *Result, _ *windowFacts) {
+			r.CPU = CPUStats{Cores: 2, BusyPct: 95, PerCore: []CoreStats{{CPU: 0, BusyPct: 92}, {CPU: 1, BusyPct: 98}}}
+		}, codes: map[triage.Code]triage.Status{CodeCPUSaturated: triage.Warn}},
+		{name: "one core of one", mod: func(r *Result, _ *windowFacts) {
+			r.CPU = CPUStats{Cores: 1, BusyPct: 50, PerCore: []CoreStats{{CPU: 0, BusyPct: 50}}}
+		}, codes: map[triage.Code]triage.Status{}},
 		{name: "iowait", mod: func(r *Result, _ *windowFacts) { r.CPU = CPUStats{Cores: 2, BusyPct: 20, IOWaitPct: 45} },
 			codes: map[triage.Code]triage.Status{CodeIOWaitHigh: triage.Warn}},
 		{name: "swapping", mod: func(r *Result, _ *windowFacts) {

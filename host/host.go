@@ -21,6 +21,13 @@ const (
 	// the window. Warn; Fail at 98% and above. Evidence: busy_pct,
 	// user_pct, system_pct, cores, window_ns.
 	CodeCPUSaturated triage.Code = "host.cpu_saturated"
+	// CodeCPUImbalance: one core was busy for at least
+	// Thresholds.CoreBusyPct of the window while the cores together were
+	// under two thirds of Thresholds.CPUBusyPct (mpstat -P ALL): a
+	// single-threaded bottleneck, a spinning thread, or interrupts pinned
+	// to one CPU, which the average hides. Warn. Evidence: cpu (the
+	// busiest), core_busy_pct, busy_pct (all cores), cores, window_ns.
+	CodeCPUImbalance triage.Code = "host.cpu_imbalance"
 	// CodeIOWaitHigh: CPUs sat idle waiting for I/O for at least
 	// Thresholds.IOWaitPct of the window. Warn. Evidence: iowait_pct,
 	// procs_blocked, window_ns.
@@ -135,6 +142,7 @@ type Options struct {
 // and non-finite levels make Check return triage.ErrInvalid.
 type Thresholds struct {
 	CPUBusyPct         float64 // CPU busy % of the window for CodeCPUSaturated [90]
+	CoreBusyPct        float64 // one core's busy % of the window for CodeCPUImbalance [90]
 	IOWaitPct          float64 // iowait % of the window for CodeIOWaitHigh [20]
 	StealPct           float64 // steal % of the window for CodeStealHigh [10]
 	LoadPerCore        float64 // 1-minute load per core for CodeLoadHigh [2]
@@ -154,7 +162,7 @@ func (t Thresholds) validate() error {
 		name string
 		v    float64
 	}{
-		{"CPUBusyPct", t.CPUBusyPct}, {"IOWaitPct", t.IOWaitPct}, {"StealPct", t.StealPct},
+		{"CPUBusyPct", t.CPUBusyPct}, {"CoreBusyPct", t.CoreBusyPct}, {"IOWaitPct", t.IOWaitPct}, {"StealPct", t.StealPct},
 		{"LoadPerCore", t.LoadPerCore}, {"MemoryAvailablePct", t.MemoryAvailablePct},
 		{"SwapPagesPerSec", t.SwapPagesPerSec}, {"CPUPressurePct", t.CPUPressurePct},
 		{"MemoryPressurePct", t.MemoryPressurePct}, {"IOPressurePct", t.IOPressurePct},
@@ -174,6 +182,7 @@ func (t Thresholds) withDefaults() Thresholds {
 		}
 	}
 	def(&t.CPUBusyPct, 90)
+	def(&t.CoreBusyPct, 90)
 	def(&t.IOWaitPct, 20)
 	def(&t.StealPct, 10)
 	def(&t.LoadPerCore, 2)

@@ -63,6 +63,21 @@ func timesDelta(a, b cpuTimes) cpuTimes {
 	}
 }
 
+// busiestCore is the core busiest over the window, if per-core figures
+// were taken.
+func busiestCore(c CPUStats) (CoreStats, bool) {
+	if len(c.PerCore) == 0 {
+		return CoreStats{}, false
+	}
+	hot := c.PerCore[0]
+	for _, k := range c.PerCore[1:] {
+		if k.BusyPct > hot.BusyPct {
+			hot = k
+		}
+	}
+	return hot, true
+}
+
 // windowFacts are what the judge needs beyond the result itself.
 type windowFacts struct {
 	sampled           bool   // both samples were taken, MinJudgeWindow apart
@@ -86,6 +101,17 @@ func judge(r *Result, th Thresholds, f windowFacts) {
 				Evidence: triage.Evidence{slog.Float64("busy_pct", c.BusyPct), slog.Float64("user_pct", c.UserPct),
 					slog.Float64("system_pct", c.SystemPct), slog.Int("cores", c.Cores), win},
 				Command: "top -b -n 1 | head -20",
+			})
+		}
+		if hot, ok := busiestCore(c); ok && c.Cores >= 2 && hot.BusyPct >= th.CoreBusyPct && c.BusyPct < th.CPUBusyPct*2/3 {
+			r.Add(triage.Finding{
+				Code:   CodeCPUImbalance,
+				Status: triage.Warn,
+				Summary: fmt.Sprintf("cpu%d %.1f%% busy over %s while the %d cores together are %.1f%% busy: one thread or one interrupt source is the bottleneck",
+					hot.CPU, hot.BusyPct, round(r.Window), c.Cores, c.BusyPct),
+				Evidence: triage.Evidence{slog.Int("cpu", hot.CPU), slog.Float64("core_busy_pct", hot.BusyPct),
+					slog.Float64("busy_pct", c.BusyPct), slog.Int("cores", c.Cores), win},
+				Command: "mpstat -P ALL 1 5",
 			})
 		}
 		if c.IOWaitPct >= th.IOWaitPct {
