@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/triagekit/triage"
@@ -53,6 +55,9 @@ func run(ctx context.Context, o *Options, r *Result) error {
 			return err
 		}
 	}
+	// Interfaces are judged when the file is there; a root without it
+	// (a fixture, a jail) only goes without the finding.
+	nic1, nicErr := readNetDev(rd, procRoot)
 	t1 := time.Now()
 
 	var ctxErr error
@@ -73,6 +78,11 @@ func run(ctx context.Context, o *Options, r *Result) error {
 		}
 		r.Window = time.Since(t1)
 		facts.sampled = r.Window >= MinJudgeWindow
+		if nicErr == nil {
+			if nic2, err := readNetDev(rd, procRoot); err == nil {
+				r.NICs = nicDeltas(nic1, nic2)
+			}
+		}
 	}
 	r.CPU = cpuStats(stat1, stat2)
 	r.Load.ProcsRunning, r.Load.ProcsBlocked = stat2.procsRunning, stat2.procsBlocked
@@ -163,6 +173,32 @@ func run(ctx context.Context, o *Options, r *Result) error {
 
 	judge(r, o.Thresholds.withDefaults(), facts)
 	return ctxErr
+}
+
+func readNetDev(rd *procfs.Reader, procRoot string) (map[string]nicCounters, error) {
+	b, err := rd.Read(filepath.Join(procRoot, "net", "dev"))
+	if err != nil {
+		return nil, err
+	}
+	return parseNetDev(b)
+}
+
+// nicDeltas are the interfaces whose counters rose from a to b, by name.
+func nicDeltas(a, b map[string]nicCounters) []NICStats {
+	var out []NICStats
+	for name, y := range b {
+		x, ok := a[name]
+		if !ok {
+			continue
+		}
+		n := NICStats{Name: name, RxErrors: procfs.Delta(x.rxErrs, y.rxErrs), RxDropped: procfs.Delta(x.rxDrop, y.rxDrop),
+			TxErrors: procfs.Delta(x.txErrs, y.txErrs), TxDropped: procfs.Delta(x.txDrop, y.txDrop)}
+		if n.RxErrors+n.RxDropped+n.TxErrors+n.TxDropped > 0 {
+			out = append(out, n)
+		}
+	}
+	slices.SortFunc(out, func(p, q NICStats) int { return strings.Compare(p.Name, q.Name) })
+	return out
 }
 
 func readStat(rd *procfs.Reader, procRoot string) (statFile, error) {

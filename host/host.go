@@ -32,6 +32,12 @@ const (
 	// Thresholds.IOWaitPct of the window. Warn. Evidence: iowait_pct,
 	// procs_blocked, window_ns.
 	CodeIOWaitHigh triage.Code = "host.iowait_high"
+	// CodeNICErrors: a network interface counted receive or transmit
+	// errors or drops during the window (sar -n EDEV, ip -s link): a bad
+	// link, a full ring buffer, a qdisc dropping. Warn. Evidence:
+	// interface, rx_errors, rx_dropped, tx_errors, tx_dropped (counted in
+	// the window), window_ns.
+	CodeNICErrors triage.Code = "host.nic_errors"
 	// CodeStealHigh: the hypervisor gave the CPUs to someone else for at
 	// least Thresholds.StealPct of the window. Warn. Evidence:
 	// steal_pct, window_ns.
@@ -221,6 +227,20 @@ type Result struct {
 	// OOMKills is the kernel's oom_kill counter since boot; nil when the
 	// kernel does not report it.
 	OOMKills *uint64 `json:"oom_kills,omitempty"`
+	// NICs are the network interfaces (loopback left out) whose error or
+	// drop counters rose during the window, as sar -n EDEV shows them;
+	// empty when none did or /proc/net/dev could not be read.
+	NICs []NICStats `json:"nics,omitempty"`
+}
+
+// NICStats is how many receive and transmit errors and drops one
+// interface counted during the window.
+type NICStats struct {
+	Name      string `json:"name"`
+	RxErrors  uint64 `json:"rx_errors"`
+	RxDropped uint64 `json:"rx_dropped"`
+	TxErrors  uint64 `json:"tx_errors"`
+	TxDropped uint64 `json:"tx_dropped"`
 }
 
 // CPUStats is how the CPUs spent the window, in percent of all cores.

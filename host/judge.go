@@ -114,6 +114,18 @@ func judge(r *Result, th Thresholds, f windowFacts) {
 				Command: "mpstat -P ALL 1 5",
 			})
 		}
+		for _, n := range r.NICs {
+			r.Add(triage.Finding{
+				Code:   CodeNICErrors,
+				Status: triage.Warn,
+				Summary: fmt.Sprintf("%s counted %d receive errors, %d receive drops, %d transmit errors and %d transmit drops over %s",
+					n.Name, n.RxErrors, n.RxDropped, n.TxErrors, n.TxDropped, round(r.Window)),
+				Evidence: triage.Evidence{slog.String("interface", n.Name), slog.Uint64("rx_errors", n.RxErrors),
+					slog.Uint64("rx_dropped", n.RxDropped), slog.Uint64("tx_errors", n.TxErrors),
+					slog.Uint64("tx_dropped", n.TxDropped), win},
+				Command: "ip -s link show " + n.Name,
+			})
+		}
 		if c.IOWaitPct >= th.IOWaitPct {
 			r.Add(triage.Finding{
 				Code:   CodeIOWaitHigh,

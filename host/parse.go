@@ -258,3 +258,60 @@ func parsePSI(b []byte) (PSI, error) {
 	}
 	return p, nil
 }
+
+// nicCounters are an interface's error and drop counters from
+// /proc/net/dev.
+type nicCounters struct {
+	rxErrs, rxDrop, txErrs, txDrop uint64
+}
+
+// parseNetDev parses /proc/net/dev: two header lines, then
+// "  eth0: rxbytes rxpackets rxerrs rxdrop rxfifo rxframe rxcompressed
+// rxmulticast txbytes txpackets txerrs txdrop ...". The loopback
+// interface is left out: its drops are local sockets' full buffers,
+// which sockstat judges.
+func parseNetDev(b []byte) (map[string]nicCounters, error) {
+	out := map[string]nicCounters{}
+	for n := 0; len(b) > 0; n++ {
+		var line []byte
+		line, b = procfs.NextLine(b)
+		if n < 2 {
+			continue
+		}
+		name, rest, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return nil, fmt.Errorf("%w net/dev line %q", procfs.ErrMalformed, line)
+		}
+		iface := string(bytes.TrimSpace(name))
+		var v [12]uint64
+		for i := range v {
+			var f []byte
+			f, rest = procfs.Field(rest)
+			x, err := strconv.ParseUint(string(f), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%w net/dev %s field %d %q", procfs.ErrMalformed, iface, i+1, f)
+			}
+			v[i] = x
+		}
+		if iface == "lo" || !ifaceName(iface) {
+			continue
+		}
+		out[iface] = nicCounters{rxErrs: v[2], rxDrop: v[3], txErrs: v[10], txDrop: v[11]}
+	}
+	return out, nil
+}
+
+// ifaceName accepts what ip link names interfaces with: up to 15 bytes of
+// letters, digits and ._@-. Anything else in a file a container or
+// caller controls is left out rather than put in a command line.
+func ifaceName(s string) bool {
+	if s == "" || len(s) > 15 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '@' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
