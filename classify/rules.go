@@ -120,7 +120,8 @@ func DefaultRules() []Rule {
 			ID: SlowConnect, Symptoms: slow, Layer: LayerNetwork, Weight: 0.8,
 			Title: "connecting takes the time: SYNs are retransmitted or the accept queue is full",
 			Support: []Sign{{Code: probe.CodeHTTPSlow, Weight: 1, When: slowIn("connect")}, sign(sockstat.CodeAcceptQueueFull, 0.7),
-				sign(sockstat.CodeListenOverflows, 0.6), sign(sockstat.CodeRetransmitsHigh, 0.6), sign(logscan.CodeKernelSYNFlood, 0.5)},
+				sign(sockstat.CodeListenOverflows, 0.6), sign(sockstat.CodeRetransmitsHigh, 0.6), sign(logscan.CodeKernelSYNFlood, 0.5),
+				sign(host.CodeNICErrors, 0.5)},
 			Against: []Sign{slowNot("connect")},
 			Next:    []string{"ss -lnt 'sport = :{port}'", "nstat -az TcpExtListenOverflows TcpRetransSegs", "curl -w '%{time_connect}\\n' -o /dev/null -s {url}"},
 		},
@@ -253,7 +254,7 @@ func DefaultRules() []Rule {
 		{
 			ID: TimeoutPacketDrop, Symptoms: timeout, Layer: LayerNetwork, Weight: 0.8,
 			Title:   "packets to the target are dropped: SYNs get no answer",
-			Support: []Sign{sign(probe.CodeTCPTimeout, 0.7), sign(sockstat.CodeSynSentBacklog, 0.8)},
+			Support: []Sign{sign(probe.CodeTCPTimeout, 0.7), sign(sockstat.CodeSynSentBacklog, 0.8), sign(host.CodeNICErrors, 0.4)},
 			Against: []Sign{sign(probe.CodeTCPConnected, 0.8), sign(sockstat.CodeAcceptQueueFull, 0.9)},
 			Next:    []string{"ss -ant state syn-sent", "iptables -S", "traceroute -T -p {port} {host}"},
 		},
