@@ -147,11 +147,16 @@ func DefaultRules() []Rule {
 		{
 			ID: SlowResources, Symptoms: slow, Layer: LayerResources, Weight: 0.8,
 			Title: "the service is starved: its CPU is throttled or saturated, it swaps, or a thread spins",
-			Support: []Sign{sign(host.CodeCgroupCPUThrottled, 1), sign(host.CodeCPUSaturated, 1), sign(host.CodeSwapping, 0.9),
-				sign(process.CodeThreadHot, 0.8), sign(host.CodeCPUPressure, 0.7), sign(host.CodeMemoryPressure, 0.7),
-				sign(host.CodeCgroupMemoryNearLimit, 0.5), sign(host.CodeIOWaitHigh, 0.5), sign(host.CodeStealHigh, 0.5),
-				sign(host.CodeCPUImbalance, 0.5)},
-			Explains: []ID{SlowApp},
+			// The target's own starvation (its cgroup throttled, its
+			// thread spinning) says more than the whole host being busy,
+			// which a slow answer of its own code also runs into.
+			Support: []Sign{sign(host.CodeCgroupCPUThrottled, 1), sign(process.CodeThreadHot, 0.8), sign(host.CodeSwapping, 0.7),
+				sign(host.CodeCPUSaturated, 0.6), sign(host.CodeCPUPressure, 0.4), sign(host.CodeMemoryPressure, 0.4),
+				sign(host.CodeCgroupMemoryNearLimit, 0.5), sign(host.CodeIOWaitHigh, 0.3), sign(host.CodeStealHigh, 0.3),
+				sign(host.CodeCPUImbalance, 0.3)},
+			// No Explains: a starved host does not make the application's
+			// own wait less likely; both are shown, the closer the harder
+			// to call.
 			Next:     []string{"top -H -p {pid}", "cat /sys/fs/cgroup/{cgroup}/cpu.stat", "vmstat 1 5"},
 		},
 
