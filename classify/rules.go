@@ -157,7 +157,7 @@ func DefaultRules() []Rule {
 			// No Explains: a starved host does not make the application's
 			// own wait less likely; both are shown, the closer the harder
 			// to call.
-			Next:     []string{"top -H -p {pid}", "cat /sys/fs/cgroup/{cgroup}/cpu.stat", "vmstat 1 5"},
+			Next: []string{"top -H -p {pid}", "cat /sys/fs/cgroup/{cgroup}/cpu.stat", "vmstat 1 5"},
 		},
 
 		// tls: the certificate fails.
