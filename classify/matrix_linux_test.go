@@ -4,17 +4,11 @@ package classify_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -42,6 +36,7 @@ import (
 	"github.com/triagekit/triage/diskcheck"
 	"github.com/triagekit/triage/dnscheck"
 	"github.com/triagekit/triage/host"
+	"github.com/triagekit/triage/internal/testca"
 	"github.com/triagekit/triage/internal/testcgroup"
 	"github.com/triagekit/triage/internal/testhaproxy"
 	"github.com/triagekit/triage/internal/testmount"
@@ -1061,27 +1056,27 @@ func matrix() []scenario {
 		{
 			name: "certificate expired", want: classify.TLSCertExpired,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
-				ca := newCA(t)
+				ca := testca.New(t)
 				now := time.Now()
-				u := tlsService(t, ca.leaf(t, now.Add(-48*time.Hour), now.Add(-time.Hour), "127.0.0.1"))
+				u := tlsService(t, ca.Leaf(t, now.Add(-48*time.Hour), now.Add(-time.Hour), "127.0.0.1"))
 				return []triage.Check{tlsCheck(target, u, ca)}, []string{target}
 			},
 		},
 		{
 			name: "certificate for another name", want: classify.TLSNameMismatch,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
-				ca := newCA(t)
+				ca := testca.New(t)
 				now := time.Now()
-				u := tlsService(t, ca.leaf(t, now.Add(-time.Hour), now.Add(90*24*time.Hour), "other.example"))
+				u := tlsService(t, ca.Leaf(t, now.Add(-time.Hour), now.Add(90*24*time.Hour), "other.example"))
 				return []triage.Check{tlsCheck(target, u, ca)}, []string{target}
 			},
 		},
 		{
 			name: "certificate from an authority the client does not trust", want: classify.TLSUnknownAuthority,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
-				ca, other := newCA(t), newCA(t)
+				ca, other := testca.New(t), testca.New(t)
 				now := time.Now()
-				u := tlsService(t, other.leaf(t, now.Add(-time.Hour), now.Add(90*24*time.Hour), "127.0.0.1"))
+				u := tlsService(t, other.Leaf(t, now.Add(-time.Hour), now.Add(90*24*time.Hour), "127.0.0.1"))
 				return []triage.Check{tlsCheck(target, u, ca)}, []string{target}
 			},
 		},
@@ -1207,47 +1202,6 @@ func cpuService(t *testing.T, cpu *testcgroup.CPU) (int, string) {
 	return cmd.Process.Pid, strings.TrimSpace(string(line[:n]))
 }
 
-// ca is a throwaway certificate authority.
-type ca struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newCA(t *testing.T) *ca {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "triage matrix CA"},
-		NotBefore: time.Now().Add(-72 * time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &ca{cert: cert, key: key, pool: pool}
-}
-
-// leaf issues a server certificate for names, DNS names or IP addresses.
-func (c *ca) leaf(t *testing.T, notBefore, notAfter time.Time, names ...string) tls.Certificate {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: names[0]},
-		NotBefore: notBefore, NotAfter: notAfter, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	for _, n := range names {
-		if ip := net.ParseIP(n); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, n)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.cert, &key.PublicKey, c.key)
-	require.NoError(t, err)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
 // tlsService serves okHandler over TLS with cert until the test ends and
 // returns its https URL.
 func tlsService(t *testing.T, cert tls.Certificate) string {
@@ -1259,9 +1213,9 @@ func tlsService(t *testing.T, cert tls.Certificate) string {
 
 // tlsCheck requests u trusting only the authority c, as a client with its
 // own CA bundle does.
-func tlsCheck(name, u string, c *ca) triage.Check {
+func tlsCheck(name, u string, c *testca.CA) triage.Check {
 	return triage.Func(name, func(ctx context.Context) probe.HTTPResult {
-		return probe.HTTP(ctx, probe.HTTPOptions{URL: u, Timeout: 2 * time.Second, RootCAs: c.pool})
+		return probe.HTTP(ctx, probe.HTTPOptions{URL: u, Timeout: 2 * time.Second, RootCAs: c.Pool})
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/testca"
 )
 
 // forwardProxy is a real forward proxy, as squid or tinyproxy is to the
@@ -104,9 +105,9 @@ func TestHTTPProxy(t *testing.T) {
 	origin := httptest.NewServer(http.HandlerFunc(okHandler))
 	defer origin.Close()
 	originAddr := origin.Listener.Addr().String()
-	ca := newTestCA(t)
+	ca := testca.New(t)
 	now := time.Now()
-	tlsOrigin := tlsServer(t, ca.leaf(t, now.Add(-time.Hour), now.Add(90*24*time.Hour), "api.test"), http.HandlerFunc(okHandler))
+	tlsOrigin := tlsServer(t, ca.Leaf(t, now.Add(-time.Hour), now.Add(90*24*time.Hour), "api.test"), http.HandlerFunc(okHandler))
 
 	good, seen := forwardProxy(t, originAddr, 0)
 	tlsGood, tlsSeen := forwardProxy(t, tlsOrigin.Listener.Addr().String(), 0)
@@ -146,7 +147,7 @@ func TestHTTPProxy(t *testing.T) {
 		assert.Equal(t, good.Listener.Addr().String(), h.Remote.String(), "the connection is to the proxy")
 	})
 	t.Run("tunnelled https verified", func(t *testing.T) {
-		r := HTTP(context.Background(), HTTPOptions{URL: "https://api.test/ok", Proxy: via(tlsGood.URL), RootCAs: ca.pool})
+		r := HTTP(context.Background(), HTTPOptions{URL: "https://api.test/ok", Proxy: via(tlsGood.URL), RootCAs: ca.Pool})
 		require.NoError(t, r.Err)
 		assert.True(t, r.Has(CodeHTTPOK), "findings: %v", r.Findings)
 		assert.EqualValues(t, 1, tlsSeen.Load())

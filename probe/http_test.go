@@ -2,17 +2,11 @@ package probe
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -29,61 +23,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/testca"
 )
-
-// testCA is a throwaway certificate authority.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "triage test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
-}
-
-// leaf issues a server certificate for names (DNS names or IPs).
-func (ca *testCA) leaf(t *testing.T, notBefore, notAfter time.Time, names ...string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: names[0]},
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	for _, n := range names {
-		if ip := net.ParseIP(n); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, n)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	require.NoError(t, err)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
 
 func tlsServer(t *testing.T, cert tls.Certificate, h http.Handler) *httptest.Server {
 	t.Helper()
@@ -373,14 +314,14 @@ var cipherNames = func() []string {
 }()
 
 func TestHTTPTLS(t *testing.T) {
-	ca := newTestCA(t)
-	other := newTestCA(t)
+	ca := testca.New(t)
+	other := testca.New(t)
 	now := time.Now()
-	good := tlsServer(t, ca.leaf(t, now.Add(-time.Hour), now.Add(90*24*time.Hour), "127.0.0.1", "api.test"), http.HandlerFunc(okHandler))
-	expired := tlsServer(t, ca.leaf(t, now.Add(-48*time.Hour), now.Add(-24*time.Hour), "127.0.0.1"), http.HandlerFunc(okHandler))
-	wrongName := tlsServer(t, ca.leaf(t, now.Add(-time.Hour), now.Add(24*time.Hour), "other.test"), http.HandlerFunc(okHandler))
-	unknown := tlsServer(t, other.leaf(t, now.Add(-time.Hour), now.Add(24*time.Hour), "127.0.0.1"), http.HandlerFunc(okHandler))
-	expiring := tlsServer(t, ca.leaf(t, now.Add(-time.Hour), now.Add(3*24*time.Hour), "127.0.0.1"), http.HandlerFunc(okHandler))
+	good := tlsServer(t, ca.Leaf(t, now.Add(-time.Hour), now.Add(90*24*time.Hour), "127.0.0.1", "api.test"), http.HandlerFunc(okHandler))
+	expired := tlsServer(t, ca.Leaf(t, now.Add(-48*time.Hour), now.Add(-24*time.Hour), "127.0.0.1"), http.HandlerFunc(okHandler))
+	wrongName := tlsServer(t, ca.Leaf(t, now.Add(-time.Hour), now.Add(24*time.Hour), "other.test"), http.HandlerFunc(okHandler))
+	unknown := tlsServer(t, other.Leaf(t, now.Add(-time.Hour), now.Add(24*time.Hour), "127.0.0.1"), http.HandlerFunc(okHandler))
+	expiring := tlsServer(t, ca.Leaf(t, now.Add(-time.Hour), now.Add(3*24*time.Hour), "127.0.0.1"), http.HandlerFunc(okHandler))
 
 	tests := []struct {
 		name     string
@@ -399,7 +340,7 @@ func TestHTTPTLS(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := HTTP(context.Background(), HTTPOptions{URL: tt.srv.URL, RootCAs: ca.pool, Insecure: tt.insecure})
+			r := HTTP(context.Background(), HTTPOptions{URL: tt.srv.URL, RootCAs: ca.Pool, Insecure: tt.insecure})
 			require.NoError(t, r.Err)
 			assert.True(t, r.Has(tt.code), "findings: %v", r.Findings)
 			h := r.Attempts[0].Last()
@@ -430,10 +371,10 @@ func TestHTTPTLS(t *testing.T) {
 	t.Run("http2", func(t *testing.T) {
 		srv := httptest.NewUnstartedServer(http.HandlerFunc(okHandler))
 		srv.EnableHTTP2 = true
-		srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.leaf(t, now.Add(-time.Hour), now.Add(90*24*time.Hour), "127.0.0.1")}}
+		srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.Leaf(t, now.Add(-time.Hour), now.Add(90*24*time.Hour), "127.0.0.1")}}
 		srv.StartTLS()
 		defer srv.Close()
-		r := HTTP(context.Background(), HTTPOptions{URL: srv.URL, RootCAs: ca.pool})
+		r := HTTP(context.Background(), HTTPOptions{URL: srv.URL, RootCAs: ca.Pool})
 		require.NoError(t, r.Err)
 		assert.True(t, r.Has(CodeHTTPOK), "findings: %v", r.Findings)
 		h := r.Attempts[0].Last()
@@ -451,7 +392,7 @@ func TestHTTPTLS(t *testing.T) {
 		r := HTTP(context.Background(), HTTPOptions{
 			URL:     "https://api.test:" + port + "/",
 			Resolve: []string{"api.test:" + port + ":127.0.0.1"},
-			RootCAs: ca.pool,
+			RootCAs: ca.Pool,
 		})
 		require.NoError(t, r.Err)
 		assert.True(t, r.Has(CodeHTTPOK), "findings: %v", r.Findings)
