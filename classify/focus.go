@@ -169,7 +169,7 @@ func within(p, dir string) bool {
 // starve every process on the host, the target's too, but say nothing
 // about an answer the target gave.
 var hostNow = []triage.Code{
-	host.CodeCPUSaturated, host.CodeCPUImbalance, host.CodeNICErrors, host.CodeLoadHigh, host.CodeCPUPressure, host.CodeStealHigh,
+	host.CodeCPUSaturated, host.CodeCPUImbalance, host.CodeNICErrors, host.CodeDiskBusy, host.CodeLoadHigh, host.CodeCPUPressure, host.CodeStealHigh,
 	host.CodeIOWaitHigh, host.CodeIOPressure, host.CodeMemoryLow, host.CodeSwapping, host.CodeMemoryPressure,
 	sockstat.CodeListenOverflows, sockstat.CodeRetransmitsHigh, logscan.CodeKernelConntrackFull,
 }

@@ -153,7 +153,7 @@ func DefaultRules() []Rule {
 			Support: []Sign{sign(host.CodeCgroupCPUThrottled, 1), sign(process.CodeThreadHot, 0.8), sign(host.CodeSwapping, 0.7),
 				sign(host.CodeCPUSaturated, 0.6), sign(host.CodeCPUPressure, 0.4), sign(host.CodeMemoryPressure, 0.4),
 				sign(host.CodeCgroupMemoryNearLimit, 0.5), sign(host.CodeIOWaitHigh, 0.3), sign(host.CodeStealHigh, 0.3),
-				sign(host.CodeCPUImbalance, 0.3)},
+				sign(host.CodeCPUImbalance, 0.3), sign(host.CodeDiskBusy, 0.3)},
 			// No Explains: a starved host does not make the application's
 			// own wait less likely; both are shown, the closer the harder
 			// to call.
@@ -268,7 +268,7 @@ func DefaultRules() []Rule {
 			Title: "the host or the service is saturated",
 			Support: []Sign{sign(host.CodeCPUSaturated, 1), sign(host.CodeSwapping, 0.9), sign(host.CodeCPUPressure, 0.8),
 				sign(host.CodeMemoryPressure, 0.8), sign(host.CodeCgroupCPUThrottled, 0.8), sign(host.CodeMemoryLow, 0.7),
-				sign(host.CodeIOPressure, 0.7), sign(host.CodeIOWaitHigh, 0.7), sign(host.CodeStealHigh, 0.6), sign(host.CodeLoadHigh, 0.6),
+				sign(host.CodeIOPressure, 0.7), sign(host.CodeIOWaitHigh, 0.7), sign(host.CodeDiskBusy, 0.5), sign(host.CodeStealHigh, 0.6), sign(host.CodeLoadHigh, 0.6),
 				sign(host.CodeCgroupMemoryNearLimit, 0.6), sign(process.CodeThreadHot, 0.6), sign(process.CodeUninterruptible, 0.5)},
 			Next: []string{"top -H -p {pid}", "vmstat 1 5", "cat /proc/pressure/cpu /proc/pressure/memory /proc/pressure/io"},
 		},

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -58,6 +60,7 @@ func run(ctx context.Context, o *Options, r *Result) error {
 	// Interfaces are judged when the file is there; a root without it
 	// (a fixture, a jail) only goes without the finding.
 	nic1, nicErr := readNetDev(rd, procRoot)
+	disk1, diskErr := readDiskstats(rd, procRoot, sysRoot)
 	t1 := time.Now()
 
 	var ctxErr error
@@ -81,6 +84,11 @@ func run(ctx context.Context, o *Options, r *Result) error {
 		if nicErr == nil {
 			if nic2, err := readNetDev(rd, procRoot); err == nil {
 				r.NICs = nicDeltas(nic1, nic2)
+			}
+		}
+		if diskErr == nil {
+			if disk2, err := readDiskstats(rd, procRoot, sysRoot); err == nil {
+				r.Disks = diskDeltas(disk1, disk2, r.Window)
 			}
 		}
 	}
@@ -198,6 +206,52 @@ func nicDeltas(a, b map[string]nicCounters) []NICStats {
 		}
 	}
 	slices.SortFunc(out, func(p, q NICStats) int { return strings.Compare(p.Name, q.Name) })
+	return out
+}
+
+// readDiskstats reads the whole disks' counters: devices that /sys/block
+// lists, when there is one (partitions are not there).
+func readDiskstats(rd *procfs.Reader, procRoot, sysRoot string) (map[string]diskCounters, error) {
+	b, err := rd.Read(filepath.Join(procRoot, "diskstats"))
+	if err != nil {
+		return nil, err
+	}
+	m, err := parseDiskstats(b)
+	if err != nil {
+		return nil, err
+	}
+	// Lstat opens nothing, so a FIFO in a caller's root cannot hold it.
+	block := filepath.Join(sysRoot, "block")
+	if fi, err := os.Lstat(block); err == nil && fi.IsDir() {
+		maps.DeleteFunc(m, func(name string, _ diskCounters) bool {
+			_, err := os.Lstat(filepath.Join(block, name))
+			return err != nil
+		})
+	}
+	return m, nil
+}
+
+// diskDeltas are the disks that did I/O from a to b, over window.
+func diskDeltas(a, b map[string]diskCounters, window time.Duration) []DiskStats {
+	var out []DiskStats
+	for name, y := range b {
+		x, ok := a[name]
+		if !ok || window <= 0 {
+			continue
+		}
+		ios := procfs.Delta(x.ios, y.ios)
+		ticks := procfs.Delta(x.ticksMs, y.ticksMs)
+		if ios == 0 && ticks == 0 {
+			continue
+		}
+		d := DiskStats{Device: name, IOPS: float64(ios) / window.Seconds(),
+			UtilPct: min(100, pct(float64(ticks)*float64(time.Millisecond), float64(window)))}
+		if ios > 0 {
+			d.Await = time.Duration(procfs.Delta(x.ioMs, y.ioMs)) * time.Millisecond / time.Duration(ios)
+		}
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(p, q DiskStats) int { return strings.Compare(p.Device, q.Device) })
 	return out
 }
 

@@ -32,6 +32,11 @@ const (
 	// Thresholds.IOWaitPct of the window. Warn. Evidence: iowait_pct,
 	// procs_blocked, window_ns.
 	CodeIOWaitHigh triage.Code = "host.iowait_high"
+	// CodeDiskBusy: a whole disk was doing I/O for at least
+	// Thresholds.DiskBusyPct of the window (iostat -xz's %util). Warn.
+	// Evidence: device, util_pct, await_ns (the mean time an I/O took),
+	// iops, window_ns.
+	CodeDiskBusy triage.Code = "host.disk_busy"
 	// CodeNICErrors: a network interface counted receive or transmit
 	// errors or drops during the window (sar -n EDEV, ip -s link): a bad
 	// link, a full ring buffer, a qdisc dropping. Warn. Evidence:
@@ -149,6 +154,7 @@ type Options struct {
 type Thresholds struct {
 	CPUBusyPct         float64 // CPU busy % of the window for CodeCPUSaturated [90]
 	CoreBusyPct        float64 // one core's busy % of the window for CodeCPUImbalance [90]
+	DiskBusyPct        float64 // a disk's %util over the window for CodeDiskBusy [90]
 	IOWaitPct          float64 // iowait % of the window for CodeIOWaitHigh [20]
 	StealPct           float64 // steal % of the window for CodeStealHigh [10]
 	LoadPerCore        float64 // 1-minute load per core for CodeLoadHigh [2]
@@ -168,7 +174,7 @@ func (t Thresholds) validate() error {
 		name string
 		v    float64
 	}{
-		{"CPUBusyPct", t.CPUBusyPct}, {"CoreBusyPct", t.CoreBusyPct}, {"IOWaitPct", t.IOWaitPct}, {"StealPct", t.StealPct},
+		{"CPUBusyPct", t.CPUBusyPct}, {"CoreBusyPct", t.CoreBusyPct}, {"DiskBusyPct", t.DiskBusyPct}, {"IOWaitPct", t.IOWaitPct}, {"StealPct", t.StealPct},
 		{"LoadPerCore", t.LoadPerCore}, {"MemoryAvailablePct", t.MemoryAvailablePct},
 		{"SwapPagesPerSec", t.SwapPagesPerSec}, {"CPUPressurePct", t.CPUPressurePct},
 		{"MemoryPressurePct", t.MemoryPressurePct}, {"IOPressurePct", t.IOPressurePct},
@@ -189,6 +195,7 @@ func (t Thresholds) withDefaults() Thresholds {
 	}
 	def(&t.CPUBusyPct, 90)
 	def(&t.CoreBusyPct, 90)
+	def(&t.DiskBusyPct, 90)
 	def(&t.IOWaitPct, 20)
 	def(&t.StealPct, 10)
 	def(&t.LoadPerCore, 2)
@@ -231,6 +238,22 @@ type Result struct {
 	// drop counters rose during the window, as sar -n EDEV shows them;
 	// empty when none did or /proc/net/dev could not be read.
 	NICs []NICStats `json:"nics,omitempty"`
+	// Disks are the whole disks (loop, RAM and zram devices and
+	// partitions left out) that did I/O during the window, as iostat -xz
+	// shows them; empty when none did or /proc/diskstats could not be
+	// read.
+	Disks []DiskStats `json:"disks,omitempty"`
+}
+
+// DiskStats is one disk's I/O during the window.
+type DiskStats struct {
+	Device string `json:"device"`
+	// UtilPct is the share of the window the disk had I/O in flight.
+	UtilPct float64 `json:"util_pct"`
+	// Await is the mean time an I/O took, queueing included.
+	Await time.Duration `json:"await_ns"`
+	// IOPS are reads and writes completed per second.
+	IOPS float64 `json:"iops"`
 }
 
 // NICStats is how many receive and transmit errors and drops one

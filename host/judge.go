@@ -114,6 +114,20 @@ func judge(r *Result, th Thresholds, f windowFacts) {
 				Command: "mpstat -P ALL 1 5",
 			})
 		}
+		for _, d := range r.Disks {
+			if d.UtilPct < th.DiskBusyPct {
+				continue
+			}
+			r.Add(triage.Finding{
+				Code:   CodeDiskBusy,
+				Status: triage.Warn,
+				Summary: fmt.Sprintf("disk %s busy %.0f%% of %s, %.0f I/Os a second taking %s each on average",
+					d.Device, d.UtilPct, round(r.Window), d.IOPS, round(d.Await)),
+				Evidence: triage.Evidence{slog.String("device", d.Device), slog.Float64("util_pct", d.UtilPct),
+					slog.Duration("await_ns", d.Await), slog.Float64("iops", d.IOPS), win},
+				Command: "iostat -xz 1 5",
+			})
+		}
 		for _, n := range r.NICs {
 			r.Add(triage.Finding{
 				Code:   CodeNICErrors,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/triagekit/triage/internal/procfs"
@@ -293,7 +294,7 @@ func parseNetDev(b []byte) (map[string]nicCounters, error) {
 			}
 			v[i] = x
 		}
-		if iface == "lo" || !ifaceName(iface) {
+		if iface == "lo" || !plainName(iface, 15) {
 			continue
 		}
 		out[iface] = nicCounters{rxErrs: v[2], rxDrop: v[3], txErrs: v[10], txDrop: v[11]}
@@ -301,11 +302,13 @@ func parseNetDev(b []byte) (map[string]nicCounters, error) {
 	return out, nil
 }
 
-// ifaceName accepts what ip link names interfaces with: up to 15 bytes of
-// letters, digits and ._@-. Anything else in a file a container or
-// caller controls is left out rather than put in a command line.
-func ifaceName(s string) bool {
-	if s == "" || len(s) > 15 {
+// plainName accepts what the kernel names interfaces and block devices
+// with, as ip link and lsblk show them: up to max bytes (15 for an
+// interface, 32 for a disk) of letters, digits and ._@-. Anything else
+// in a file a container or caller controls is left out rather than put
+// in a command line.
+func plainName(s string, max int) bool {
+	if s == "" || len(s) > max {
 		return false
 	}
 	for _, c := range []byte(s) {
@@ -314,4 +317,45 @@ func ifaceName(s string) bool {
 		}
 	}
 	return true
+}
+
+// diskCounters are a block device's counters from /proc/diskstats.
+type diskCounters struct {
+	ios, ioMs, ticksMs, sectors uint64 // reads+writes, their ms, ms doing I/O, sectors
+}
+
+// parseDiskstats parses /proc/diskstats: "major minor name" then at least
+// 11 counters: reads, reads merged, sectors read, ms reading, writes,
+// writes merged, sectors written, ms writing, in flight, ms doing I/O,
+// weighted ms. Loop, RAM and zram devices are left out: their time is
+// memory's, not a disk's.
+func parseDiskstats(b []byte) (map[string]diskCounters, error) {
+	out := map[string]diskCounters{}
+	for len(b) > 0 {
+		var line []byte
+		line, b = procfs.NextLine(b)
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var name []byte
+		_, line = procfs.Field(line)
+		_, line = procfs.Field(line)
+		name, line = procfs.Field(line)
+		var v [11]uint64
+		for i := range v {
+			var f []byte
+			f, line = procfs.Field(line)
+			x, err := strconv.ParseUint(string(f), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%w diskstats %q field %d %q", procfs.ErrMalformed, name, i+4, f)
+			}
+			v[i] = x
+		}
+		dev := string(name)
+		if !plainName(dev, 32) || strings.HasPrefix(dev, "loop") || strings.HasPrefix(dev, "ram") || strings.HasPrefix(dev, "zram") {
+			continue
+		}
+		out[dev] = diskCounters{ios: v[0] + v[4], ioMs: v[3] + v[7], ticksMs: v[9], sectors: v[2] + v[6]}
+	}
+	return out, nil
 }
