@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/triagekit/triage/internal/procfs"
@@ -351,8 +350,11 @@ func parseDiskstats(b []byte) (map[string]diskCounters, error) {
 			}
 			v[i] = x
 		}
+		if bytes.HasPrefix(name, []byte("loop")) || bytes.HasPrefix(name, []byte("ram")) || bytes.HasPrefix(name, []byte("zram")) {
+			continue
+		}
 		dev := string(name)
-		if !plainName(dev, 32) || strings.HasPrefix(dev, "loop") || strings.HasPrefix(dev, "ram") || strings.HasPrefix(dev, "zram") {
+		if !plainName(dev, 32) {
 			continue
 		}
 		out[dev] = diskCounters{ios: v[0] + v[4], ioMs: v[3] + v[7], ticksMs: v[9], sectors: v[2] + v[6]}
