@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -44,6 +45,8 @@ func run(ctx context.Context, o *Options, r *Result) error {
 		return fmt.Errorf("%w: process name %q (a name such as nginx, not a path)", triage.ErrInvalid, o.Name)
 	case !(o.FDsPct >= 0 && o.FDsPct <= 100) || !(o.ThreadHotPct >= 0 && o.ThreadHotPct <= 100):
 		return fmt.Errorf("%w: shares must be 0-100%%, got fds %v, hot thread %v", triage.ErrInvalid, o.FDsPct, o.ThreadHotPct)
+	case !(o.MajorFaultsPerSec >= 0) || math.IsInf(o.MajorFaultsPerSec, 1):
+		return fmt.Errorf("%w: major faults per second %v", triage.ErrInvalid, o.MajorFaultsPerSec)
 	case o.MaxMatches < 0:
 		return fmt.Errorf("%w: negative max matches %d", triage.ErrInvalid, o.MaxMatches)
 	}
@@ -325,6 +328,7 @@ func describe(rd *procfs.Reader, procRoot string, c candidate, win time.Duration
 	}
 	if win > 0 {
 		p.CPUPct = cpuPct(procfs.Delta(c.st.ticks, st.ticks), win)
+		p.MajorFaultsPerSec = float64(procfs.Delta(c.st.majflt, st.majflt)) / win.Seconds()
 	}
 	if st.rssPages > 0 {
 		p.RSSBytes = uint64(st.rssPages) * uint64(os.Getpagesize())
@@ -342,9 +346,10 @@ func describe(rd *procfs.Reader, procRoot string, c candidate, win time.Duration
 		}
 	}
 	if b, err := rd.Read(filepath.Join(dir, "status")); err == nil {
-		if uid, err := parseStatusUID(b); err == nil {
+		if uid, swap, err := parseStatus(b); err == nil {
 			p.UID = uid
 			p.User = userName(uid, users)
+			p.SwapBytes = swap
 		} else {
 			keep(fmt.Errorf("%s/status: %w", dir, err))
 		}
@@ -475,6 +480,17 @@ func judge(r *Result, o *Options, p Info, win time.Duration) {
 			Evidence: triage.Evidence{pidAttr, nameAttr, slog.Int("tid", t.TID), slog.String("thread", t.Name),
 				slog.Float64("cpu_pct", t.CPUPct), slog.Duration("window_ns", win)},
 			Command: fmt.Sprintf("top -H -b -n 1 -p %d | head -20", p.PID),
+		})
+	}
+	if faults := cmp.Or(o.MajorFaultsPerSec, 50); win >= MinJudgeWindow && p.SwapBytes > 0 && p.MajorFaultsPerSec >= faults {
+		r.Add(triage.Finding{
+			Code:   CodeSwapping,
+			Status: triage.Warn,
+			Summary: fmt.Sprintf("%s has %s in swap and took %.0f major page faults a second over %s: its memory comes back from disk as it runs",
+				who, human.Bytes(p.SwapBytes), p.MajorFaultsPerSec, win.Round(time.Millisecond)),
+			Evidence: triage.Evidence{pidAttr, nameAttr, slog.Uint64("swap_bytes", p.SwapBytes),
+				slog.Float64("major_faults_per_sec", p.MajorFaultsPerSec), slog.Duration("window_ns", win)},
+			Command: fmt.Sprintf("grep VmSwap /proc/%d/status; ps -o pid,maj_flt,rss,cmd -p %d; vmstat 1 5", p.PID, p.PID),
 		})
 	}
 	recent := cmp.Or(o.RecentStart, 5*time.Minute)

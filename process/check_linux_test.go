@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/internal/procfs"
+	"github.com/triagekit/triage/internal/testcgroup"
 	"go.uber.org/goleak"
 )
 
@@ -145,6 +146,7 @@ func TestFixtureDetails(t *testing.T) {
 	assert.Equal(t, uint64(10), p.FDLimit)
 	assert.InDelta(t, 90, p.FDsPct, 1e-9)
 	assert.Equal(t, uint64(2560*os.Getpagesize()), p.RSSBytes)
+	assert.Equal(t, uint64(2048<<10), p.SwapBytes, "VmSwap")
 	assert.Equal(t, time.Unix(1700000500, 0).UTC(), p.Started, "btime + starttime/USER_HZ")
 	assert.NoError(t, p.Err)
 
@@ -169,6 +171,7 @@ func TestBadInput(t *testing.T) {
 		{"negative window", Options{Name: "x", Window: -time.Second}},
 		{"garbage pidfile", Options{Pidfile: filepath.Join("testdata", "pidfile.bad")}},
 		{"pid and pidfile disagree", Options{PID: 1, Pidfile: filepath.Join("testdata", "pidfile.odd")}},
+		{"negative fault rate", Options{PID: 1, MajorFaultsPerSec: -1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := fixture(tc.opts)
@@ -209,6 +212,34 @@ func TestCPUBurner(t *testing.T) {
 	assert.Equal(t, triage.Warn, c[CodeThreadHot])
 	assert.Equal(t, triage.Warn, c[CodeRestartedRecently])
 	assert.Greater(t, r.Window, 400*time.Millisecond)
+}
+
+// TestSwapping runs a process whose memory is three times its cgroup's
+// limit, with swap on: every pass over its memory brings pages back from
+// swap, and the check says so.
+func TestSwapping(t *testing.T) {
+	testcgroup.Swap(t, 256<<20)
+	m := testcgroup.NewMemory(t, 32<<20)
+	m.AllowSwap(t)
+	pid := m.Walk(t, 96<<20)
+	r := Check(context.Background(), Options{PID: pid, Window: time.Second})
+	require.NoError(t, r.Err)
+	require.Len(t, r.Processes, 1)
+	p := r.Processes[0]
+	t.Logf("rss %d MiB, swap %d MiB, %.0f major faults/s", p.RSSBytes>>20, p.SwapBytes>>20, p.MajorFaultsPerSec)
+	assert.Greater(t, p.SwapBytes, uint64(16<<20), "most of its memory is in swap")
+	assert.Greater(t, p.MajorFaultsPerSec, 50.0)
+	f, ok := r.Find(CodeSwapping)
+	require.True(t, ok, "findings: %v", r.Findings)
+	assert.Equal(t, triage.Warn, f.Status)
+	n, _ := f.Evidence.Int(triage.KeyPID)
+	assert.Equal(t, int64(pid), n)
+
+	// The same process, judged with a rate it does not reach, is fine.
+	r = Check(context.Background(), Options{PID: pid, Window: time.Second, MajorFaultsPerSec: 1e9})
+	require.NoError(t, r.Err)
+	_, ok = r.Find(CodeSwapping)
+	assert.False(t, ok)
 }
 
 func TestByExactName(t *testing.T) {

@@ -5,8 +5,9 @@
 // It finds processes by exact name, by a substring of the command line, by
 // PID or by pidfile, and reports for every match its parent, user, state,
 // command line, CPU and memory use, threads, open file descriptors against
-// the soft RLIMIT_NOFILE, start time and the hottest threads over the
-// sample window (Options.Window, [DefaultWindow] by default, cut short to
+// the soft RLIMIT_NOFILE, start time, memory in swap with the major page
+// faults taken over the window (its pages coming back from disk), and the
+// hottest threads over the sample window (Options.Window, [DefaultWindow] by default, cut short to
 // fit the context's deadline). Processes that exit during the scan are
 // skipped. Codes are under process.
 //

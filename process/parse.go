@@ -26,6 +26,7 @@ type taskStat struct {
 	threads   int
 	startTime uint64 // clock ticks after boot
 	rssPages  int64
+	majflt    uint64 // major page faults: pages read back from swap or files
 }
 
 // parseStat parses a stat line:
@@ -63,6 +64,8 @@ func parseStat(b []byte) (taskStat, error) {
 			s.state = f[0]
 		case 4:
 			s.ppid, err = strconv.Atoi(string(f))
+		case 12:
+			s.majflt, err = strconv.ParseUint(string(f), 10, 64)
 		case 14:
 			utime, err = strconv.ParseUint(string(f), 10, 64)
 		case 15:
@@ -85,21 +88,38 @@ func parseStat(b []byte) (taskStat, error) {
 // parseStatusUID returns the real UID of a /proc/<pid>/status file
 // ("Uid:\t1000\t1000\t1000\t1000").
 func parseStatusUID(b []byte) (int, error) {
+	uid, _, err := parseStatus(b)
+	return uid, err
+}
+
+// parseStatus returns the real UID of a /proc/<pid>/status file and the
+// bytes of its memory in swap ("VmSwap:\t  1024 kB"; zero when the line
+// is absent, as for kernel threads).
+func parseStatus(b []byte) (uid int, swap uint64, err error) {
+	uid = -1
 	for len(b) > 0 {
 		var line []byte
 		line, b = procfs.NextLine(b)
-		rest, ok := bytes.CutPrefix(line, []byte("Uid:"))
-		if !ok {
-			continue
+		if rest, ok := bytes.CutPrefix(line, []byte("Uid:")); ok {
+			f, _ := procfs.Field(rest)
+			n, err := strconv.ParseUint(string(f), 10, 32)
+			if err != nil {
+				return 0, 0, fmt.Errorf("%w status Uid %q", procfs.ErrMalformed, f)
+			}
+			uid = int(n)
+		} else if rest, ok := bytes.CutPrefix(line, []byte("VmSwap:")); ok {
+			f, rest := procfs.Field(rest)
+			n, err := strconv.ParseUint(string(f), 10, 64)
+			if unit, _ := procfs.Field(rest); err != nil || string(unit) != "kB" || n > 1<<44 {
+				return 0, 0, fmt.Errorf("%w status VmSwap %q", procfs.ErrMalformed, line)
+			}
+			swap = n << 10
 		}
-		f, _ := procfs.Field(rest)
-		uid, err := strconv.ParseUint(string(f), 10, 32)
-		if err != nil {
-			return 0, fmt.Errorf("%w status Uid %q", procfs.ErrMalformed, f)
-		}
-		return int(uid), nil
 	}
-	return 0, fmt.Errorf("%w status: no Uid line", procfs.ErrMalformed)
+	if uid < 0 {
+		return 0, 0, fmt.Errorf("%w status: no Uid line", procfs.ErrMalformed)
+	}
+	return uid, swap, nil
 }
 
 // parseLimitsNofile returns the soft "Max open files" limit of a

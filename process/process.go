@@ -39,6 +39,12 @@ const (
 	// (top -H). Warn. Evidence: pid, process, tid, thread (its name),
 	// cpu_pct, window_ns.
 	CodeThreadHot triage.Code = "process.thread_hot"
+	// CodeSwapping: the process has memory in swap and took at least
+	// Options.MajorFaultsPerSec major page faults a second over the window:
+	// its pages come back from disk while it runs, and every access that
+	// waits for one is slow (vmstat si, for one process). Warn. Evidence:
+	// pid, process, swap_bytes, major_faults_per_sec, window_ns.
+	CodeSwapping triage.Code = "process.swapping"
 	// CodeRestartedRecently: the process started less than
 	// Options.RecentStart ago, a sign of a crash loop or a fresh deploy.
 	// Warn. Evidence: pid, process, uptime_ns, started.
@@ -91,6 +97,10 @@ type Options struct {
 	// raise CodeThreadHot. If zero, 90. Windows shorter than
 	// MinJudgeWindow raise no hot threads.
 	ThreadHotPct float64
+	// MajorFaultsPerSec is the rate of major page faults, while the
+	// process has memory in swap, that raises CodeSwapping. If zero, 50.
+	// Windows shorter than MinJudgeWindow raise no swapping findings.
+	MajorFaultsPerSec float64
 	// RecentStart is the uptime under which CodeRestartedRecently
 	// is raised. If zero, 5 minutes; negative turns the finding off.
 	RecentStart time.Duration
@@ -135,6 +145,11 @@ type Info struct {
 	// MemPct is RSS in percent of the host's memory, like ps %mem.
 	MemPct  float64 `json:"mem_pct"`
 	Threads int     `json:"threads"`
+	// SwapBytes is how much of its memory is in swap (VmSwap).
+	SwapBytes uint64 `json:"swap_bytes"`
+	// MajorFaultsPerSec is the rate of page faults over the window that
+	// had to read the page from disk: from swap, or from a file.
+	MajorFaultsPerSec float64 `json:"major_faults_per_sec"`
 	// FDs is the number of open file descriptors; -1 when they could not
 	// be counted (see Err).
 	FDs int `json:"fds"`
