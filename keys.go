@@ -25,4 +25,8 @@ const (
 	KeyCgroup = "cgroup"
 	// KeyUnit is a systemd unit.
 	KeyUnit = "unit"
+	// KeyNetNS is a network namespace, by the inode number the kernel
+	// names it with in its messages and in /proc/PID/ns/net
+	// ("net:[4026531840]").
+	KeyNetNS = "netns"
 )

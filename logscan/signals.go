@@ -74,6 +74,19 @@ func (s Signal) facts() triage.Evidence {
 		if s.Target != "unknown" {
 			return triage.Evidence{slog.String(triage.KeyName, s.Target)}
 		}
+	case CodeKernelConntrackFull:
+		if n, ok := strings.CutPrefix(s.Target, "netns "); ok {
+			if ino, err := strconv.ParseUint(n, 10, 64); err == nil {
+				// Whether it is the namespace this check runs in: the
+				// kernel log is the host's, and its other namespaces
+				// are containers' or other tenants'.
+				ev := triage.Evidence{slog.Uint64(triage.KeyNetNS, ino)}
+				if own, err := ownNetNS(); err == nil {
+					ev = append(ev, slog.Bool("netns_own", own == ino))
+				}
+				return ev
+			}
+		}
 	case CodeKernelOOMKill:
 		ev := triage.Evidence{slog.String(triage.KeyProcess, s.Target)}
 		if s.Cgroup != "" {
@@ -120,7 +133,7 @@ var (
 	reKernelOOM      = regexp.MustCompile(`[Kk]illed process (\d+) \(([^)]*)\)`)
 	reKernelOOMCg    = regexp.MustCompile(`oom-kill:.*\btask_memcg=([^,\s]+),.*\bpid=(\d+)`)
 	reKernelSYN      = regexp.MustCompile(`Possible SYN flooding on port (\S+?)\.? `)
-	reKernelConntrak = regexp.MustCompile(`nf_conntrack: (?:nf_conntrack: )?table full`)
+	reKernelConntrak = regexp.MustCompile(`nf_conntrack: (?:nf_conntrack: )?table full(?: in netns (\d+))?`)
 	reKernelIO       = regexp.MustCompile(`I/O error,? (?:on )?dev(?:ice)? ([\w-]+)|Buffer I/O error on dev(?:ice)? ([\w-]+)|EXT[234]-fs error \(device ([\w-]+)\)|XFS \(([\w-]+)\):.*I/O error|critical (?:medium|target) error, dev ([\w-]+)|blk_update_request: I/O error, dev ([\w-]+)`)
 
 	// Where the target of a failed connection is spelled out.
@@ -171,8 +184,13 @@ func detect(s string, kernel bool) []hit {
 			add(CodeKernelSYNFlood, strings.TrimRight(m[1], "."))
 		}
 	}
-	if has("table full") && reKernelConntrak.MatchString(s) {
-		add(CodeKernelConntrackFull, "nf_conntrack")
+	if has("table full") {
+		// Kernels since 5.14 name the namespace whose table is full.
+		if m := reKernelConntrak.FindStringSubmatch(s); m != nil && m[1] != "" {
+			add(CodeKernelConntrackFull, "netns "+m[1])
+		} else if m != nil {
+			add(CodeKernelConntrackFull, "nf_conntrack")
+		}
 	}
 	if has("i/o error", "-fs error", "medium error", "target error") {
 		if m := reKernelIO.FindStringSubmatch(s); m != nil {

@@ -1,9 +1,11 @@
 package logscan
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/triagekit/triage"
 )
@@ -48,6 +50,7 @@ func TestDetect(t *testing.T) {
 		{"syn flood", "TCP: request_sock_TCP: Possible SYN flooding on port 8080. Sending cookies.  Check SNMP counters.", true, CodeKernelSYNFlood, "8080"},
 		{"syn flood v6", "TCP: request_sock_TCPv6: Possible SYN flooding on port [::]:443. Sending cookies.", true, CodeKernelSYNFlood, "[::]:443"},
 		{"conntrack", "nf_conntrack: nf_conntrack: table full, dropping packet", true, CodeKernelConntrackFull, "nf_conntrack"},
+		{"conntrack netns", "nf_conntrack: nf_conntrack: table full in netns 4026532178, dropping packet", true, CodeKernelConntrackFull, "netns 4026532178"},
 		{"blk io", "blk_update_request: I/O error, dev sda, sector 123456 op 0x1:(WRITE)", true, CodeKernelIOError, "sda"},
 		{"buffer io", "Buffer I/O error on dev nvme0n1p1, logical block 42, lost async page write", true, CodeKernelIOError, "nvme0n1p1"},
 		{"ext4", "EXT4-fs error (device vdb1): ext4_find_entry:1455: inode #2: comm ls: reading directory lblock 0", true, CodeKernelIOError, "vdb1"},
@@ -101,6 +104,9 @@ func TestSignalFacts(t *testing.T) {
 		{CodeKernelSYNFlood, "127.0.0.1:8080", map[string]any{triage.KeyAddr: "127.0.0.1", triage.KeyPort: int64(8080)}},
 		{CodeKernelIOError, "vdb", nil},
 		{CodePoolExhausted, "HikariPool-1", nil},
+		{CodeKernelConntrackFull, "nf_conntrack", nil},
+		// No namespace of this host has inode 1: not the check's own.
+		{CodeKernelConntrackFull, "netns 1", map[string]any{triage.KeyNetNS: uint64(1), "netns_own": false}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.code)+" "+tt.target, func(t *testing.T) {
@@ -114,4 +120,13 @@ func TestSignalFacts(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+	// The namespace the check runs in is its own.
+	own, err := ownNetNS()
+	if err != nil {
+		t.Skipf("no namespace to read here: %v", err)
+	}
+	ev := (Signal{Code: CodeKernelConntrackFull, Target: fmt.Sprintf("netns %d", own)}).facts()
+	v, ok := ev.Lookup("netns_own")
+	require.True(t, ok)
+	assert.True(t, v.Bool())
 }

@@ -8,9 +8,11 @@ import (
 )
 
 // readCounters reads /proc/net/snmp and /proc/net/netstat, or the files
-// named.
+// named, and the connection-tracking table's figures where the
+// namespace has them.
 func readCounters(rd reader, files ...string) (Counters, error) {
-	if len(files) == 0 {
+	all := len(files) == 0
+	if all {
 		files = []string{"net/snmp", "net/netstat"}
 	}
 	var c Counters
@@ -23,7 +25,69 @@ func readCounters(rd reader, files ...string) (Counters, error) {
 			return Counters{}, fmt.Errorf("%s: %w", name, err)
 		}
 	}
+	if all {
+		// Absent without connection tracking in the kernel, or before
+		// any rule needs it: nothing is tracked, nothing dropped.
+		if b, err := rd.readFile("net/stat/nf_conntrack"); err == nil {
+			c.ConntrackDrops, _ = conntrackDrops(b)
+		}
+		c.ConntrackEntries = readUint(rd, "sys/net/netfilter/nf_conntrack_count")
+		c.ConntrackMax = readUint(rd, "sys/net/netfilter/nf_conntrack_max")
+	}
 	return c, nil
+}
+
+// readUint reads a file of one number; zero when it cannot.
+func readUint(rd reader, name string) uint64 {
+	b, err := rd.readFile(name)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseUint(string(bytes.TrimSpace(b)), 10, 64)
+	return n
+}
+
+// conntrackDrops sums the drop column of /proc/net/stat/nf_conntrack: a
+// header naming the columns, then one line per CPU in hexadecimal.
+//
+//	entries  clashres found invalid ignore insert insert_failed drop ...
+//	00000000  00000000 00000000 00000000 00000000 00000000 00000000 00000012 ...
+func conntrackDrops(b []byte) (uint64, error) {
+	head, rest := procfsLine(b)
+	col := -1
+	for i, f := range strings.Fields(string(head)) {
+		if f == "drop" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return 0, fmt.Errorf("nf_conntrack stat: no drop column")
+	}
+	var sum uint64
+	for len(rest) > 0 {
+		var line []byte
+		line, rest = procfsLine(rest)
+		fs := bytes.Fields(line)
+		if len(fs) == 0 {
+			continue
+		}
+		if col >= len(fs) {
+			return 0, fmt.Errorf("nf_conntrack stat: %d columns", len(fs))
+		}
+		n, err := strconv.ParseUint(string(fs[col]), 16, 64)
+		if err != nil {
+			return 0, fmt.Errorf("nf_conntrack stat: drop %q", fs[col])
+		}
+		sum += n
+	}
+	return sum, nil
+}
+
+func procfsLine(b []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i], b[i+1:]
+	}
+	return b, nil
 }
 
 func countersFrom(m map[string]uint64) Counters {
@@ -83,17 +147,20 @@ func (c Counters) minus(p Counters) *Counters {
 		return a - b
 	}
 	return &Counters{
-		ListenOverflows: d(c.ListenOverflows, p.ListenOverflows),
-		ListenDrops:     d(c.ListenDrops, p.ListenDrops),
-		ActiveOpens:     d(c.ActiveOpens, p.ActiveOpens),
-		AttemptFails:    d(c.AttemptFails, p.AttemptFails),
-		EstabResets:     d(c.EstabResets, p.EstabResets),
-		OutSegs:         d(c.OutSegs, p.OutSegs),
-		RetransSegs:     d(c.RetransSegs, p.RetransSegs),
-		Timeouts:        d(c.Timeouts, p.Timeouts),
-		SynRetrans:      d(c.SynRetrans, p.SynRetrans),
-		AbortOnTimeout:  d(c.AbortOnTimeout, p.AbortOnTimeout),
-		CurrEstab:       c.CurrEstab,
+		ListenOverflows:  d(c.ListenOverflows, p.ListenOverflows),
+		ListenDrops:      d(c.ListenDrops, p.ListenDrops),
+		ActiveOpens:      d(c.ActiveOpens, p.ActiveOpens),
+		AttemptFails:     d(c.AttemptFails, p.AttemptFails),
+		EstabResets:      d(c.EstabResets, p.EstabResets),
+		OutSegs:          d(c.OutSegs, p.OutSegs),
+		RetransSegs:      d(c.RetransSegs, p.RetransSegs),
+		Timeouts:         d(c.Timeouts, p.Timeouts),
+		SynRetrans:       d(c.SynRetrans, p.SynRetrans),
+		AbortOnTimeout:   d(c.AbortOnTimeout, p.AbortOnTimeout),
+		CurrEstab:        c.CurrEstab,
+		ConntrackDrops:   d(c.ConntrackDrops, p.ConntrackDrops),
+		ConntrackEntries: c.ConntrackEntries,
+		ConntrackMax:     c.ConntrackMax,
 	}
 }
 

@@ -6,7 +6,8 @@
 // answers into findings: nothing listens on the asked port, the listener
 // is bound to another address, the accept queue is at its backlog, SYNs go
 // unanswered, TIME-WAIT or CLOSE-WAIT pile up, ephemeral ports run low,
-// retransmissions climb. [Sockets] lists sockets like `ss -antp`;
+// retransmissions or resets climb (sar -n ETCP), the connection-tracking
+// table is full (conntrack -S). [Sockets] lists sockets like `ss -antp`;
 // [Summarize] counts them per state.
 //
 // # Targets

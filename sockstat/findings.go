@@ -31,8 +31,11 @@ func (c config) findings(r *Result) {
 			Command: fmt.Sprintf("ss -lntp 'sport = :%d'", l.Local.Port()),
 		})
 	}
-	if ct := r.Counters; ct != nil && ct.Growth != nil {
-		c.counterFindings(r, ct)
+	if ct := r.Counters; ct != nil {
+		conntrackFinding(r, ct)
+		if ct.Growth != nil {
+			c.counterFindings(r, ct)
+		}
 	}
 	th := c.th
 	for _, pc := range r.TopPeers {
@@ -113,6 +116,21 @@ func (c config) counterFindings(r *Result, ct *Counters) {
 			},
 			Command: "nstat -az TcpExtListenOverflows TcpExtListenDrops",
 		})
+	}
+	if secs := ct.Window.Seconds(); secs > 0 {
+		if rate := float64(g.EstabResets+g.AttemptFails) / secs; rate >= c.th.ResetsPerSec {
+			r.Add(triage.Finding{
+				Code:   CodeResetsHigh,
+				Status: triage.Warn,
+				Summary: fmt.Sprintf("%.0f connections a second reset or failed to open in %s (%d reset, %d attempts failed)",
+					rate, ct.Window, g.EstabResets, g.AttemptFails),
+				Evidence: triage.Evidence{
+					slog.Uint64("estab_resets", g.EstabResets), slog.Uint64("attempt_fails", g.AttemptFails),
+					slog.Float64("per_sec", rate), slog.Duration("window_ns", ct.Window),
+				},
+				Command: "nstat -az TcpEstabResets TcpAttemptFails",
+			})
+		}
 	}
 	if g.OutSegs < 200 {
 		return
@@ -226,4 +244,38 @@ func ownerText(ps []Process) string {
 		return ""
 	}
 	return fmt.Sprintf(" by %s (pid %d)", ps[0].Name, ps[0].PID)
+}
+
+// conntrackFinding judges the connection-tracking table: its size against
+// its limit at the end of the window (or at the one reading there is),
+// and the new connections it dropped during the window.
+func conntrackFinding(r *Result, ct *Counters) {
+	now, drops, window := *ct, uint64(0), ct.Window
+	if g := ct.Growth; g != nil {
+		now, drops = *g, g.ConntrackDrops
+	}
+	if drops > 0 || (now.ConntrackMax > 0 && now.ConntrackEntries*10 >= now.ConntrackMax*9) {
+		// At its limit the kernel drops every new connection it cannot
+		// make room for by evicting one not yet established; not every
+		// kernel counts those drops.
+		st, what := triage.Fail, fmt.Sprintf("dropped %d new connections in %s", drops, window)
+		switch {
+		case drops == 0 && now.ConntrackEntries >= now.ConntrackMax:
+			what = "is full: new connections are dropped"
+		case drops == 0:
+			st, what = triage.Warn, "is nearly full"
+		}
+		r.Add(triage.Finding{
+			Code:   CodeConntrackFull,
+			Status: st,
+			Summary: fmt.Sprintf("the connection-tracking table holds %d of %d entries and %s",
+				now.ConntrackEntries, now.ConntrackMax, what),
+			Evidence: triage.Evidence{
+				slog.Uint64("drops", drops), slog.Uint64("entries", now.ConntrackEntries),
+				slog.Uint64("max", now.ConntrackMax), slog.Duration("window_ns", window),
+				slog.Uint64(triage.KeyNetNS, r.Source.NetNS),
+			},
+			Command: "conntrack -S; sysctl net.netfilter.nf_conntrack_count net.netfilter.nf_conntrack_max",
+		})
+	}
 }

@@ -2,6 +2,7 @@ package sockstat
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"time"
@@ -99,6 +100,9 @@ type Thresholds struct {
 	// RetransPct: retransmitted per sent segments in the sample window,
 	// in percent, counted once at least 200 segments were sent. Default 2.
 	RetransPct float64
+	// ResetsPerSec: connections reset plus connection attempts failed, a
+	// second, over the sample window. Default 20.
+	ResetsPerSec float64
 }
 
 func (t Thresholds) withDefaults() Thresholds {
@@ -117,6 +121,9 @@ func (t Thresholds) withDefaults() Thresholds {
 	if t.RetransPct <= 0 {
 		t.RetransPct = 2
 	}
+	if t.ResetsPerSec <= 0 {
+		t.ResetsPerSec = 20
+	}
 	return t
 }
 
@@ -124,7 +131,7 @@ func (t Thresholds) withDefaults() Thresholds {
 // would be reached by nothing at all: a NaN or a share over 100% would
 // keep a finding silent and the result OK.
 func (t Thresholds) validate() error {
-	if t.SynSentPerPeer < 0 || t.TimeWait < 0 || t.CloseWaitPerPort < 0 {
+	if t.SynSentPerPeer < 0 || t.TimeWait < 0 || t.CloseWaitPerPort < 0 || !(t.ResetsPerSec >= 0) || math.IsInf(t.ResetsPerSec, 1) {
 		return fmt.Errorf("%w: negative threshold in %+v", triage.ErrInvalid, t)
 	}
 	for _, pct := range []float64{t.EphemeralPct, t.RetransPct} {

@@ -69,6 +69,18 @@ func newReader(ctx context.Context, c config) (reader, error) {
 		}
 		r.ns = f
 	}
+	switch {
+	case r.ns != nil:
+		var st unix.Stat_t
+		if unix.Fstat(int(r.ns.Fd()), &st) == nil {
+			r.src.NetNS = st.Ino
+		}
+	case !r.fileOnly:
+		var st unix.Stat_t
+		if unix.Stat("/proc/thread-self/ns/net", &st) == nil {
+			r.src.NetNS = st.Ino
+		}
+	}
 	return r, nil
 }
 

@@ -45,6 +45,10 @@ type Source struct {
 	// Fallback says why /proc was read instead of netlink; empty when it
 	// was not a fallback.
 	Fallback string `json:"fallback,omitempty"`
+	// NetNS is the inode of the network namespace read, as the kernel
+	// names it in its messages; zero when unknown (files under a
+	// ProcRoot).
+	NetNS uint64 `json:"netns,omitempty"`
 }
 
 // Process is a process holding a socket.
@@ -133,8 +137,18 @@ type Counters struct {
 	SynRetrans      uint64 `json:"syn_retrans"`
 	AbortOnTimeout  uint64 `json:"abort_on_timeout"`
 	CurrEstab       uint64 `json:"curr_estab"`
+	// ConntrackDrops counts new connections the kernel's connection
+	// tracking dropped because its table was full (the drop column of
+	// /proc/net/stat/nf_conntrack summed over CPUs, as conntrack -S
+	// shows). ConntrackEntries and ConntrackMax are the table's size and
+	// limit (net.netfilter.nf_conntrack_count and _max). All three are
+	// zero where the namespace tracks no connections.
+	ConntrackDrops   uint64 `json:"conntrack_drops"`
+	ConntrackEntries uint64 `json:"conntrack_entries"`
+	ConntrackMax     uint64 `json:"conntrack_max"`
 	// Growth is how much each counter grew over Window; nil without a
-	// sample. Its CurrEstab is the value at the end of the window.
+	// sample. Its CurrEstab, ConntrackEntries and ConntrackMax are the
+	// values at the end of the window.
 	Growth *Counters     `json:"growth,omitempty"`
 	Window time.Duration `json:"window_ns,omitempty"`
 }

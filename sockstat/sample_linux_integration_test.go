@@ -160,3 +160,98 @@ func TestIntegrationRetransmitsHigh(t *testing.T) {
 	retrans, _ := f.Evidence.Int("retrans")
 	assert.Equal(t, int64(g.RetransSegs), retrans)
 }
+
+// TestIntegrationConntrackFull fills a namespace's connection-tracking
+// table and checks that the namespace's own counters show the drops, and
+// that another namespace's do not.
+func TestIntegrationConntrackFull(t *testing.T) {
+	ns := testnet.New(t)
+	ln := nsListen(t, ns, "127.0.0.1:0")
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	held := ns.FillConntrack(t, ln.Addr().String(), 16)
+	t.Logf("%d connections fill the table", held)
+
+	// A client keeps trying while the counters are sampled: its SYNs
+	// find no room.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		defer cancel()
+		if c, err := ns.DialContext(ctx, "tcp", ln.Addr().String()); err == nil {
+			c.Close()
+		}
+	}()
+	r := Check(context.Background(), Options{NetNS: ns.Path, Sample: time.Second})
+	<-done
+	require.NoError(t, r.Err)
+	require.NotNil(t, r.Counters)
+	require.NotNil(t, r.Counters.Growth)
+	g := r.Counters.Growth
+	assert.Equal(t, uint64(16), g.ConntrackMax)
+	assert.GreaterOrEqual(t, g.ConntrackEntries, uint64(16))
+	t.Logf("%d of %d entries, %d drops counted", g.ConntrackEntries, g.ConntrackMax, g.ConntrackDrops)
+	f, ok := r.Find(CodeConntrackFull)
+	require.True(t, ok, "findings: %v", r.Findings)
+	assert.Equal(t, triage.Fail, f.Status)
+	var st unix.Stat_t
+	require.NoError(t, unix.Stat(ns.Path, &st))
+	ino, _ := f.Evidence.Int(triage.KeyNetNS)
+	assert.Equal(t, int64(st.Ino), ino, "the finding names the namespace, as the kernel's message does")
+
+	// A namespace that tracks nothing has no table to fill.
+	other := testnet.New(t)
+	r = Check(context.Background(), Options{NetNS: other.Path, Sample: 200 * time.Millisecond})
+	require.NoError(t, r.Err)
+	_, ok = r.Find(CodeConntrackFull)
+	assert.False(t, ok)
+}
+
+// TestIntegrationResetsHigh refuses a client's connection attempts fifty
+// times a second in a namespace: the reset rate shows, as sar -n ETCP
+// shows it, and a quiet namespace shows none.
+func TestIntegrationResetsHigh(t *testing.T) {
+	ns := testnet.New(t)
+	quiet := Check(context.Background(), Options{NetNS: ns.Path, Sample: 300 * time.Millisecond})
+	require.NoError(t, quiet.Err)
+	_, ok := quiet.Find(CodeResetsHigh)
+	assert.False(t, ok)
+
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			// Nothing listens on port 9 in a new namespace: RST.
+			if c, err := ns.DialContext(context.Background(), "tcp", "127.0.0.1:9"); err == nil {
+				c.Close()
+			}
+		}
+	}()
+	r := Check(context.Background(), Options{NetNS: ns.Path, Sample: time.Second})
+	close(stop)
+	<-done
+	require.NoError(t, r.Err)
+	g := r.Counters.Growth
+	require.NotNil(t, g)
+	t.Logf("%d attempts failed, %d resets in %s", g.AttemptFails, g.EstabResets, r.Counters.Window)
+	f, ok := r.Find(CodeResetsHigh)
+	require.True(t, ok, "findings: %v", r.Findings)
+	rate, _ := f.Evidence.Lookup("per_sec")
+	assert.InDelta(t, 50, rate.Float64(), 30)
+}

@@ -52,6 +52,20 @@ const (
 	// segments during the sample window above the threshold. Evidence:
 	// retrans, out, retrans_pct, timeouts, window_ns.
 	CodeRetransmitsHigh triage.Code = "sockstat.retransmits_high"
+	// CodeResetsHigh (Warn): connections reset (Tcp EstabResets) and
+	// connection attempts failed (Tcp AttemptFails: refused, or reset
+	// while opening) at Thresholds.ResetsPerSec or more during the sample
+	// window, as sar -n ETCP shows. Evidence: estab_resets, attempt_fails,
+	// per_sec, window_ns.
+	CodeResetsHigh triage.Code = "sockstat.resets_high"
+	// CodeConntrackFull (Fail): the kernel's connection-tracking table is
+	// at its limit, or dropped new connections during the sample window;
+	// Warn at 90% of its limit. The size is judged without a sample
+	// window too (drops are then 0: not counted). The table and
+	// the counters are the namespace's own, so this is about the
+	// namespace checked, unlike the kernel log's "table full" line.
+	// Evidence: drops, entries, max, window_ns.
+	CodeConntrackFull triage.Code = "sockstat.conntrack_full"
 )
 
 // Errors the package returns, wrapped, in Result.Err or from [Sockets]

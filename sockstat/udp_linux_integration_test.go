@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/triagekit/triage/internal/testnet"
 )
@@ -45,7 +46,10 @@ func TestIntegrationUDPListeners(t *testing.T) {
 	t.Run("check", func(t *testing.T) {
 		r := Check(context.Background(), Options{NetNS: ns.Path, Protocols: UDP, Sample: -1})
 		require.NoError(t, r.Err)
-		assert.Equal(t, Source{Name: "netlink"}, r.Source)
+		assert.Equal(t, "netlink", r.Source.Name)
+		var st unix.Stat_t
+		require.NoError(t, unix.Stat(ns.Path, &st))
+		assert.Equal(t, st.Ino, r.Source.NetNS, "the namespace read")
 		assert.Equal(t, 2, r.UDP)
 		assert.Zero(t, r.Total, "TCP was not asked")
 		var got []netip.AddrPort
@@ -75,7 +79,8 @@ func TestIntegrationUDPListeners(t *testing.T) {
 	t.Run("sockets", func(t *testing.T) {
 		l, err := Sockets(context.Background(), Options{NetNS: ns.Path, Protocols: UDP})
 		require.NoError(t, err)
-		assert.Equal(t, Source{Name: "netlink"}, l.Source)
+		assert.Equal(t, "netlink", l.Source.Name)
+		assert.NotZero(t, l.Source.NetNS)
 		var got []netip.AddrPort
 		for _, s := range l.Sockets {
 			assert.Equal(t, UDP, s.Proto, "%+v", s)
