@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
@@ -30,11 +31,13 @@ type focus struct {
 	procs   map[string]bool
 	cgroups []string
 	paths   []string
+	// netns are the network namespaces the checks looked at, by inode.
+	netns map[int64]bool
 }
 
 // newFocus gathers the target from the options and the results.
 func newFocus(results []*triage.Result, obs []observed, opts Options) *focus {
-	f := &focus{ports: map[int]bool{}, pids: map[int]bool{}, procs: map[string]bool{}}
+	f := &focus{ports: map[int]bool{}, pids: map[int]bool{}, procs: map[string]bool{}, netns: map[int64]bool{}}
 	f.t = opts.Target.Merge(requestTarget(obs, opts.SymptomFrom))
 	for _, r := range results {
 		if isRequest(r, opts.SymptomFrom) {
@@ -86,6 +89,11 @@ func newFocus(results []*triage.Result, obs []observed, opts Options) *focus {
 		}
 	}
 	for _, o := range obs {
+		if o.r.Check == sockstat.KindCheck {
+			if ino, ok := o.f.Evidence.Int(triage.KeyNetNS); ok && ino != 0 {
+				f.netns[ino] = true
+			}
+		}
 		switch o.f.Code {
 		case sockstat.CodeListening, sockstat.CodeWrongAddress, sockstat.CodeAcceptQueueFull:
 			// The owner of the target's listener is the target's process.
@@ -97,7 +105,7 @@ func newFocus(results []*triage.Result, obs []observed, opts Options) *focus {
 					f.procs[name.String()] = true
 				}
 			}
-		case process.CodeRunning, process.CodeRestartedRecently, process.CodeThreadHot, process.CodeFDsNearLimit:
+		case process.CodeRunning, process.CodeRestartedRecently, process.CodeThreadHot, process.CodeFDsNearLimit, process.CodeSwapping:
 			if o.r.Check == process.KindCheck {
 				if pid, ok := o.f.Evidence.Int(triage.KeyPID); ok && pid > 0 {
 					f.pids[int(pid)] = true
@@ -171,7 +179,7 @@ func within(p, dir string) bool {
 var hostNow = []triage.Code{
 	host.CodeCPUSaturated, host.CodeCPUImbalance, host.CodeNICErrors, host.CodeDiskBusy, host.CodeLoadHigh, host.CodeCPUPressure, host.CodeStealHigh,
 	host.CodeIOWaitHigh, host.CodeIOPressure, host.CodeMemoryLow, host.CodeSwapping, host.CodeMemoryPressure,
-	sockstat.CodeListenOverflows, sockstat.CodeRetransmitsHigh, logscan.CodeKernelConntrackFull,
+	sockstat.CodeListenOverflows, sockstat.CodeRetransmitsHigh, sockstat.CodeConntrackFull, logscan.CodeKernelConntrackFull,
 }
 
 // starvable says whether a condition of the whole host can be the
@@ -260,6 +268,15 @@ func (f *focus) aboutLog(o observed, s Symptom) bool {
 		p, ok := ev.Int(triage.KeyPort)
 		return ok && f.ports[int(p)]
 	case logscan.CodeKernelConntrackFull:
+		// The kernel log is the host's: a table full in a namespace other
+		// than the one the checks ran in (another container's) is about
+		// the target only when a check looked into that namespace.
+		if ino, ok := ev.Int(triage.KeyNetNS); ok {
+			own, _ := ev.Lookup("netns_own")
+			if !(own.Kind() == slog.KindBool && own.Bool()) && !f.netns[ino] {
+				return false
+			}
+		}
 		return f.starvable(s) || s == Refused
 	case logscan.CodeKernelIOError:
 		return false

@@ -498,6 +498,29 @@ func matrix() []scenario {
 			},
 		},
 		{
+			name: "the connection-tracking table is full", want: classify.ConnConntrackFull,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				// The service listens and accepts; the kernel drops the
+				// SYNs of new connections for lack of room to track them.
+				ns := testnet.New(t)
+				ln := ns.Listen(t, "tcp", "127.0.0.1:8080")
+				go func() {
+					for {
+						c, err := ln.Accept()
+						if err != nil {
+							return
+						}
+						t.Cleanup(func() { c.Close() })
+					}
+				}()
+				ns.FillConntrack(t, "127.0.0.1:8080", 16)
+				return []triage.Check{
+					tcpCheck(target, "127.0.0.1:8080", ns),
+					sockCheck(sockstat.Options{NetNS: ns.Path, Port: 8080, Addr: loopback}),
+				}, []string{target}
+			},
+		},
+		{
 			name: "every first SYN dropped: connecting takes a retransmit", want: classify.SlowConnect,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				testnet.RequireIPTables(t)
@@ -1022,6 +1045,21 @@ func matrix() []scenario {
 			},
 		},
 		{
+			name: "a service swapping past its memory limit", want: classify.ResourceSwapping,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				// Three times its limit in memory, swap allowed: it runs,
+				// and every pass over its memory waits for the disk.
+				testcgroup.Swap(t, 256<<20)
+				m := testcgroup.NewMemory(t, 32<<20)
+				m.AllowSwap(t)
+				pid := m.Walk(t, 96<<20)
+				aim(t, triage.Target{PID: pid})
+				return []triage.Check{hostCheck(pid), triage.Func("process", func(ctx context.Context) process.Result {
+					return process.Check(ctx, process.Options{PID: pid, Window: 500 * time.Millisecond})
+				})}, nil
+			},
+		},
+		{
 			name: "app answers after 1.3 s", want: classify.SlowApp,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -1144,6 +1182,52 @@ func matrix() []scenario {
 				return []triage.Check{triage.Func(target, func(ctx context.Context) probe.HTTPResult {
 					return probe.HTTP(ctx, probe.HTTPOptions{URL: u, Timeout: 2 * time.Second, Proxy: choose})
 				}), sockCheck(sockstat.Options{Port: port(ln)})}, []string{target}
+			},
+		},
+		{
+			name: "HTTPS_PROXY names a hung proxy, the host in its own namespace", want: classify.ClientProxy,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				// Client, proxy and service share a namespace, as a pod's
+				// containers do: the service answers, the proxy takes the
+				// connection and never answers CONNECT.
+				ns := testnet.New(t)
+				serve(t, ns.Listen(t, "tcp", "127.0.0.1:8443"), okHandler)
+				px := ns.Listen(t, "tcp", "127.0.0.1:3128")
+				go func() {
+					for {
+						c, err := px.Accept()
+						if err != nil {
+							return
+						}
+						t.Cleanup(func() { c.Close() })
+					}
+				}()
+				choose := probe.ProxyFromEnvironment([]string{"HTTPS_PROXY=http://127.0.0.1:3128", "NO_PROXY=.cluster.local"})
+				return []triage.Check{triage.Func(target, func(ctx context.Context) probe.HTTPResult {
+					return probe.HTTP(ctx, probe.HTTPOptions{URL: "https://billing.example:8443/", Timeout: time.Second, Proxy: choose, Dialer: ns})
+				}), sockCheck(sockstat.Options{NetNS: ns.Path, Port: 8443})}, []string{target}
+			},
+		},
+		{
+			name: "certificate expired, symptom tls given", want: classify.TLSCertExpired, symptom: classify.TLS,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ca := testca.New(t)
+				now := time.Now()
+				u := tlsService(t, ca.Leaf(t, now.Add(-48*time.Hour), now.Add(-time.Hour), "127.0.0.1"))
+				return []triage.Check{tlsCheck(target, u, ca)}, []string{target}
+			},
+		},
+		{
+			name: "app answers 429, symptom 4xx given", want: classify.ClientRateLimited, symptom: classify.Status4xx,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				serve(t, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Retry-After", "30")
+					w.WriteHeader(http.StatusTooManyRequests)
+				}))
+				return []triage.Check{httpCheck(target, "http://"+ln.Addr().String()+"/", nil),
+					sockCheck(sockstat.Options{Port: port(ln)})}, []string{target}
 			},
 		},
 		{

@@ -150,8 +150,8 @@ func DefaultRules() []Rule {
 			// The target's own starvation (its cgroup throttled, its
 			// thread spinning) says more than the whole host being busy,
 			// which a slow answer of its own code also runs into.
-			Support: []Sign{sign(host.CodeCgroupCPUThrottled, 1), sign(process.CodeThreadHot, 0.8), sign(host.CodeSwapping, 0.7),
-				sign(host.CodeCPUSaturated, 0.6), sign(host.CodeCPUPressure, 0.4), sign(host.CodeMemoryPressure, 0.4),
+			Support: []Sign{sign(host.CodeCgroupCPUThrottled, 1), sign(process.CodeSwapping, 1), sign(process.CodeThreadHot, 0.8),
+				sign(host.CodeSwapping, 0.7), sign(host.CodeCPUSaturated, 0.6), sign(host.CodeCPUPressure, 0.4), sign(host.CodeMemoryPressure, 0.4),
 				sign(host.CodeCgroupMemoryNearLimit, 0.5), sign(host.CodeIOWaitHigh, 0.3), sign(host.CodeStealHigh, 0.3),
 				sign(host.CodeCPUImbalance, 0.3), sign(host.CodeDiskBusy, 0.3)},
 			// No Explains: a starved host does not make the application's
@@ -269,7 +269,8 @@ func DefaultRules() []Rule {
 			Support: []Sign{sign(host.CodeCPUSaturated, 1), sign(host.CodeSwapping, 0.9), sign(host.CodeCPUPressure, 0.8),
 				sign(host.CodeMemoryPressure, 0.8), sign(host.CodeCgroupCPUThrottled, 0.8), sign(host.CodeMemoryLow, 0.7),
 				sign(host.CodeIOPressure, 0.7), sign(host.CodeIOWaitHigh, 0.7), sign(host.CodeDiskBusy, 0.5), sign(host.CodeStealHigh, 0.6), sign(host.CodeLoadHigh, 0.6),
-				sign(host.CodeCgroupMemoryNearLimit, 0.6), sign(process.CodeThreadHot, 0.6), sign(process.CodeUninterruptible, 0.5)},
+				sign(host.CodeCgroupMemoryNearLimit, 0.6), sign(process.CodeThreadHot, 0.6), sign(process.CodeSwapping, 0.8),
+				sign(process.CodeUninterruptible, 0.5)},
 			Next: []string{"top -H -p {pid}", "vmstat 1 5", "cat /proc/pressure/cpu /proc/pressure/memory /proc/pressure/io"},
 		},
 		{
@@ -435,8 +436,11 @@ func DefaultRules() []Rule {
 		{
 			ID: ConnConntrackFull, Layer: LayerNetwork, Weight: 0.85,
 			Title:   "the kernel drops packets: its connection-tracking table is full",
-			Support: []Sign{sign(logscan.CodeKernelConntrackFull, 1)},
-			Next:    []string{"sysctl net.netfilter.nf_conntrack_count net.netfilter.nf_conntrack_max", "dmesg -T | grep -i conntrack"},
+			Support: []Sign{sign(sockstat.CodeConntrackFull, 1), sign(logscan.CodeKernelConntrackFull, 1)},
+			// The dropped SYNs are what a packet drop or a slow connect
+			// saw; the full table says why.
+			Explains: []ID{TimeoutPacketDrop, SlowConnect},
+			Next:     []string{"sysctl net.netfilter.nf_conntrack_count net.netfilter.nf_conntrack_max", "dmesg -T | grep -i conntrack"},
 		},
 		{
 			ID: ConnSynSentBacklog, Layer: LayerNetwork, Weight: 0.6,
@@ -463,10 +467,17 @@ func DefaultRules() []Rule {
 				"kill -QUIT {pid}   # Go: prints every goroutine's stack, and exits"},
 		},
 		{
+			// The service's own pages coming back from swap are the latency;
+			// the host swapping is the same seen from afar. It is the more
+			// precise form of resource.memory_pressure ("memory is short"),
+			// as a full disk is of an application error: that one stays
+			// in the list, lowered, to say which limit pushed the pages out.
 			ID: ResourceSwapping, Layer: LayerResources, Weight: 0.65,
-			Title:   "the host swaps: memory pages go to disk and back, and latency jumps",
-			Support: []Sign{sign(host.CodeSwapping, 1)},
-			Next:    []string{"vmstat 1 5", "free -h", "grep -e VmSwap -e Name /proc/{pid}/status"},
+			Title:    "memory pages go to swap and come back from disk, and latency jumps",
+			Support:  []Sign{sign(process.CodeSwapping, 1), sign(host.CodeSwapping, 0.8)},
+			Explains: []ID{ResourceMemoryPressure},
+			Next: []string{"vmstat 1 5", "grep -e VmSwap -e Name /proc/{pid}/status", "ps -o pid,maj_flt,rss,cmd -p {pid}",
+				"cat /sys/fs/cgroup/{cgroup}/memory.max /sys/fs/cgroup/{cgroup}/memory.swap.current", "free -h"},
 		},
 		{
 			ID: ResourceCPUThrottled, Layer: LayerResources, Weight: 0.75,
