@@ -78,4 +78,3 @@ func (n *NS) FillConntrack(t testing.TB, addr string, limit int) int {
 	}
 	return held
 }
-
