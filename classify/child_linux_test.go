@@ -9,7 +9,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/triagekit/triage/internal/testcgroup"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,12 +17,9 @@ import (
 // its own (and confine to a cgroup).
 const cpuServerEnv = "TRIAGE_TEST_CPU_SERVER"
 
-// runChild runs the test binary as that service, or as a helper process
-// of testcgroup, when asked to, and reports whether it did.
+// runChild runs the test binary as that service when asked to, and
+// reports whether it did.
 func runChild() bool {
-	if testcgroup.Child() {
-		return true
-	}
 	if os.Getenv(cpuServerEnv) == "" {
 		return false
 	}

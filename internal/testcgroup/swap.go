@@ -4,21 +4,13 @@ package testcgroup
 
 import (
 	"bufio"
-	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 )
-
-// walkEnv makes a test binary that calls [Child] first in its TestMain the
-// memory walker [Memory.Walk] starts.
-const walkEnv = "TRIAGE_TESTCGROUP_WALK"
 
 // Swap turns on a swap file of size bytes for the rest of the test, under
 // /var/tmp (a disk filesystem; tmpfs cannot hold swap). It skips the test
@@ -81,20 +73,36 @@ func (m *Memory) AllowSwap(t testing.TB) {
 	}
 }
 
+// walker is a Perl program (perl-base is part of every Debian system)
+// that holds ARGV[0] bytes in one string, of a pattern that differs from
+// page to page, and reads one byte of every page, pass after pass, until
+// its parent goes or ten minutes pass. Not the test binary: built with
+// -race, its shadow memory would be charged to the cgroup too.
+const walker = `my $n = shift;
+my $p = join "", map { chr(33 + ($_ * 7) % 90) } 0 .. 4098;
+my $s = $p x (int($n / 4099) + 1);
+substr($s, $n) = "";
+$| = 1;
+print "ready\n";
+my ($pp, $end) = (getppid(), time + 600);
+while (time < $end && getppid() == $pp) {
+	my $c = 0;
+	for (my $i = 0; $i < length($s); $i += 4096) { $c += ord(substr($s, $i, 1)) }
+	select(undef, undef, undef, 0.02);
+}`
+
 // Walk starts a child in the cgroup that holds size bytes of anonymous
 // memory and reads one byte of every page of it, pass after pass, until
 // the test ends, and returns its PID once its memory is written. With
 // size above the cgroup's limit and swap allowed, it swaps for as long as
-// it runs. The test binary's TestMain must call [Child] first.
+// it runs. It skips the test without perl.
 func (m *Memory) Walk(t testing.TB, size int64) int {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), walkEnv+"="+strconv.FormatInt(size, 10), "GOMAXPROCS=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	if _, err := exec.LookPath("perl"); err != nil {
+		t.Skip("needs perl to hold and walk memory")
 	}
-	in, err := cmd.StdinPipe()
+	cmd := exec.Command("sh", "-c", m.EnterScript()+` && exec perl -e "$1" "$2"`, "sh", walker, strconv.FormatInt(size, 10))
+	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,63 +111,9 @@ func (m *Memory) Walk(t testing.TB, size int64) int {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	// Pages are charged to the cgroup that first touches them: the child
-	// allocates only once it is inside and told to go.
-	if err := m.Add(cmd.Process.Pid); err != nil {
-		t.Fatalf("moving the walker into %s: %v", m.Dir, err)
-	}
-	if _, err := in.Write([]byte("go\n")); err != nil {
-		t.Fatalf("starting the walker: %v", err)
-	}
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil || strings.TrimSpace(line) != "ready" {
 		t.Fatalf("the memory walker did not get ready (%q, %v)", line, err)
 	}
 	return cmd.Process.Pid
 }
-
-// Child runs the test binary as the memory walker when [Memory.Walk]
-// started it, and reports whether it did; TestMain returns when it did.
-func Child() bool {
-	v := os.Getenv(walkEnv)
-	if v == "" {
-		return false
-	}
-	size, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || size <= 0 {
-		fmt.Fprintln(os.Stderr, "bad walker size", v)
-		os.Exit(2)
-	}
-	walk(int(size))
-	return true
-}
-
-func walk(size int) {
-	const page = 4096
-	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
-		os.Exit(2)
-	}
-	mem := make([]byte, size)
-	r := rand.New(rand.NewPCG(1, 2))
-	for i := 0; i < len(mem); i += 8 {
-		v := r.Uint64()
-		for j := 0; j < 8 && i+j < len(mem); j++ {
-			mem[i+j] = byte(v >> (8 * j))
-		}
-	}
-	fmt.Println("ready")
-	parent := os.Getppid()
-	deadline := time.Now().Add(10 * time.Minute)
-	for time.Now().Before(deadline) && os.Getppid() == parent {
-		var sum byte
-		for i := 0; i < len(mem); i += page {
-			sum += mem[i]
-		}
-		walked.Store(uint32(sum))
-		time.Sleep(20 * time.Millisecond)
-	}
-	os.Exit(0)
-}
-
-// walked keeps the walk's sum where the compiler cannot drop the reads.
-var walked atomic.Uint32
