@@ -1,0 +1,39 @@
+// Package container aims checks at the namespaces of a process: the
+// routine as seen from inside a container, not from the host.
+//
+// [Open] holds the network and mount namespaces and the root directory of
+// a process by PID; [OpenNetNS] holds a network namespace alone, by a
+// file such as /var/run/netns/NAME. What it gives the checks:
+//
+//   - network: [Container.DialContext] satisfies probe.Dialer and
+//     dnscheck's Dialer, so the request, the dependencies and the DNS
+//     queries leave from inside the namespace (127.0.0.1 is the
+//     container's own loopback); [Container.NetNSPath] is for
+//     sockstat.Options.NetNS.
+//   - mount: [Container.Open] opens a file by the path the container
+//     uses (/etc/resolv.conf, /var/log/app.log), resolved inside its root
+//     so that a symbolic link can never lead out of it; [Container.Root]
+//     is the root for checks that read under a prefix.
+//   - cgroup: [Container.PID] is for host.Options.CgroupPID.
+//
+// # Entering a namespace
+//
+// A namespace belongs to an OS thread, and Go moves goroutines between
+// threads. [Container.Do] runs a function on a new goroutine locked to
+// its own thread, which enters the namespaces and is never unlocked: when
+// the function returns, the goroutine exits and the runtime ends the
+// thread, so no other goroutine is ever scheduled in the namespace.
+// Sockets made there keep their namespace wherever they are used, which
+// is how DialContext hands a connection back. A function given to Do
+// must not start goroutines that expect to run inside: they run on the
+// caller's side.
+//
+// # Privileges
+//
+// Opening another user's namespaces needs CAP_SYS_PTRACE (or to own the
+// process); entering a network namespace needs CAP_SYS_ADMIN, and a
+// mount namespace CAP_SYS_ADMIN and CAP_SYS_CHROOT. Without them Open or
+// Do return an error matching os.ErrPermission, and a check aimed this
+// way reports Unknown with that error, never the host's view in the
+// container's place. A process that exits is reported by [ErrGone].
+package container

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package container
+
+func helper() bool { return false }
