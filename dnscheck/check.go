@@ -66,6 +66,12 @@ type Options struct {
 	// test injects both to see the view of an application configured
 	// that way.
 	Resolver *net.Resolver
+	// Dialer, when not nil, makes every connection the check opens: the
+	// queries to each server, the application view's lookups (to the
+	// servers of ResolvConf, whichever file it names) and the
+	// reachability dials. A container.Container sends them from inside a
+	// container's network namespace.
+	Dialer Dialer
 	// Port, when positive, is the TCP port on which the addresses found
 	// are dialled, to tell "works on IPv4, hangs on IPv6". If zero,
 	// nothing is dialled.
@@ -220,10 +226,11 @@ func check(ctx context.Context, o Options, name string, r *Result) error {
 		for _, a := range ns {
 			r.Servers = append(r.Servers, Server{Addr: a, Source: src})
 		}
-		if res == nil && err == nil && o.ResolvConf != "" && o.ResolvConf != DefaultResolvConf {
-			// Go's resolver reads only this host's resolv.conf: send the
-			// application's lookups to the named file's servers.
-			res = resolverTo(ns)
+		if res == nil && err == nil && (o.Dialer != nil || o.ResolvConf != "" && o.ResolvConf != DefaultResolvConf) {
+			// Go's resolver reads only this host's resolv.conf and dials
+			// from here: send the application's lookups to the named
+			// file's servers, through the dialer.
+			res = resolverTo(ns, o.Dialer)
 		}
 		hosts, err = readHosts(o.HostsFile)
 		if err != nil {
@@ -242,7 +249,7 @@ func check(ctx context.Context, o Options, name string, r *Result) error {
 
 	r.Queried = dns.Fqdn(name)
 	if len(r.Servers) > len(extra) && !strings.HasSuffix(name, ".") && len(r.ResolvConf.Search) > 0 {
-		r.Search = searchRun(ctx, r.ResolvConf.Candidates(name), r.Servers[0].Addr, types[0], qt)
+		r.Search = searchRun(ctx, r.ResolvConf.Candidates(name), r.Servers[0].Addr, types[0], qt, o.Dialer)
 		if n := len(r.Search); n > 0 && hasData(r.Search[n-1]) {
 			r.Queried = r.Search[n-1].Name
 		}
@@ -252,7 +259,7 @@ func check(ctx context.Context, o Options, name string, r *Result) error {
 		r.Servers[i].Answers = make([]Answer, len(types))
 		for j, t := range types {
 			wg.Go(func() {
-				e := exchanger{timeout: budget(ctx, qt, exchangesPerQuery), recurse: true}
+				e := exchanger{timeout: budget(ctx, qt, exchangesPerQuery), recurse: true, dial: o.Dialer}
 				r.Servers[i].Answers[j] = e.query(ctx, r.Servers[i].Addr, r.Queried, t)
 			})
 		}
@@ -260,7 +267,7 @@ func check(ctx context.Context, o Options, name string, r *Result) error {
 	wg.Wait()
 
 	if o.Port > 0 {
-		r.Reach = reachAll(ctx, r, o.Port, cmp.Or(o.DialTimeout, DefaultDialTimeout))
+		r.Reach = reachAll(ctx, r, o.Port, cmp.Or(o.DialTimeout, DefaultDialTimeout), o.Dialer)
 	}
 	judge(r, name, types, o)
 	return errors.Join(append(errs, ended(ctx))...)
@@ -389,12 +396,26 @@ func appView(ctx context.Context, res *net.Resolver, name string, hosts []netip.
 
 // resolverTo is Go's resolver asking servers (host:port) in turn instead
 // of this host's nameservers.
-func resolverTo(servers []string) *net.Resolver {
+func resolverTo(servers []string, dial Dialer) *net.Resolver {
 	var next atomic.Uint32
-	var d net.Dialer
+	d := dialer(dial)
 	return &net.Resolver{PreferGo: true, Dial: dialUntilDone(func(ctx context.Context, network, _ string) (net.Conn, error) {
 		return d.DialContext(ctx, network, servers[int(next.Add(1)-1)%len(servers)])
 	})}
+}
+
+// Dialer makes connections: a *net.Dialer, or one that dials from
+// elsewhere (container.Container, from a network namespace).
+type Dialer interface {
+	DialContext(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// dialer is d, or a net.Dialer when d is nil.
+func dialer(d Dialer) Dialer {
+	if d == nil {
+		return &net.Dialer{}
+	}
+	return d
 }
 
 // dialUntilDone wraps dial (nil: a net.Dialer) so that connections close
@@ -432,7 +453,7 @@ func hasData(a Answer) bool {
 
 // searchRun asks for each candidate in turn, as the stub resolver does,
 // and stops at the first that answers with data or at a transport failure.
-func searchRun(ctx context.Context, cands []string, server string, t uint16, qt time.Duration) []Answer {
+func searchRun(ctx context.Context, cands []string, server string, t uint16, qt time.Duration, dial Dialer) []Answer {
 	// The candidates one after another, then the queries for the name
 	// found, which run side by side: one more query's time.
 	n := exchangesPerQuery * (len(cands) + 1)
@@ -441,7 +462,7 @@ func searchRun(ctx context.Context, cands []string, server string, t uint16, qt 
 		if ctx.Err() != nil {
 			break
 		}
-		e := exchanger{timeout: budget(ctx, qt, n), recurse: true}
+		e := exchanger{timeout: budget(ctx, qt, n), recurse: true, dial: dial}
 		a := e.query(ctx, server, c, t)
 		out = append(out, a)
 		if hasData(a) || a.Rcode == "" {
@@ -451,7 +472,7 @@ func searchRun(ctx context.Context, cands []string, server string, t uint16, qt 
 	return out
 }
 
-func reachAll(ctx context.Context, r *Result, port int, timeout time.Duration) []Reach {
+func reachAll(ctx context.Context, r *Result, port int, timeout time.Duration, dial Dialer) []Reach {
 	var addrs []netip.Addr
 	for _, s := range r.Servers {
 		for _, a := range s.Answers {
@@ -467,9 +488,10 @@ func reachAll(ctx context.Context, r *Result, port int, timeout time.Duration) [
 	for i, a := range addrs {
 		wg.Go(func() {
 			ap := netip.AddrPortFrom(a, uint16(port))
-			d := net.Dialer{Timeout: budget(ctx, timeout, 1)}
+			dctx, cancel := context.WithTimeout(ctx, budget(ctx, timeout, 1))
+			defer cancel()
 			start := time.Now()
-			c, err := d.DialContext(ctx, "tcp", ap.String())
+			c, err := dialer(dial).DialContext(dctx, "tcp", ap.String())
 			out[i] = Reach{Addr: ap, Elapsed: time.Since(start), Reachable: err == nil}
 			if err != nil {
 				out[i].Err, out[i].Error = err, err.Error()
@@ -962,12 +984,25 @@ func judgeReach(r *Result, port int) {
 // file does not hold and no server knows gives a *net.DNSError with
 // IsNotFound set.
 func AppLookup(hostsFile, resolvConf string) (func(ctx context.Context, host string) ([]netip.Addr, error), error) {
+	return AppLookupVia(hostsFile, resolvConf, nil)
+}
+
+// AppLookupVia is AppLookup with its DNS queries sent through d, such as
+// a container.Container, so that they leave from the container's network
+// namespace: a resolver on the container's loopback (127.0.0.11) is
+// reached, and one the container cannot reach fails as it does there. With
+// a dialer the nameservers of resolvConf (DefaultResolvConf when empty)
+// are asked even for this host's file. A nil d is AppLookup.
+func AppLookupVia(hostsFile, resolvConf string, d Dialer) (func(ctx context.Context, host string) ([]netip.Addr, error), error) {
 	hosts, err := readHosts(hostsFile)
 	if err != nil {
 		return nil, err
 	}
 	lookup := net.DefaultResolver.LookupNetIP
-	if resolvConf != "" && resolvConf != DefaultResolvConf {
+	if d != nil && resolvConf == "" {
+		resolvConf = DefaultResolvConf
+	}
+	if d != nil || resolvConf != "" && resolvConf != DefaultResolvConf {
 		rc, err := readResolvConf(resolvConf)
 		if err != nil {
 			return nil, err
@@ -976,7 +1011,7 @@ func AppLookup(hostsFile, resolvConf string) (func(ctx context.Context, host str
 		if len(ns) == 0 {
 			ns = []string{"127.0.0.1:53", "[::1]:53"}
 		}
-		lookup = inTurn(ns, rc.Timeout, rc.Attempts)
+		lookup = inTurn(ns, rc.Timeout, rc.Attempts, d)
 	}
 	return func(ctx context.Context, host string) ([]netip.Addr, error) {
 		if a := hosts[hostsKey(host)]; len(a) > 0 {
@@ -996,10 +1031,10 @@ func AppLookup(hostsFile, resolvConf string) (func(ctx context.Context, host str
 // failure moves to the next server. So a first nameserver that never
 // answers costs timeout before the second is asked, as it does the
 // application.
-func inTurn(servers []string, timeout time.Duration, attempts int) func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+func inTurn(servers []string, timeout time.Duration, attempts int, d Dialer) func(ctx context.Context, network, host string) ([]netip.Addr, error) {
 	res := make([]*net.Resolver, len(servers))
 	for i, s := range servers {
-		res[i] = resolverTo([]string{s})
+		res[i] = resolverTo([]string{s}, d)
 	}
 	attempts = max(attempts, 1)
 	return func(ctx context.Context, network, host string) ([]netip.Addr, error) {

@@ -311,7 +311,7 @@ func TestCheckSystemView(t *testing.T) {
 
 	t.Run("search expansion and hosts override", func(t *testing.T) {
 		r := Check(context.Background(), Options{Name: "api.example.test", ResolvConf: s.resolvConf, HostsFile: s.hosts,
-			Resolver: resolverTo([]string{s.server}), QueryTimeout: fastQuery})
+			Resolver: resolverTo([]string{s.server}, nil), QueryTimeout: fastQuery})
 		require.NoError(t, r.Err)
 		require.NotNil(t, r.ResolvConf)
 		assert.Equal(t, 5, r.ResolvConf.Ndots)
@@ -350,7 +350,7 @@ func TestCheckSystemView(t *testing.T) {
 	})
 	t.Run("fully qualified skips the list", func(t *testing.T) {
 		r := Check(context.Background(), Options{Name: "db.corp.test.", ResolvConf: s.resolvConf, HostsFile: s.hosts,
-			Resolver: resolverTo([]string{s.server}), QueryTimeout: fastQuery})
+			Resolver: resolverTo([]string{s.server}, nil), QueryTimeout: fastQuery})
 		assert.Empty(t, r.Search)
 		assert.False(t, r.Has(CodeSearchExpansion))
 		assert.False(t, r.Has(CodeHostsOverride))
@@ -360,7 +360,7 @@ func TestCheckSystemView(t *testing.T) {
 	})
 	t.Run("short name answered by the first suffix", func(t *testing.T) {
 		r := Check(context.Background(), Options{Name: "db", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts,
-			Resolver: resolverTo([]string{s.server}), QueryTimeout: fastQuery})
+			Resolver: resolverTo([]string{s.server}, nil), QueryTimeout: fastQuery})
 		require.Len(t, r.Search, 1)
 		assert.Equal(t, "db.corp.test.", r.Queried)
 		assert.False(t, r.Has(CodeSearchExpansion), "the list did what it is for")
@@ -368,7 +368,7 @@ func TestCheckSystemView(t *testing.T) {
 	})
 	t.Run("nothing answers", func(t *testing.T) {
 		r := Check(context.Background(), Options{Name: "nope", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts,
-			Resolver: resolverTo([]string{s.server}), QueryTimeout: fastQuery})
+			Resolver: resolverTo([]string{s.server}, nil), QueryTimeout: fastQuery})
 		assert.Len(t, r.Search, 3)
 		f, ok := r.Find(CodeSearchExpansion)
 		require.True(t, ok)
@@ -383,7 +383,7 @@ func TestCheckSystemView(t *testing.T) {
 		stale.recursive = true
 		staleAddr := startDNS(t, loopbackNet()+"1", 0, stale)
 		r := Check(context.Background(), Options{Name: "db.corp.test.", ResolvConf: s.resolvConf, HostsFile: s.hosts,
-			Resolver: resolverTo([]string{staleAddr}), QueryTimeout: fastQuery})
+			Resolver: resolverTo([]string{staleAddr}, nil), QueryTimeout: fastQuery})
 		require.NotNil(t, r.App)
 		assert.Equal(t, "resolver", r.App.Source)
 		f, ok := r.Find(CodeMismatch)
@@ -404,7 +404,7 @@ func TestCheckSystemView(t *testing.T) {
 		assert.False(t, r.Has(CodeMismatch), "findings: %v", r.Findings)
 	})
 	t.Run("hosts name unknown to dns", func(t *testing.T) {
-		r := Check(context.Background(), Options{Name: "legacy.example.test.", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts, Resolver: resolverTo([]string{s.server}), QueryTimeout: fastQuery})
+		r := Check(context.Background(), Options{Name: "legacy.example.test.", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts, Resolver: resolverTo([]string{s.server}, nil), QueryTimeout: fastQuery})
 		f, ok := r.Find(CodeNXDomain)
 		require.True(t, ok, "the fact is kept")
 		assert.Equal(t, triage.OK, f.Status, "the application reads the hosts file, not DNS: a hosts-file name unknown to DNS is normal")
@@ -413,7 +413,7 @@ func TestCheckSystemView(t *testing.T) {
 	})
 	t.Run("hosts agrees with dns", func(t *testing.T) {
 		require.NoError(t, os.WriteFile(s.hosts, []byte("192.0.2.20 db.corp.test\n"), 0o644))
-		r := Check(context.Background(), Options{Name: "db.corp.test.", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts, Resolver: resolverTo([]string{s.server}), QueryTimeout: fastQuery})
+		r := Check(context.Background(), Options{Name: "db.corp.test.", Types: []string{"A"}, ResolvConf: s.resolvConf, HostsFile: s.hosts, Resolver: resolverTo([]string{s.server}, nil), QueryTimeout: fastQuery})
 		assert.False(t, r.Has(CodeHostsOverride))
 		assert.Equal(t, "hosts", r.App.Source)
 	})
@@ -476,7 +476,7 @@ func TestCheckMissingFiles(t *testing.T) {
 	addr := startDNS(t, loopbackNet()+"1", 0, exampleZone(t))
 	r := Check(context.Background(), Options{Name: "www.example.test.", Types: []string{"A"},
 		ResolvConf: filepath.Join(dir, "nope"), HostsFile: filepath.Join(dir, "nope"), Servers: []string{addr},
-		Resolver: resolverTo([]string{addr}), QueryTimeout: 100 * time.Millisecond})
+		Resolver: resolverTo([]string{addr}, nil), QueryTimeout: 100 * time.Millisecond})
 	assert.ErrorIs(t, r.Err, os.ErrNotExist)
 	assert.NotEqual(t, triage.OK, r.Status, "%v", r.Findings)
 }
@@ -529,7 +529,7 @@ func TestCheckApplicationResolverHangs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	r := Check(ctx, Options{Name: "www.example.test.", Types: []string{"A"}, ResolvConf: rc, HostsFile: hosts, Resolver: resolverTo([]string{silent})})
+	r := Check(ctx, Options{Name: "www.example.test.", Types: []string{"A"}, ResolvConf: rc, HostsFile: hosts, Resolver: resolverTo([]string{silent}, nil)})
 	assert.Less(t, time.Since(start), 700*time.Millisecond+time.Second)
 	require.NotNil(t, r.App)
 	assert.Error(t, r.App.Err)
@@ -588,7 +588,7 @@ func TestCheckSilentSystemServer(t *testing.T) {
 	require.NoError(t, os.WriteFile(rc, []byte("nameserver "+silentIP+"\nnameserver "+goodIP+"\noptions timeout:3 attempts:2 rotate\n"), 0o644))
 
 	r := Check(context.Background(), Options{Name: "www.example.test.", Types: []string{"A"}, ResolvConf: rc,
-		HostsFile: filepath.Join(t.TempDir(), "none"), Resolver: resolverTo([]string{good}), QueryTimeout: fastQuery})
+		HostsFile: filepath.Join(t.TempDir(), "none"), Resolver: resolverTo([]string{good}, nil), QueryTimeout: fastQuery})
 	f, ok := r.Find(CodeTimeout)
 	require.True(t, ok, "findings: %v", r.Findings)
 	assert.Equal(t, triage.Warn, f.Status, "the stub moves on to %s", good)

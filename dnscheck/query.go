@@ -128,6 +128,8 @@ type exchanger struct {
 	timeout time.Duration
 	// recurse sets RD; Trace clears it.
 	recurse bool
+	// dial makes the connection when not nil.
+	dial Dialer
 }
 
 func (e exchanger) query(ctx context.Context, server, name string, qtype uint16) Answer {
@@ -194,7 +196,16 @@ func (e exchanger) exchange(ctx context.Context, network string, m *dns.Msg, ser
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 	c := &dns.Client{Net: network, Timeout: e.timeout, UDPSize: ednsSize}
-	conn, err := c.DialContext(ctx, server)
+	var conn *dns.Conn
+	var err error
+	if e.dial != nil {
+		var nc net.Conn
+		if nc, err = e.dial.DialContext(ctx, network, server); err == nil {
+			conn = &dns.Conn{Conn: nc, UDPSize: ednsSize}
+		}
+	} else {
+		conn, err = c.DialContext(ctx, server)
+	}
 	if err != nil {
 		return nil, 0, err
 	}
