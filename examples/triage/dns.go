@@ -45,7 +45,9 @@ func planDNS(c *config) ([]planned, error) {
 		for _, f := range []struct {
 			flag string
 			set  bool
-		}{{"-dns-server", len(c.dnsServer) > 0}, {"-resolv-conf", c.resolvConf != ""}, {"-hosts-file", c.hostsFile != ""}} {
+		}{{"-dns-server", len(c.dnsServer) > 0}, {"-resolv-conf", c.resolvConf != "" && c.ctr == nil}, {"-hosts-file", c.hostsFile != "" && c.ctr == nil}} {
+			// With -container the files are the container's own, read
+			// for the request whether or not a name is asked about.
 			if f.set {
 				return nil, usagef("%s needs -dns NAME, or a -url or -addr whose host is a name", f.flag)
 			}
@@ -65,7 +67,7 @@ func planDNS(c *config) ([]planned, error) {
 		return nil, nil
 	}
 	opts := dnscheck.Options{Name: name, Servers: append([]string(nil), c.dnsServer...), Port: port,
-		ResolvConf: c.resolvConf, HostsFile: c.hostsFile}
+		ResolvConf: c.resolvConf, HostsFile: c.hostsFile, Dialer: c.dnsDialer()}
 	for _, f := range []struct{ flag, path string }{{"-resolv-conf", c.resolvConf}, {"-hosts-file", c.hostsFile}} {
 		if f.path == "" {
 			continue

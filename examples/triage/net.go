@@ -49,7 +49,7 @@ func planNet(c *config) ([]planned, error) {
 			return nil, usagef("-url %q: %v", triage.Redact(c.url), err)
 		}
 		opts := probe.HTTPOptions{URL: c.url, Resolve: append([]string(nil), c.resolve...), Lookup: lookup,
-			Slow: c.slow, Proxy: c.proxy()}
+			Slow: c.slow, Proxy: c.proxy(), Dialer: c.dialer()}
 		if c.head {
 			opts.Method = "HEAD"
 		}
@@ -63,7 +63,7 @@ func planNet(c *config) ([]planned, error) {
 		if err := netValidHostPort(c.addr); err != nil {
 			return nil, usagef("-addr %q: %v", c.addr, err)
 		}
-		out = append(out, planned{step: stepDNSHTTP, check: netTCPCheck(requestName, c.addr, lookup), target: true})
+		out = append(out, planned{step: stepDNSHTTP, check: netTCPCheck(requestName, c.addr, lookup, c.dialer()), target: true})
 	}
 	for _, d := range c.dep {
 		if strings.Contains(d, "://") {
@@ -71,13 +71,13 @@ func planNet(c *config) ([]planned, error) {
 				return nil, usagef("-dep %q: %v", triage.Redact(d), err)
 			}
 			out = append(out, planned{step: stepDependencies, check: netHTTPCheck("dependency "+triage.Redact(d), probe.HTTPOptions{URL: d, Lookup: lookup,
-				Slow: c.slow, Proxy: c.proxy()})})
+				Slow: c.slow, Proxy: c.proxy(), Dialer: c.dialer()})})
 			continue
 		}
 		if err := netValidHostPort(d); err != nil {
 			return nil, usagef("-dep %q: want HOST:PORT or a URL: %v", triage.Redact(d), err)
 		}
-		out = append(out, planned{step: stepDependencies, check: netTCPCheck("dependency "+d, d, lookup)})
+		out = append(out, planned{step: stepDependencies, check: netTCPCheck("dependency "+d, d, lookup, c.dialer())})
 	}
 	return out, nil
 }
@@ -92,9 +92,9 @@ func netHTTPCheck(name string, opts probe.HTTPOptions) triage.Check {
 	})
 }
 
-func netTCPCheck(name, addr string, lookup probe.Lookup) triage.Check {
+func netTCPCheck(name, addr string, lookup probe.Lookup, d probe.Dialer) triage.Check {
 	return triage.Func(name, func(ctx context.Context) probe.TCPResult {
-		return probe.TCP(ctx, probe.TCPOptions{Address: addr, Lookup: lookup})
+		return probe.TCP(ctx, probe.TCPOptions{Address: addr, Lookup: lookup, Dialer: d})
 	})
 }
 
@@ -120,7 +120,7 @@ func (c *config) proxy() func(*url.URL) (*url.URL, error) {
 // dependencies resolve through them, as the application would, not
 // through this host's resolver. Nil when neither is given.
 func (c *config) appLookup() (probe.Lookup, error) {
-	if c.resolvConf == "" && c.hostsFile == "" {
+	if c.resolvConf == "" && c.hostsFile == "" && c.ctr == nil {
 		return nil, nil
 	}
 	for _, f := range []struct{ flag, path string }{{"-resolv-conf", c.resolvConf}, {"-hosts-file", c.hostsFile}} {
@@ -131,7 +131,7 @@ func (c *config) appLookup() (probe.Lookup, error) {
 			return nil, usagef("%s %q is not a readable file", f.flag, f.path)
 		}
 	}
-	l, err := dnscheck.AppLookup(c.hostsFile, c.resolvConf)
+	l, err := dnscheck.AppLookupVia(c.hostsFile, c.resolvConf, c.dnsDialer())
 	if err != nil {
 		return nil, usagef("%v", err)
 	}

@@ -62,3 +62,27 @@ func TestCommandAsNobody(t *testing.T) {
 		assert.True(t, seen["process "+pid] && seen["logscan"] && seen["host"], "%v", seen)
 	}, "TRIAGE_TEST_PID="+pid, "TRIAGE_TEST_LOG="+log)
 }
+
+// TestContainerAsNobody aims the routine at a root process's namespaces
+// without the privilege to enter them: the report says it could not tell
+// and why, and shows no check of the host in the container's place.
+func TestContainerAsNobody(t *testing.T) {
+	pid := os.Getenv("TRIAGE_TEST_PID")
+	if !testpriv.InChild() {
+		cmd := exec.Command("sleep", "60")
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		pid = strconv.Itoa(cmd.Process.Pid)
+	}
+	testpriv.AsNobody(t, func(t *testing.T) {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"-json", "-timeout", "5s", "-container", pid, "-url", "http://127.0.0.1:8080/"}, &out, &errb)
+		assert.Equal(t, exitCouldNotTell, code, errb.String())
+		var doc jsonReport
+		require.NoError(t, json.Unmarshal(out.Bytes(), &doc), out.String())
+		require.Len(t, doc.Results, 1, "nothing but the container, whose namespaces could not be entered: %s", out.String())
+		assert.Equal(t, "container", doc.Results[0].Name)
+		assert.Equal(t, "unknown", doc.Results[0].Status)
+		assert.Contains(t, doc.Results[0].Error, "permission denied")
+	}, "TRIAGE_TEST_PID="+pid)
+}

@@ -70,7 +70,7 @@ func (d *discovery) run(ctx context.Context, c *config, t triage.Target, named m
 	if len(c.pid) > 0 {
 		pids = []int{c.pid[0]}
 	} else {
-		l, err := sockstat.Sockets(ctx, sockstat.Options{Port: t.Port, States: []sockstat.State{sockstat.Listen}, Owners: true})
+		l, err := sockstat.Sockets(ctx, sockstat.Options{Port: t.Port, States: []sockstat.State{sockstat.Listen}, Owners: true, NetNS: c.netns()})
 		if err != nil {
 			return
 		}
@@ -94,7 +94,7 @@ func (d *discovery) run(ctx context.Context, c *config, t triage.Target, named m
 			return
 		}
 		for _, pid := range pids {
-			if ps, err := sockstat.Peers(ctx, sockstat.Options{}, pid); err == nil {
+			if ps, err := sockstat.Peers(ctx, sockstat.Options{NetNS: c.netns()}, pid); err == nil {
 				peers = append(peers, ps...)
 			}
 		}
@@ -152,7 +152,7 @@ func foundCheck(ctx context.Context, c *config, addr string, http bool) triage.C
 				// this probe, which still says it answers.
 				u.Scheme = "http"
 			}
-			opts := probe.HTTPOptions{URL: u.String(), Timeout: timeout}
+			opts := probe.HTTPOptions{URL: u.String(), Timeout: timeout, Dialer: c.dialer()}
 			if c.head {
 				opts.Method = "HEAD"
 			}
@@ -160,6 +160,6 @@ func foundCheck(ctx context.Context, c *config, addr string, http bool) triage.C
 		}
 	}
 	return triage.Func(name, func(ctx context.Context) probe.TCPResult {
-		return probe.TCP(ctx, probe.TCPOptions{Address: addr, Timeout: timeout})
+		return probe.TCP(ctx, probe.TCPOptions{Address: addr, Timeout: timeout, Dialer: c.dialer()})
 	})
 }

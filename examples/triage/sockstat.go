@@ -34,7 +34,7 @@ func planSockstat(c *config) ([]planned, error) {
 				}
 			}
 		}
-		return sockstat.Check(ctx, sockstat.Options{Target: t, Owners: true, NoNetlink: c.readOnly})
+		return sockstat.Check(ctx, sockstat.Options{Target: t, Owners: true, NoNetlink: c.readOnly, NetNS: c.netns()})
 	}
 	return []planned{{step: stepPorts, check: triage.Func("sockstat", run)}}, nil
 }

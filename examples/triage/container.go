@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/container"
+	"github.com/triagekit/triage/dnscheck"
+	"github.com/triagekit/triage/probe"
+)
+
+// openContainer holds the namespaces of -container PID for the run, so
+// that every check is made from inside them: the probes and the DNS
+// queries dial from its network namespace, the socket check reads it,
+// the application's resolv.conf and hosts file are read inside its root,
+// and the host step judges its cgroup. It returns a planned check that
+// stands for the whole routine when the namespaces cannot be entered
+// (no permission): the report then says the routine could not tell,
+// rather than showing the host's view as the container's.
+func (c *config) openContainer() (*planned, error) {
+	if c.container == 0 {
+		return nil, nil
+	}
+	if c.container < 0 {
+		return nil, usagef("-container must be a positive process id, not %d", c.container)
+	}
+	for _, f := range []struct {
+		flag string
+		set  bool
+	}{{"-path", len(c.path) > 0}, {"-log", len(c.log) > 0}, {"-journal-dir", c.journalDir != ""}} {
+		if f.set {
+			// Read on this host they would be the host's files, not
+			// the container's: refused rather than misread.
+			return nil, usagef("%s is not read inside -container yet; give the file as /proc/%d/root/... without -container",
+				f.flag, c.container)
+		}
+	}
+	ctr, err := container.Open(c.container)
+	switch {
+	case errors.Is(err, container.ErrGone), errors.Is(err, triage.ErrInvalid):
+		return nil, usagef("-container %d: %v", c.container, err)
+	case err != nil:
+		return &planned{step: stepSymptom, check: triage.Func("container", func(ctx context.Context) triage.Result {
+			r := triage.Begin("container", triage.Target{PID: c.container})
+			r.Finish(fmt.Errorf("entering the namespaces of pid %d: %w", c.container, err))
+			return r
+		}), target: true}, nil
+	}
+	c.ctr = ctr
+	if len(c.pid) == 0 {
+		// The container's process is the one asked about: its process
+		// check, its cgroup's limits, its proxy environment.
+		c.pid = append(c.pid, c.container)
+	}
+	// The application's files, read inside the container whatever their
+	// links say; the checks read them through descriptors held open.
+	for _, f := range []struct {
+		flag string
+		name *string
+		def  string
+	}{{"-resolv-conf", &c.resolvConf, dnscheck.DefaultResolvConf}, {"-hosts-file", &c.hostsFile, dnscheck.DefaultHostsFile}} {
+		name := *f.name
+		if name == "" {
+			name = f.def
+		}
+		file, err := ctr.Open(name)
+		if err != nil {
+			if *f.name == "" && errors.Is(err, os.ErrNotExist) {
+				continue // an image without one: the resolver's defaults
+			}
+			return nil, usagef("%s %s in pid %d: %v", f.flag, name, c.container, err)
+		}
+		if st, err := file.Stat(); err != nil || !st.Mode().IsRegular() {
+			file.Close()
+			return nil, usagef("%s %s in pid %d is not a regular file", f.flag, name, c.container)
+		}
+		c.held = append(c.held, file)
+		*f.name = fmt.Sprintf("/proc/self/fd/%d", file.Fd())
+	}
+	return nil, nil
+}
+
+// closeContainer releases what openContainer holds.
+func (c *config) closeContainer() {
+	for _, f := range c.held {
+		f.Close()
+	}
+	c.held = nil
+	if c.ctr != nil {
+		c.ctr.Close()
+	}
+}
+
+// dialer is where the probes dial from: inside -container's network
+// namespace, or here (nil).
+func (c *config) dialer() probe.Dialer {
+	if c.ctr == nil {
+		return nil
+	}
+	return c.ctr
+}
+
+// dnsDialer is dialer for the DNS check.
+func (c *config) dnsDialer() dnscheck.Dialer {
+	if c.ctr == nil {
+		return nil
+	}
+	return c.ctr
+}
+
+// netns is the network namespace file the socket checks read: the
+// container's, or this host's (empty).
+func (c *config) netns() string {
+	if c.ctr == nil {
+		return ""
+	}
+	return c.ctr.NetNSPath()
+}
