@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/classify"
 	"github.com/triagekit/triage/container"
 	"github.com/triagekit/triage/dnscheck"
 	"github.com/triagekit/triage/probe"
+	"github.com/triagekit/triage/sockstat"
 )
 
 // openContainer holds the namespaces of -container PID for the run, so
@@ -118,4 +122,59 @@ func (c *config) netns() string {
 		return ""
 	}
 	return c.ctr.NetNSPath()
+}
+
+// netTools are the commands that answer for the network namespace they
+// run in: under -container they must run in the container's.
+var netTools = []string{"ss", "curl", "dig", "iptables", "ip6tables", "nft", "nstat", "conntrack", "traceroute", "ping", "ip", "tcpdump", "nc", "sysctl", "lsof"}
+
+// insideCommands rewrites the commands of the target's hypotheses and of
+// the findings of the checks made inside -container, so that the network
+// ones an operator copies run in the container's network namespace
+// (nsenter -t PID -n), with this host's tools: ss on the host would show
+// the host's sockets. Background hypotheses are about the host and keep
+// theirs.
+func (c *config) insideCommands(verdict *classify.Report, results []triage.Outcome) {
+	if c.ctr == nil {
+		return
+	}
+	pid := c.ctr.PID()
+	for i := range verdict.Hypotheses {
+		h := &verdict.Hypotheses[i]
+		h.Next = slices.Clone(h.Next)
+		for j, cmd := range h.Next {
+			h.Next[j] = nsenterNet(pid, cmd)
+		}
+	}
+	if verdict.Close != nil {
+		cl := *verdict.Close
+		cl.Command = nsenterNet(pid, cl.Command)
+		verdict.Close = &cl
+	}
+	for _, o := range results {
+		r := o.Common()
+		switch {
+		case r.Check == sockstat.KindCheck, r.Check == dnscheck.KindCheck, strings.HasPrefix(r.Check, "probe."):
+		default:
+			continue
+		}
+		for i := range r.Findings {
+			r.Findings[i].Command = nsenterNet(pid, r.Findings[i].Command)
+		}
+	}
+}
+
+// nsenterNet prefixes cmd with nsenter into pid's network namespace when
+// it starts with a network tool; a pipeline or a list runs whole in a
+// shell there.
+func nsenterNet(pid int, cmd string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(cmd), " ")
+	if !slices.Contains(netTools, first) {
+		return cmd
+	}
+	prefix := fmt.Sprintf("nsenter -t %d -n ", pid)
+	if strings.ContainsAny(cmd, ";|&<>") {
+		return prefix + "sh -c '" + strings.ReplaceAll(cmd, "'", `'\''`) + "'"
+	}
+	return prefix + cmd
 }

@@ -13,8 +13,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -67,10 +69,17 @@ func serveInside(t *testing.T, ctr *container.Container, addr string) {
 }
 
 type containerDoc struct {
+	Input struct {
+		Container struct {
+			PID   int    `json:"pid"`
+			NetNS uint64 `json:"netns"`
+		} `json:"container"`
+	} `json:"input"`
 	Verdict    string `json:"verdict"`
 	Symptom    string `json:"symptom"`
 	Hypotheses []struct {
-		ID string `json:"id"`
+		ID   string   `json:"id"`
+		Next []string `json:"next"`
 	} `json:"hypotheses"`
 }
 
@@ -102,6 +111,13 @@ func TestContainer(t *testing.T) {
 		assert.Equal(t, exitHealthy, code, out)
 		assert.Equal(t, "none", doc.Symptom, out)
 		assert.Empty(t, doc.Hypotheses, out)
+		assert.Equal(t, ctr.PID(), doc.Input.Container.PID, out)
+		assert.Equal(t, ctr.NetNS(), doc.Input.Container.NetNS, out)
+		sch, err := jsonschema.NewCompiler().Compile(filepath.Join("..", "..", "schema", "report.schema.json"))
+		require.NoError(t, err)
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
+		require.NoError(t, err)
+		assert.NoError(t, sch.Validate(v), out)
 
 		// From the host, the same URL is the host's loopback, where
 		// nothing listens on that port (the report must say something
@@ -121,6 +137,9 @@ func TestContainer(t *testing.T) {
 		assert.Equal(t, exitTrouble, code, out)
 		assert.Equal(t, "refused", doc.Symptom, out)
 		assert.Equal(t, "refused.not_listening", top(doc), out)
+		// What to run next looks at the container's sockets, not the
+		// host's.
+		assert.Contains(t, doc.Hypotheses[0].Next, "nsenter -t "+strconv.Itoa(ctr.PID())+" -n ss -lntp 'sport = :8080'", out)
 	})
 	t.Run("iptables drops in its namespace", func(t *testing.T) {
 		if _, err := exec.LookPath("iptables"); err != nil {

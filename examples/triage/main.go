@@ -270,7 +270,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	in := input{Symptom: symptom, SymptomFrom: targets, Target: c.target(), ReadOnly: c.readOnly}
+	if c.ctr != nil {
+		in.Container = &inputContainer{PID: c.ctr.PID(), NetNS: c.ctr.NetNS()}
+	}
 	verdict := classify.Classify(results, in.options())
+	c.insideCommands(&verdict, results)
 	code := exitStatus(verdict, results)
 
 	out, flush := redacting(c, stdout, results)
@@ -281,7 +285,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	} else {
-		writeReport(out, reportOptions{color: colorful(stdout), verbose: c.verbose, code: code, readOnly: c.readOnly},
+		ro := reportOptions{color: colorful(stdout), verbose: c.verbose, code: code, readOnly: c.readOnly}
+		if in.Container != nil {
+			ro.inside = fmt.Sprintf("the namespaces of pid %d (net:[%d])", in.Container.PID, in.Container.NetNS)
+		}
+		writeReport(out, ro,
 			plan, results, verdict, elapsed)
 	}
 	return code
@@ -330,6 +338,14 @@ type input struct {
 	// ReadOnly says that -read-only left out the checks with side
 	// effects.
 	ReadOnly bool `json:"read_only,omitempty"`
+	// Container names the namespaces the checks ran in (-container).
+	Container *inputContainer `json:"container,omitempty"`
+}
+
+// inputContainer is -container's process and its network namespace.
+type inputContainer struct {
+	PID   int    `json:"pid"`
+	NetNS uint64 `json:"netns"`
 }
 
 func (in input) options() classify.Options {

@@ -51,6 +51,9 @@ type reportOptions struct {
 	code    int  // the exit status, which the last lines put in words
 	// readOnly says that the checks with side effects did not run.
 	readOnly bool
+	// inside names the namespaces the checks ran in (-container); empty
+	// for this host's.
+	inside string
 }
 
 // writeReport prints the results in the routine's order, then the
@@ -70,6 +73,9 @@ func writeReport(w io.Writer, o reportOptions, plan []planned, results []triage.
 		fmt.Fprintf(&b, "0 symptom: %s (from the probe)\n", verdict.Symptom)
 	default:
 		fmt.Fprintf(&b, "0 symptom: %s (given)\n", verdict.Symptom)
+	}
+	if o.inside != "" {
+		wrap(&b, "", "inside "+o.inside+": requests, DNS queries and sockets from its network namespace, files from its root, limits from its cgroup")
 	}
 	if o.readOnly {
 		wrap(&b, "", "read-only: no request, dependency or DNS probe ran, no writability probe; sockets were read from /proc/net")

@@ -1,0 +1,21 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestNsenterNet(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"ss -lntp 'sport = :8080'", "nsenter -t 42 -n ss -lntp 'sport = :8080'"},
+		{"curl -v -o /dev/null 'http://127.0.0.1:8080/'", "nsenter -t 42 -n curl -v -o /dev/null 'http://127.0.0.1:8080/'"},
+		{"conntrack -S; sysctl net.netfilter.nf_conntrack_count", `nsenter -t 42 -n sh -c 'conntrack -S; sysctl net.netfilter.nf_conntrack_count'`},
+		{"ss -ant state time-wait | awk '{print $4}'", `nsenter -t 42 -n sh -c 'ss -ant state time-wait | awk '\''{print $4}'\'''`},
+		{"df -h /data", "df -h /data"},
+		{"dmesg -T | grep -F 'table full'", "dmesg -T | grep -F 'table full'"},
+		{"", ""},
+	} {
+		assert.Equal(t, tc.want, nsenterNet(42, tc.in), tc.in)
+	}
+}
