@@ -31,13 +31,21 @@ func check(ctx context.Context, o *Options, r *Result) error {
 		now = time.Now
 	}
 	timeout := cmp.Or(o.StatfsTimeout, DefaultStatfsTimeout)
-	mounts, err := readMountinfo(procRoot)
-	if err != nil {
+	v := hostView
+	var mounts []mount
+	var err error
+	if o.PID > 0 {
+		v, mounts, err = openView(procRoot, o.PID)
+		if err != nil {
+			return err
+		}
+		defer v.close()
+	} else if mounts, err = readMountinfo(procRoot); err != nil {
 		return err
 	}
 
-	fss, errs := selectFilesystems(ctx, o, mounts, timeout)
-	sample(ctx, fss, timeout, now)
+	fss, errs := selectFilesystems(ctx, o, v, mounts, timeout)
+	sample(ctx, v, fss, timeout, now)
 
 	switch {
 	case o.GrowthInterval > 0:
@@ -49,7 +57,7 @@ func check(ctx context.Context, o *Options, r *Result) error {
 			errs = append(errs, fmt.Errorf("growth sample: %w", err))
 			break
 		}
-		sample(ctx, fss, timeout, now)
+		sample(ctx, v, fss, timeout, now)
 		for i := range fss {
 			if first[i].measured() && fss[i].measured() {
 				fss[i].Growth = growth(&first[i], fss[i])
@@ -110,7 +118,7 @@ func newFilesystem(m mount) *Filesystem {
 	}
 }
 
-func selectFilesystems(ctx context.Context, o *Options, mounts []mount, timeout time.Duration) ([]*Filesystem, []error) {
+func selectFilesystems(ctx context.Context, o *Options, v view, mounts []mount, timeout time.Duration) ([]*Filesystem, []error) {
 	var fss []*Filesystem
 	var errs []error
 	byID := map[int]*Filesystem{}
@@ -125,6 +133,40 @@ func selectFilesystems(ctx context.Context, o *Options, mounts []mount, timeout 
 	}
 	vis := visible(mounts)
 	for _, p := range o.Paths {
+		if v.root != nil {
+			// Inside the process's root: the mount that holds the path
+			// after its links are followed there, by mount id.
+			if !filepath.IsAbs(p) {
+				errs = append(errs, fmt.Errorf("%s: a path in pid %d must be absolute", p, v.pid))
+				continue
+			}
+			lexical, ok := holder(vis, filepath.Clean(p))
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s: no mount of pid %d holds it", p, v.pid))
+				continue
+			}
+			id, stuck, err := calls.do(ctx, v.key("resolve", p), timeout, func() (any, error) { return v.mountID(p) })
+			if errors.Is(err, ErrStuckMount) {
+				fs := add(lexical)
+				fs.Paths = append(fs.Paths, p)
+				fs.Stuck = fs.Stuck || stuck
+				fs.Err, fs.Error = err, err.Error()
+				continue
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s in pid %d: %w", p, v.pid, err))
+				continue
+			}
+			m := lexical
+			for _, x := range mounts {
+				if x.id == id.(int) {
+					m = x
+				}
+			}
+			fs := add(m)
+			fs.Paths = append(fs.Paths, p)
+			continue
+		}
 		abs, err := filepath.Abs(p)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", p, err))
@@ -174,7 +216,7 @@ func selectFilesystems(ctx context.Context, o *Options, mounts []mount, timeout 
 // sample takes statfs of every filesystem not already known to be stuck,
 // all at once, each through the in-flight guard: every call is started
 // before any is waited for, so a stuck mount costs the timeout once.
-func sample(ctx context.Context, fss []*Filesystem, timeout time.Duration, now func() time.Time) {
+func sample(ctx context.Context, v view, fss []*Filesystem, timeout time.Duration, now func() time.Time) {
 	started := make([]*call, len(fss))
 	for i, fs := range fss {
 		if fs.Err != nil {
@@ -184,7 +226,7 @@ func sample(ctx context.Context, fss []*Filesystem, timeout time.Duration, now f
 			fs.Err, fs.Error = err, err.Error()
 			continue
 		}
-		started[i] = startStatfs(fs.MountPoint, now)
+		started[i] = startStatfsIn(v, fs.MountPoint, now)
 	}
 	for i, c := range started {
 		if c == nil {
@@ -300,9 +342,14 @@ type statfsAnswer struct {
 // one call per mount point in the process. Check and Usage share it, so a
 // caller joining the other's call gets the same kind of value.
 func startStatfs(point string, now func() time.Time) *call {
-	return calls.start("statfs "+point, func() (any, error) {
+	return startStatfsIn(hostView, point, now)
+}
+
+// startStatfsIn is startStatfs of point in view v.
+func startStatfsIn(v view, point string, now func() time.Time) *call {
+	return calls.start(v.key("statfs", point), func() (any, error) {
 		var st unix.Statfs_t
-		if err := unix.Statfs(point, &st); err != nil {
+		if err := v.statfs(point, &st); err != nil {
 			return nil, &os.PathError{Op: "statfs", Path: point, Err: err}
 		}
 		return statfsAnswer{st, now()}, nil

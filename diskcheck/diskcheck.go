@@ -117,6 +117,12 @@ type Options struct {
 	// the filesystem's size, but at least 1 MiB, is used.
 	DeletedOpenMinBytes uint64
 
+	// PID, when positive, looks at the filesystems as process PID sees
+	// them (a container's): its mount table, and Paths and mount points
+	// resolved inside its root, so that a link there never leads to
+	// this host's. Probe cannot be combined with it (it would write into
+	// the process's filesystems); DeletedOpen still scans every process.
+	PID int
 	// ProcRoot is where procfs is mounted. If empty, "/proc" is used.
 	ProcRoot string
 	// Now returns the current time. If nil, time.Now is used.

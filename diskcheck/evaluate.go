@@ -112,6 +112,12 @@ func (o *Options) validate() error {
 			return fmt.Errorf("%w: path %q", triage.ErrInvalid, p)
 		}
 	}
+	switch {
+	case o.PID < 0:
+		return fmt.Errorf("%w: negative pid %d", triage.ErrInvalid, o.PID)
+	case o.PID > 0 && o.Probe:
+		return fmt.Errorf("%w: Probe with PID would write into another process's filesystems", triage.ErrInvalid)
+	}
 	return nil
 }
 

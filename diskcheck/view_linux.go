@@ -1,0 +1,134 @@
+//go:build linux
+
+package diskcheck
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/triagekit/triage/internal/procfs"
+)
+
+// view is where paths are resolved: this host's root, or the root of
+// Options.PID.
+type view struct {
+	pid int
+	// root is the process's root, opened O_PATH; nil for this host's.
+	// A call through it that outlives the check (a stuck mount) holds
+	// a reference to the descriptor (SyscallConn's Control), so closing
+	// it never hands that call another file's descriptor.
+	root *os.File
+}
+
+var hostView = view{}
+
+// openView opens the mount table and the root of process pid through one
+// descriptor of its /proc directory, so that both are the same process's
+// even if its PID is reused meanwhile.
+func openView(procRoot string, pid int) (view, []mount, error) {
+	dir := filepath.Join(procRoot, strconv.Itoa(pid))
+	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return view{}, nil, fmt.Errorf("reading the mounts of pid %d: %w", pid, &os.PathError{Op: "open", Path: dir, Err: err})
+	}
+	defer unix.Close(dfd)
+	root, err := unix.Openat(dfd, "root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return view{}, nil, fmt.Errorf("the root of pid %d: %w", pid, &os.PathError{Op: "open", Path: dir + "/root", Err: err})
+	}
+	mfd, err := unix.Openat(dfd, "mountinfo", unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		unix.Close(root)
+		return view{}, nil, fmt.Errorf("reading the mounts of pid %d: %w", pid, &os.PathError{Op: "open", Path: dir + "/mountinfo", Err: err})
+	}
+	f := os.NewFile(uintptr(mfd), dir+"/mountinfo")
+	b, err := io.ReadAll(io.LimitReader(f, procfs.MaxSize))
+	f.Close()
+	if err != nil {
+		unix.Close(root)
+		return view{}, nil, fmt.Errorf("reading the mounts of pid %d: %w", pid, err)
+	}
+	mounts, err := parseMountinfo(bytes.NewReader(b))
+	if err != nil {
+		unix.Close(root)
+		return view{}, nil, err
+	}
+	return view{pid: pid, root: os.NewFile(uintptr(root), dir+"/root")}, mounts, nil
+}
+
+func (v view) close() {
+	if v.root != nil {
+		v.root.Close()
+	}
+}
+
+// key tells apart the same path in different views, for the in-flight
+// guard.
+func (v view) key(op, p string) string {
+	if v.root == nil {
+		return op + " " + p
+	}
+	return op + " pid:" + strconv.Itoa(v.pid) + " " + p
+}
+
+// open opens p inside the view's root as an O_PATH descriptor, with every
+// link resolved inside it. The caller closes it.
+func (v view) open(p string) (int, error) {
+	rel := path.Clean("/" + p)[1:]
+	if rel == "" {
+		rel = "."
+	}
+	rc, err := v.root.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	if cerr := rc.Control(func(root uintptr) {
+		fd, err = unix.Openat2(int(root), rel, &unix.OpenHow{
+			Flags:   unix.O_PATH | unix.O_CLOEXEC,
+			Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+		})
+	}); cerr != nil {
+		return -1, cerr
+	}
+	return fd, err
+}
+
+// statfs is statfs(2) of p in the view.
+func (v view) statfs(p string, st *unix.Statfs_t) error {
+	if v.root == nil {
+		return unix.Statfs(p, st)
+	}
+	fd, err := v.open(p)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return unix.Fstatfs(fd, st)
+}
+
+// mountID is the id of the mount that holds p in the view (statx
+// STATX_MNT_ID, Linux 5.8), found by opening p inside the root.
+func (v view) mountID(p string) (int, error) {
+	fd, err := v.open(p)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(fd)
+	var stx unix.Statx_t
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID, &stx); err != nil {
+		return 0, err
+	}
+	if stx.Mask&unix.STATX_MNT_ID == 0 {
+		return 0, errors.ErrUnsupported
+	}
+	return int(stx.Mnt_id), nil
+}
