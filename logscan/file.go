@@ -75,6 +75,42 @@ type fileReader struct {
 	// afterChunk, when set, runs after each forward chunk (tests rotate
 	// files there).
 	afterChunk func()
+	// open opens a file; nil opens it on this host without blocking.
+	open func(name string) (*os.File, error)
+}
+
+// openRegular opens path with fr's opener when it is a regular file.
+func (fr *fileReader) openRegular(path string) (*os.File, os.FileInfo, error) {
+	if fr.open == nil {
+		return openRegular(path)
+	}
+	f, err := fr.open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%w: %s is not a regular file", triage.ErrInvalid, path)
+	}
+	return f, fi, nil
+}
+
+// stat is os.Stat through fr's opener.
+func (fr *fileReader) stat(path string) (os.FileInfo, error) {
+	if fr.open == nil {
+		return os.Stat(path)
+	}
+	f, err := fr.open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Stat()
 }
 
 // ctxReaderAt stops reading once ctx ends: the walks that find where a
@@ -330,7 +366,7 @@ func (fr *fileReader) readFile(ctx context.Context, path string, w window) []Sou
 // past the file's start, and notices rotation while it reads.
 func (fr *fileReader) read(ctx context.Context, path string, w window, live bool) []Source {
 	src := Source{Name: path}
-	f, fi, err := openRegular(path)
+	f, fi, err := fr.openRegular(path)
 	if err != nil {
 		src.setErr(err)
 		return []Source{src}
@@ -345,7 +381,7 @@ func (fr *fileReader) read(ctx context.Context, path string, w window, live bool
 	var out []Source
 	if live && begin {
 		sib := path + ".1"
-		if sfi, err := os.Stat(sib); err == nil && sfi.Mode().IsRegular() && !os.SameFile(sfi, fi) {
+		if sfi, err := fr.stat(sib); err == nil && sfi.Mode().IsRegular() && !os.SameFile(sfi, fi) {
 			sw := w
 			sw.lines = more
 			if w.lines > 0 && more == 0 {
@@ -408,7 +444,7 @@ func (fr *fileReader) rotation(ctx context.Context, f *os.File, fi os.FileInfo, 
 			src.Bytes += n
 		}
 	}
-	pfi, err := os.Stat(src.Name)
+	pfi, err := fr.stat(src.Name)
 	if err == nil && os.SameFile(pfi, fi) {
 		return
 	}
@@ -416,7 +452,7 @@ func (fr *fileReader) rotation(ctx context.Context, f *os.File, fi os.FileInfo, 
 	if err != nil || !pfi.Mode().IsRegular() || ctx.Err() != nil {
 		return
 	}
-	if nf, nfi, err := openRegular(src.Name); err == nil {
+	if nf, nfi, err := fr.openRegular(src.Name); err == nil {
 		n, _, _ := fr.scan(ctx, nf, 0, nfi.Size())
 		src.Bytes += n
 		nf.Close()

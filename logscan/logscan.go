@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -53,6 +54,11 @@ type Options struct {
 	// reaches back past a file's first line, its rotated sibling
 	// (path.1) is read too.
 	Files []string
+	// Open opens the files of Files (and their rotated siblings) for
+	// reading, without blocking on a FIFO. If nil, they are opened on this
+	// host; container.Container.Open opens them by the paths a container
+	// uses, inside its root.
+	Open func(name string) (*os.File, error)
 	// Units are systemd units whose journal is read with journalctl.
 	Units []string
 	// JournalDir is a journal directory to read instead of this
@@ -230,7 +236,7 @@ func Check(ctx context.Context, o Options) Result {
 		return r
 	}
 	a := newAgg(newMatcher(c.callers, c.traceID), c.callers, c.traceID, c.now, c.loc)
-	fr := &fileReader{a: a, afterChunk: o.afterChunk}
+	fr := &fileReader{a: a, afterChunk: o.afterChunk, open: o.Open}
 	if len(o.Files) > 0 {
 		bp := bufPool.Get().(*[]byte)
 		defer bufPool.Put(bp)
