@@ -19,8 +19,9 @@ import (
 // openContainer holds the namespaces of -container PID for the run, so
 // that every check is made from inside them: the probes and the DNS
 // queries dial from its network namespace, the socket check reads it,
-// the application's resolv.conf and hosts file are read inside its root,
-// and the host step judges its cgroup. It returns a planned check that
+// the application's resolv.conf and hosts file, -log files and -path
+// filesystems are the ones inside its root, and the host step judges its
+// cgroup. It returns a planned check that
 // stands for the whole routine when the namespaces cannot be entered
 // (no permission): the report then says the routine could not tell,
 // rather than showing the host's view as the container's.
@@ -31,16 +32,10 @@ func (c *config) openContainer() (*planned, error) {
 	if c.container < 0 {
 		return nil, usagef("-container must be a positive process id, not %d", c.container)
 	}
-	for _, f := range []struct {
-		flag string
-		set  bool
-	}{{"-path", len(c.path) > 0}, {"-log", len(c.log) > 0}, {"-journal-dir", c.journalDir != ""}} {
-		if f.set {
-			// Read on this host they would be the host's files, not
-			// the container's: refused rather than misread.
-			return nil, usagef("%s is not read inside -container yet; give the file as /proc/%d/root/... without -container",
-				f.flag, c.container)
-		}
+	if c.journalDir != "" {
+		// journalctl would read the directory on this host, following
+		// the container's links out of it: refused rather than misread.
+		return nil, usagef("-journal-dir is not read inside -container yet; give it as /proc/%d/root/... without -container", c.container)
 	}
 	ctr, err := container.Open(c.container)
 	switch {

@@ -15,12 +15,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/triagekit/triage/container"
+	"github.com/triagekit/triage/internal/testcgroup"
 )
 
 // fakeContainer starts a process in a network and mount namespace of its
@@ -173,6 +175,34 @@ func TestContainer(t *testing.T) {
 	})
 }
 
+// TestContainerFiles: -path and -log name the container's filesystems and
+// files, which this host does not see.
+func TestContainerFiles(t *testing.T) {
+	t.Run("a volume full only inside", func(t *testing.T) {
+		ctr := fakeContainer(t, "mkdir -p /mnt/triage-data && mount -t tmpfs -o size=1m volume /mnt/triage-data && (head -c 2m /dev/zero > /mnt/triage-data/fill || true)")
+		doc, code, out := triageJSON(t, "-container", strconv.Itoa(ctr.PID()), "-path", "/mnt/triage-data")
+		assert.Equal(t, exitTrouble, code, out)
+		assert.Equal(t, "disk.full", top(doc), out)
+	})
+	t.Run("its log names a refused dependency", func(t *testing.T) {
+		line := time.Now().UTC().Format(time.RFC3339) + ` ERROR order 17: dial tcp 10.20.0.5:5432: connect: connection refused`
+		ctr := fakeContainer(t, "mkdir -p /mnt/triage-log && mount -t tmpfs logs /mnt/triage-log && echo '"+line+"' > /mnt/triage-log/app.log")
+		doc, _, out := triageJSON(t, "-container", strconv.Itoa(ctr.PID()), "-log", "/mnt/triage-log/app.log")
+		assert.Contains(t, out, "10.20.0.5:5432", "the container's log was read")
+		assert.Equal(t, "5xx.dependency_down", top(doc), out)
+		// On this host the file does not exist.
+		_, err := os.Stat("/mnt/triage-log/app.log")
+		assert.ErrorIs(t, err, os.ErrNotExist)
+	})
+	t.Run("its cgroup near its memory limit", func(t *testing.T) {
+		m := testcgroup.NewMemory(t, 64<<20)
+		ctr := fakeContainer(t, m.EnterScript()+" && mount -t tmpfs -o size=100m shm /dev/shm && head -c 60m /dev/zero > /dev/shm/hold")
+		doc, code, out := triageJSON(t, "-container", strconv.Itoa(ctr.PID()))
+		assert.Equal(t, exitTrouble, code, out)
+		assert.Equal(t, "resource.memory_pressure", top(doc), out)
+	})
+}
+
 // TestContainerUsage: a process that is not there is a usage error, and
 // the flags that would read the host's files instead of the container's
 // are refused.
@@ -182,8 +212,7 @@ func TestContainerUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"-container", strconv.Itoa(cmd.Process.Pid)},
 		{"-container", "-3"},
-		{"-container", "1", "-path", "/data"},
-		{"-container", "1", "-log", "/var/log/app.log"},
+		{"-container", "1", "-journal-dir", "/var/log/journal"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(context.Background(), args, &out, &errb)

@@ -39,6 +39,10 @@ func planLogs(c *config) ([]planned, error) {
 		// this user may.
 		Kernel: kernelLogReadable(),
 	}
+	if c.ctr != nil {
+		// The files by the paths the container uses, inside its root.
+		o.Open = c.ctr.Open
+	}
 	journal := len(o.Units) > 0 || o.JournalDir != ""
 	if len(o.Files) == 0 && !journal && !o.Kernel {
 		return nil, nil

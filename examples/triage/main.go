@@ -172,7 +172,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&c.dep, "dep", "probe the dependency at `HOST:PORT` (repeatable)")
 	fs.StringVar(&c.symptom, "symptom", "", "the symptom already known: refused, timeout, 5xx, slow, tls or 4xx")
 	fs.DurationVar(&c.slow, "slow", time.Second, "an answer that takes longer than `DURATION` is slow: the symptom slow, with the phase that took the time")
-	fs.IntVar(&c.container, "container", 0, "run the routine inside the namespaces of the process `PID` (a container's): the request, -dep and DNS queries leave from its network namespace (127.0.0.1 is its loopback), its sockets are checked, its resolv.conf and hosts file (or -resolv-conf and -hosts-file, read inside it) are the application's view, and the host step judges its cgroup")
+	fs.IntVar(&c.container, "container", 0, "run the routine inside the namespaces of the process `PID` (a container's): the request, -dep and DNS queries leave from its network namespace (127.0.0.1 is its loopback), its sockets are checked, its resolv.conf and hosts file (or -resolv-conf and -hosts-file, read inside it) are the application's view, -log and -path name its files and filesystems, and the host step judges its cgroup")
 	fs.BoolVar(&c.noProxy, "no-proxy", false, "send the request and -dep probes direct, not through the HTTP_PROXY, HTTPS_PROXY and NO_PROXY of the first -pid's environment (or, without -pid, of this one's) as its HTTP clients would")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "bound the whole run")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object (schema/report.schema.json) instead of the report")
