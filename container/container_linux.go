@@ -289,3 +289,10 @@ func (c *Container) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+var (
+	errNotExist        = unix.ENOENT
+	errRefused         = unix.ECONNREFUSED
+	errUnreachable     = unix.ENETUNREACH
+	errHostUnreachable = unix.EHOSTUNREACH
+)

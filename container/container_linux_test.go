@@ -241,12 +241,19 @@ func TestGone(t *testing.T) {
 // PID.
 func unshared(t *testing.T) int {
 	t.Helper()
+	return unsharedWith(t, `mount -t tmpfs triage-test /mnt && echo hidden > /mnt/only-inside`)
+}
+
+// unsharedWith starts a process in a network and mount namespace of its
+// own after running setup there, and returns its PID. Its loopback is up.
+func unsharedWith(t *testing.T, setup string) int {
+	t.Helper()
 	testnet.Require(t)
 	if _, err := exec.LookPath("unshare"); err != nil {
 		t.Skip("needs unshare(1) from util-linux")
 	}
 	cmd := exec.Command("unshare", "--net", "--mount", "--propagation", "private", "sh", "-c",
-		`mount -t tmpfs triage-test /mnt && echo hidden > /mnt/only-inside && ip link set lo up && echo ready && exec sleep 600`)
+		setup+` && ip link set lo up && echo ready && exec sleep 600`)
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	cmd.Stderr = os.Stderr

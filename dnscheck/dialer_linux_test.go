@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/triagekit/triage/container"
 	"github.com/triagekit/triage/internal/testnet"
 )
 
@@ -25,12 +24,10 @@ import (
 // same address is another resolver, or none.
 func TestDialerFromNamespace(t *testing.T) {
 	ns := testnet.New(t)
-	c, err := container.OpenNetNS(ns.Path)
-	require.NoError(t, err)
-	defer c.Close()
+	c := ns // a Dialer from inside the namespace, as container.Container is
 	var pc net.PacketConn
 	var ln net.Listener
-	require.NoError(t, c.Do(context.Background(), func() error {
+	require.NoError(t, ns.Do(func() error {
 		var err error
 		if pc, err = net.ListenPacket("udp", "127.0.0.1:53"); err != nil {
 			return err
