@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/container"
 	"github.com/triagekit/triage/diskcheck"
 	"github.com/triagekit/triage/host"
 	"github.com/triagekit/triage/logscan"
@@ -244,6 +245,12 @@ func (f *focus) about(o observed, s Symptom) bool {
 		return false
 	case sockstat.KindCheck:
 		return f.aboutSockets(o, s)
+	case container.KindCompare:
+		// The container seeing a name or an address otherwise than the
+		// host explains a request that fails or is slow from inside;
+		// when it works, the difference is by design (a hosts-file pin,
+		// a resolver of its own), not trouble.
+		return s != None
 	}
 	// DNS checks ask about the name the caller named; checks of other
 	// kinds (a caller's own) are taken as asked.

@@ -485,6 +485,19 @@ func matrix() []scenario {
 			},
 		},
 		{
+			name: "no route to the target from the service's namespace", want: classify.RefusedNoRoute,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				// A namespace with loopback only, as a container whose
+				// network was never attached: any other address is
+				// unreachable at once.
+				ns := testnet.New(t)
+				return []triage.Check{
+					tcpCheck(target, "192.0.2.10:5432", ns),
+					sockCheck(sockstat.Options{NetNS: ns.Path, Target: triage.Target{Host: "192.0.2.10", Port: 5432}}),
+				}, []string{target}
+			},
+		},
+		{
 			name: "iptables DROP eats the SYNs", want: classify.TimeoutPacketDrop,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				testnet.RequireIPTables(t)

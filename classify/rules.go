@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/container"
 	"github.com/triagekit/triage/diskcheck"
 	"github.com/triagekit/triage/dnscheck"
 	"github.com/triagekit/triage/host"
@@ -20,6 +21,7 @@ const (
 	RefusedNotListening       ID = "refused.not_listening"
 	RefusedWrongAddress       ID = "refused.wrong_address"
 	RefusedFirewall           ID = "refused.firewall"
+	RefusedNoRoute            ID = "refused.no_route"
 	TimeoutPacketDrop         ID = "timeout.packet_drop"
 	TimeoutBacklogFull        ID = "timeout.backlog_full"
 	TimeoutSlowApp            ID = "timeout.slow_app"
@@ -230,10 +232,20 @@ func DefaultRules() []Rule {
 		},
 		{
 			ID: RefusedFirewall, Symptoms: refused, Layer: LayerNetwork, Weight: 0.8,
-			Title:   "a firewall rejects the connection",
-			Support: []Sign{sign(probe.CodeTCPBlocked, 1), {Code: sockstat.CodeListening, Weight: 0.85, OK: true}, sign(probe.CodeTCPRefused, 0.2)},
+			Title: "a firewall rejects the connection",
+			Support: []Sign{sign(probe.CodeTCPBlocked, 1), {Code: sockstat.CodeListening, Weight: 0.85, OK: true}, sign(probe.CodeTCPRefused, 0.2),
+				sign(container.CodeReachDiffers, 0.5)},
 			Against: []Sign{sign(sockstat.CodeNoListener, 0.9), sign(sockstat.CodeWrongAddress, 0.9), pinnedOK},
 			Next:    []string{"iptables -S", "nft list ruleset", "curl -v telnet://{host}:{port}"},
+		},
+		{
+			// ENETUNREACH or EHOSTUNREACH: the connection fails at once,
+			// before any SYN is answered; in a container, often a network
+			// the host has and it does not.
+			ID: RefusedNoRoute, Symptoms: refused, Layer: LayerNetwork, Weight: 0.85,
+			Title:   "there is no route to the target: the network or the host is unreachable",
+			Support: []Sign{sign(probe.CodeTCPUnreachable, 1), sign(container.CodeReachDiffers, 0.6)},
+			Next:    []string{"ip route get {addr}", "ip addr", "ping -c 3 {host}"},
 		},
 
 		// timeout: drops, backlog, slow app, saturation, dependency, DNS.
@@ -258,8 +270,9 @@ func DefaultRules() []Rule {
 		},
 		{
 			ID: TimeoutPacketDrop, Symptoms: timeout, Layer: LayerNetwork, Weight: 0.8,
-			Title:   "packets to the target are dropped: SYNs get no answer",
-			Support: []Sign{sign(probe.CodeTCPTimeout, 0.7), sign(sockstat.CodeSynSentBacklog, 0.8), sign(host.CodeNICErrors, 0.4)},
+			Title: "packets to the target are dropped: SYNs get no answer",
+			Support: []Sign{sign(probe.CodeTCPTimeout, 0.7), sign(sockstat.CodeSynSentBacklog, 0.8), sign(host.CodeNICErrors, 0.4),
+				sign(container.CodeReachDiffers, 0.5)},
 			Against: []Sign{sign(probe.CodeTCPConnected, 0.8), sign(sockstat.CodeAcceptQueueFull, 0.9)},
 			Next:    []string{"ss -ant state syn-sent", "iptables -S", "traceroute -T -p {port} {host}"},
 		},
@@ -371,7 +384,7 @@ func DefaultRules() []Rule {
 		{
 			ID: DNSMismatch, Layer: LayerDNS, Weight: 0.65,
 			Title:   "resolvers disagree about the name",
-			Support: []Sign{sign(dnscheck.CodeMismatch, 1)},
+			Support: []Sign{sign(dnscheck.CodeMismatch, 1), sign(container.CodeDNSDiffers, 0.8)},
 			Next:    []string{"dig {name} A +short", "dig +trace {name}"},
 		},
 		{
@@ -513,7 +526,7 @@ func derive(obs []observed, from []string) Symptom {
 		switch o.f.Code {
 		case probe.CodeHTTPStatus5xx:
 			return Status5xx
-		case probe.CodeTCPRefused, probe.CodeTCPBlocked:
+		case probe.CodeTCPRefused, probe.CodeTCPBlocked, probe.CodeTCPUnreachable:
 			refused = true
 		case probe.CodeTCPTimeout, probe.CodeTCPDNSTimeout, probe.CodeHTTPTLSTimeout, probe.CodeHTTPNoFirstByte, probe.CodeHTTPBodyStalled:
 			timeout = true
