@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -172,4 +173,31 @@ func nsenterNet(pid int, cmd string) string {
 		return prefix + "sh -c '" + strings.ReplaceAll(cmd, "'", `'\''`) + "'"
 	}
 	return prefix + cmd
+}
+
+// planCompare adds, with -container, what the host and the container see
+// differently: the -url or -dns name resolved on both sides, and the
+// request's address connected to from both (loopback excepted, which is
+// another host on each side).
+func planCompare(c *config) ([]planned, error) {
+	if c.ctr == nil || c.readOnly {
+		return nil, nil
+	}
+	var o container.CompareOptions
+	if t, err := sockstatTarget(c); err == nil && t.Host != "" && t.Port != 0 {
+		o.Address = t.HostPort()
+		if _, err := netip.ParseAddr(t.Host); err != nil {
+			o.Name = t.Host
+		}
+	}
+	if c.dns != "" {
+		o.Name = strings.TrimSuffix(strings.TrimSpace(c.dns), ".")
+	}
+	if o.Name == "" && o.Address == "" {
+		return nil, nil
+	}
+	ctr := c.ctr
+	return []planned{{step: stepDNSHTTP, check: triage.Func("container vs host", func(ctx context.Context) container.CompareResult {
+		return container.Compare(ctx, ctr, o)
+	})}}, nil
 }

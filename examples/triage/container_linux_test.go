@@ -70,6 +70,20 @@ func serveInside(t *testing.T, ctr *container.Container, addr string) {
 	t.Cleanup(func() { _ = srv.Close() })
 }
 
+// hostIPv4 is an IPv4 address of this host other than loopback.
+func hostIPv4(t *testing.T) string {
+	t.Helper()
+	ifas, err := net.InterfaceAddrs()
+	require.NoError(t, err)
+	for _, ifa := range ifas {
+		if n, ok := ifa.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			return n.IP.String()
+		}
+	}
+	t.Skip("no IPv4 address but loopback")
+	return ""
+}
+
 type containerDoc struct {
 	Input struct {
 		Container struct {
@@ -153,6 +167,20 @@ func TestContainer(t *testing.T) {
 		assert.Equal(t, exitTrouble, code, out)
 		assert.Equal(t, "timeout", doc.Symptom, out)
 		assert.Equal(t, "timeout.packet_drop", top(doc), out)
+	})
+	t.Run("an address only the host reaches", func(t *testing.T) {
+		ip := hostIPv4(t)
+		ln, err := net.Listen("tcp", ip+":0")
+		require.NoError(t, err)
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })}
+		go func() { _ = srv.Serve(ln) }()
+		t.Cleanup(func() { _ = srv.Close() })
+		ctr := fakeContainer(t, "true") // loopback only: no route out
+		doc, code, out := triageJSON(t, "-container", strconv.Itoa(ctr.PID()), "-url", "http://"+ln.Addr().String()+"/")
+		assert.Equal(t, exitTrouble, code, out)
+		assert.Equal(t, "refused", doc.Symptom, out)
+		assert.Equal(t, "refused.no_route", top(doc), out)
+		assert.Contains(t, out, "container.reach_differs", "the host reaches it: %s", out)
 	})
 	t.Run("its resolver never answers, the host's does", func(t *testing.T) {
 		// The container's resolv.conf names a server on its own loopback

@@ -137,7 +137,7 @@ type planner func(c *config) ([]planned, error)
 
 // planners make the checks, in the routine's order: resources and
 // processes, logs, ports, the request and its dependencies, DNS, disk.
-var planners = []planner{planHost, planLogs, planSockstat, planNet, planDNS, planDisk}
+var planners = []planner{planHost, planLogs, planSockstat, planNet, planDNS, planCompare, planDisk}
 
 type usageError struct{ msg string }
 
