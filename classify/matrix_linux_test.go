@@ -60,6 +60,10 @@ type scenario struct {
 	// setup makes the fault and returns the checks to run and the names
 	// of the checks that decide the symptom.
 	setup func(t *testing.T) (checks []triage.Check, targets []string)
+	// cli, instead of setup, makes the fault and returns the arguments of
+	// the triage command that diagnoses it, which the matrix runs (see
+	// runCommand).
+	cli func(t *testing.T) []string
 }
 
 type matrixRow struct {
@@ -79,6 +83,7 @@ func aim(t *testing.T, tg triage.Target) { aimed.Store(t.Name(), tg) }
 
 func TestIntegrationFaultMatrix(t *testing.T) {
 	testnet.Require(t)
+	bin := buildCommand(t)
 	var (
 		mu   sync.Mutex
 		rows []matrixRow
@@ -90,6 +95,13 @@ func TestIntegrationFaultMatrix(t *testing.T) {
 			}
 			for _, sc := range matrix() {
 				t.Run(sc.name, func(t *testing.T) {
+					if sc.cli != nil {
+						row := runCommand(t, run, sc, bin)
+						mu.Lock()
+						rows = append(rows, row)
+						mu.Unlock()
+						return
+					}
 					checks, targets := sc.setup(t)
 					checks = append(checks, routine(t)...)
 					var tg triage.Target
@@ -424,6 +436,10 @@ func burn(t *testing.T) {
 }
 
 func matrix() []scenario {
+	return append(hostScenarios(), containerScenarios()...)
+}
+
+func hostScenarios() []scenario {
 	return []scenario{
 		{
 			name: "healthy service", want: "",

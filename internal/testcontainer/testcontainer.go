@@ -1,0 +1,120 @@
+//go:build linux
+
+// Package testcontainer makes throwaway containers for tests: a process
+// in network and mount namespaces of its own, as a container runtime
+// makes them, held open with the container package.
+package testcontainer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/triagekit/triage/container"
+)
+
+// New starts a process in a network and mount namespace of its own after
+// running setup in it (a shell fragment: mount a volume, bind-mount its
+// resolv.conf, add iptables rules), with its loopback up, and returns it
+// held open. The process and the namespaces go when the test ends. It
+// skips the test when not root or when unshare(1) or ip(8) are missing.
+func New(t testing.TB, setup string) *container.Container {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make namespaces")
+	}
+	for _, tool := range []string{"unshare", "ip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s", tool)
+		}
+	}
+	if setup == "" {
+		setup = "true"
+	}
+	script := "set -e; ip link set lo up; " + setup + "; echo ready; exec sleep 600"
+	cmd := exec.Command("unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", script)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		t.Skipf("cannot make a container here: %q %v %s", line, err, stderr.String())
+	}
+	ctr, err := container.Open(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ctr.Close() })
+	return ctr
+}
+
+// Listen listens on addr inside the container's network namespace until
+// the test ends.
+func Listen(t testing.TB, ctr *container.Container, network, addr string) net.Listener {
+	t.Helper()
+	var ln net.Listener
+	if err := ctr.Do(context.Background(), func() (err error) {
+		ln, err = net.Listen(network, addr)
+		return err
+	}); err != nil {
+		t.Fatalf("listen on %s inside pid %d: %v", addr, ctr.PID(), err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// Serve answers 200 "ok" over HTTP on addr inside the container until the
+// test ends.
+func Serve(t testing.TB, ctr *container.Container, addr string) {
+	t.Helper()
+	ln := Listen(t, ctr, "tcp", addr)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+}
+
+// HostIPv4 is an IPv4 address of this host other than loopback, for a
+// service the host reaches and a container with loopback only does not.
+// It skips the test when there is none.
+func HostIPv4(t testing.TB) string {
+	t.Helper()
+	ifas, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ifa := range ifas {
+		if n, ok := ifa.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			return n.IP.String()
+		}
+	}
+	t.Skip("no IPv4 address but loopback")
+	return ""
+}
+
+// ListenPacket opens a datagram socket on addr inside the container's
+// network namespace until the test ends; nothing reads it, so what is
+// sent there goes unanswered.
+func ListenPacket(t testing.TB, ctr *container.Container, network, addr string) net.PacketConn {
+	t.Helper()
+	var pc net.PacketConn
+	if err := ctr.Do(context.Background(), func() (err error) {
+		pc, err = net.ListenPacket(network, addr)
+		return err
+	}); err != nil {
+		t.Fatalf("listen on %s inside pid %d: %v", addr, ctr.PID(), err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return pc
+}
