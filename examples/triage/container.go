@@ -130,11 +130,11 @@ var netTools = []string{"ss", "curl", "dig", "iptables", "ip6tables", "nft", "ns
 // (nsenter -t PID -n), with this host's tools: ss on the host would show
 // the host's sockets. Background hypotheses are about the host and keep
 // theirs.
-func (c *config) insideCommands(verdict *classify.Report, results []triage.Outcome) {
-	if c.ctr == nil {
+func insideCommands(in input, verdict *classify.Report, results []triage.Outcome) {
+	if in.Container == nil {
 		return
 	}
-	pid := c.ctr.PID()
+	pid := in.Container.PID
 	for i := range verdict.Hypotheses {
 		h := &verdict.Hypotheses[i]
 		h.Next = slices.Clone(h.Next)

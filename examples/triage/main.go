@@ -274,7 +274,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		in.Container = &inputContainer{PID: c.ctr.PID(), NetNS: c.ctr.NetNS()}
 	}
 	verdict := classify.Classify(results, in.options())
-	c.insideCommands(&verdict, results)
+	insideCommands(in, &verdict, results)
 	code := exitStatus(verdict, results)
 
 	out, flush := redacting(c, stdout, results)
@@ -285,11 +285,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	} else {
-		ro := reportOptions{color: colorful(stdout), verbose: c.verbose, code: code, readOnly: c.readOnly}
-		if in.Container != nil {
-			ro.inside = fmt.Sprintf("the namespaces of pid %d (net:[%d])", in.Container.PID, in.Container.NetNS)
-		}
-		writeReport(out, ro,
+		writeReport(out, reportOptions{color: colorful(stdout), verbose: c.verbose, code: code, readOnly: c.readOnly, inside: in.inside()},
 			plan, results, verdict, elapsed)
 	}
 	return code
@@ -340,6 +336,15 @@ type input struct {
 	ReadOnly bool `json:"read_only,omitempty"`
 	// Container names the namespaces the checks ran in (-container).
 	Container *inputContainer `json:"container,omitempty"`
+}
+
+// inside names the namespaces the checks ran in, for the report; empty
+// for this host's.
+func (in input) inside() string {
+	if in.Container == nil {
+		return ""
+	}
+	return fmt.Sprintf("the namespaces of pid %d (net:[%d])", in.Container.PID, in.Container.NetNS)
 }
 
 // inputContainer is -container's process and its network namespace.

@@ -67,6 +67,7 @@ func replay(c *config, symptom classify.Symptom, fs *flag.FlagSet, stdout, stder
 		plan[i] = planned{step: stepOf(&rec.Results[i].Result, in.SymptomFrom), check: triage.Check{Name: rec.Results[i].Name}}
 	}
 	verdict := classify.Classify(results, in.options())
+	insideCommands(in, &verdict, results)
 	code := exitStatus(verdict, results)
 	out, flush := redacting(c, stdout, results)
 	defer flush()
@@ -78,7 +79,7 @@ func replay(c *config, symptom classify.Symptom, fs *flag.FlagSet, stdout, stder
 		return code
 	}
 	fmt.Fprintf(out, "replay of %s: no check ran\n", c.replay)
-	writeReport(out, reportOptions{color: colorful(stdout), verbose: c.verbose, code: code}, plan, results, verdict, rec.Elapsed)
+	writeReport(out, reportOptions{color: colorful(stdout), verbose: c.verbose, code: code, inside: in.inside()}, plan, results, verdict, rec.Elapsed)
 	return code
 }
 
