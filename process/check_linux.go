@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/internal/human"
 	"github.com/triagekit/triage/internal/procfs"
@@ -29,6 +31,33 @@ type candidate struct {
 	st      taskStat
 	cmdline string
 	threads []taskStat // first sample of its threads
+	nsPID   int        // its PID in the namespace asked about
+}
+
+// pidNS is the PID namespace the matches must be in: its inode, and the
+// depth of its PIDs in the NSpid lines of /proc/PID/status (0 for this
+// host's). The zero value matches every process.
+type pidNS struct {
+	ino   uint64
+	level int
+}
+
+// readPIDNS finds the PID namespace of process pid.
+func readPIDNS(rd *procfs.Reader, procRoot string, pid int) (pidNS, error) {
+	dir := filepath.Join(procRoot, strconv.Itoa(pid))
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join(dir, "ns", "pid"), &st); err != nil {
+		return pidNS{}, fmt.Errorf("the PID namespace of pid %d: %w", pid, &fs.PathError{Op: "stat", Path: dir + "/ns/pid", Err: err})
+	}
+	b, err := rd.Read(filepath.Join(dir, "status"))
+	if err != nil {
+		return pidNS{}, err
+	}
+	ids, err := parseNSpid(b)
+	if err != nil {
+		return pidNS{}, fmt.Errorf("%s/status: %w", dir, err)
+	}
+	return pidNS{ino: st.Ino, level: len(ids) - 1}, nil
 }
 
 func run(ctx context.Context, o *Options, r *Result) error {
@@ -47,6 +76,8 @@ func run(ctx context.Context, o *Options, r *Result) error {
 		return fmt.Errorf("%w: shares must be 0-100%%, got fds %v, hot thread %v", triage.ErrInvalid, o.FDsPct, o.ThreadHotPct)
 	case !(o.MajorFaultsPerSec >= 0) || math.IsInf(o.MajorFaultsPerSec, 1):
 		return fmt.Errorf("%w: major faults per second %v", triage.ErrInvalid, o.MajorFaultsPerSec)
+	case o.PIDNamespaceOf < 0:
+		return fmt.Errorf("%w: negative pid %d for the PID namespace", triage.ErrInvalid, o.PIDNamespaceOf)
 	case o.MaxMatches < 0:
 		return fmt.Errorf("%w: negative max matches %d", triage.ErrInvalid, o.MaxMatches)
 	}
@@ -92,11 +123,22 @@ func run(ctx context.Context, o *Options, r *Result) error {
 	}
 
 	rd := procfs.NewReader(4096)
+	var ns pidNS
+	if o.PIDNamespaceOf > 0 {
+		var err error
+		if ns, err = readPIDNS(rd, procRoot, o.PIDNamespaceOf); err != nil {
+			return err
+		}
+		// PID names a process as the namespace numbers it: found by
+		// scanning, not by its directory here; the target is the match's
+		// PID on this host.
+		pid, r.Target.PID = 0, 0
+	}
 	var cands []candidate
 	var nDenied int
 	var deniedErr error
 	if pid != 0 {
-		c, ok, err := match(rd, procRoot, pid, o)
+		c, ok, err := match(rd, procRoot, pid, o, ns)
 		switch {
 		case vanished(err):
 		case errors.Is(err, fs.ErrPermission):
@@ -127,7 +169,7 @@ func run(ctx context.Context, o *Options, r *Result) error {
 			if err != nil {
 				continue
 			}
-			c, ok, err := match(rd, procRoot, p, o)
+			c, ok, err := match(rd, procRoot, p, o, ns)
 			switch {
 			case vanished(err):
 			case errors.Is(err, fs.ErrPermission):
@@ -231,8 +273,30 @@ func notFound(o *Options, pid int, sel triage.Evidence) triage.Finding {
 // match reads the first sample of one process and reports whether it
 // matches the selectors. Its error is the read error, for the caller to
 // sort into vanished, denied and other.
-func match(rd *procfs.Reader, procRoot string, pid int, o *Options) (candidate, bool, error) {
+func match(rd *procfs.Reader, procRoot string, pid int, o *Options, ns pidNS) (candidate, bool, error) {
 	dir := filepath.Join(procRoot, strconv.Itoa(pid))
+	nsPID := 0
+	if ns.ino != 0 {
+		var st unix.Stat_t
+		if err := unix.Stat(filepath.Join(dir, "ns", "pid"), &st); err != nil {
+			return candidate{}, false, &fs.PathError{Op: "stat", Path: dir + "/ns/pid", Err: err}
+		}
+		if st.Ino != ns.ino {
+			return candidate{}, false, nil
+		}
+		b, err := rd.Read(filepath.Join(dir, "status"))
+		if err != nil {
+			return candidate{}, false, err
+		}
+		ids, err := parseNSpid(b)
+		if err != nil || len(ids) <= ns.level {
+			return candidate{}, false, nil
+		}
+		nsPID = ids[ns.level]
+		if o.PID != 0 && nsPID != o.PID {
+			return candidate{}, false, nil
+		}
+	}
 	b, err := rd.Read(filepath.Join(dir, "stat"))
 	if err != nil {
 		return candidate{}, false, err
@@ -252,7 +316,7 @@ func match(rd *procfs.Reader, procRoot string, pid int, o *Options) (candidate, 
 	if err != nil {
 		return candidate{}, false, fmt.Errorf("%s/stat: %w", dir, err)
 	}
-	if o.PID != 0 && st.pid != o.PID {
+	if o.PID != 0 && ns.ino == 0 && st.pid != o.PID {
 		return candidate{}, false, nil
 	}
 	b, err = rd.Read(filepath.Join(dir, "cmdline"))
@@ -268,7 +332,7 @@ func match(rd *procfs.Reader, procRoot string, pid int, o *Options) (candidate, 
 	if o.Cmdline != "" && !strings.Contains(cmdline, o.Cmdline) {
 		return candidate{}, false, nil
 	}
-	return candidate{st: st, cmdline: cmdline}, true, nil
+	return candidate{st: st, cmdline: cmdline, nsPID: nsPID}, true, nil
 }
 
 // sampleThreads samples a process's threads; nil when it has none readable.
@@ -319,6 +383,7 @@ func describe(rd *procfs.Reader, procRoot string, c candidate, win time.Duration
 	}
 	p := Info{
 		PID:     st.pid,
+		NSPID:   c.nsPID,
 		PPID:    st.ppid,
 		Name:    st.comm,
 		State:   string(st.state),

@@ -241,3 +241,29 @@ func parseMemTotal(b []byte) (uint64, error) {
 	}
 	return 0, fmt.Errorf("%w meminfo: no MemTotal line", procfs.ErrMalformed)
 }
+
+// parseNSpid returns the PIDs of a /proc/<pid>/status file's NSpid line,
+// from this host's namespace to the innermost ("NSpid:\t4242\t7\t1").
+func parseNSpid(b []byte) ([]int, error) {
+	for len(b) > 0 {
+		var line []byte
+		line, b = procfs.NextLine(b)
+		rest, ok := bytes.CutPrefix(line, []byte("NSpid:"))
+		if !ok {
+			continue
+		}
+		var ids []int
+		for f, r := procfs.Field(rest); len(f) > 0; f, r = procfs.Field(r) {
+			n, err := strconv.Atoi(string(f))
+			if err != nil || n <= 0 || len(ids) == 32 {
+				return nil, fmt.Errorf("%w status NSpid %q", procfs.ErrMalformed, line)
+			}
+			ids = append(ids, n)
+		}
+		if len(ids) == 0 {
+			return nil, fmt.Errorf("%w status: empty NSpid", procfs.ErrMalformed)
+		}
+		return ids, nil
+	}
+	return nil, fmt.Errorf("%w status: no NSpid line", procfs.ErrMalformed)
+}

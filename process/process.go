@@ -81,6 +81,11 @@ type Options struct {
 	// Pidfile names a file holding the PID, such as /run/nginx.pid.
 	Pidfile string
 
+	// PIDNamespaceOf, when positive, keeps only the processes in the PID
+	// namespace of this process (a container's init), and reads PID as a
+	// PID in that namespace, as the container sees it: Info.NSPID is
+	// each match's PID there, Info.PID its PID on this host.
+	PIDNamespaceOf int
 	// ProcRoot is where procfs is mounted. If empty, "/proc" is used.
 	ProcRoot string
 	// Window is how long CPU use is sampled for the processes and their
@@ -126,8 +131,11 @@ type Result struct {
 
 // Info is one process, as ps and top show it.
 type Info struct {
-	PID  int `json:"pid"`
-	PPID int `json:"ppid"`
+	PID int `json:"pid"`
+	// NSPID is the PID in the namespace of Options.PIDNamespaceOf; zero
+	// without it.
+	NSPID int `json:"ns_pid,omitempty"`
+	PPID  int `json:"ppid"`
 	// Name is the kernel's name for it (comm).
 	Name string `json:"name"`
 	// User is the real user's name, or the UID as text when it has none.
