@@ -8,12 +8,14 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/classify"
 	"github.com/triagekit/triage/container"
 	"github.com/triagekit/triage/dnscheck"
 	"github.com/triagekit/triage/probe"
+	"github.com/triagekit/triage/process"
 	"github.com/triagekit/triage/sockstat"
 )
 
@@ -50,6 +52,18 @@ func (c *config) openContainer() (*planned, error) {
 		}), target: true}, nil
 	}
 	c.ctr = ctr
+	// -pid names processes as the container numbers them: found by
+	// their PID there, and kept by their PID here for the checks.
+	for i, n := range c.pid {
+		if n <= 0 {
+			return nil, usagef("-pid must be a positive process id, not %d", n)
+		}
+		r := process.Check(context.Background(), process.Options{PIDNamespaceOf: c.container, PID: n, Window: time.Millisecond, TopThreads: -1})
+		if len(r.Processes) != 1 {
+			return nil, usagef("-pid %d: no such process in the PID namespace of pid %d", n, c.container)
+		}
+		c.pid[i] = r.Processes[0].PID
+	}
 	if len(c.pid) == 0 {
 		// The container's process is the one asked about: its process
 		// check, its cgroup's limits, its proxy environment.

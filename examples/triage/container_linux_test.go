@@ -131,6 +131,55 @@ func TestContainerFiles(t *testing.T) {
 
 }
 
+// TestContainerProcesses: in a container with a PID namespace of its own,
+// -pid and -process name its processes as it numbers them.
+func TestContainerProcesses(t *testing.T) {
+	ctr := testcontainer.NewPID(t, "(sleep 600 &)")
+	// A sleep on the host too, which -process must not count.
+	host := exec.Command("sleep", "600")
+	require.NoError(t, host.Start())
+	t.Cleanup(func() { _ = host.Process.Kill(); _ = host.Wait() })
+
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"-json", "-timeout", "5s", "-container", strconv.Itoa(ctr.PID()), "-process", "sleep", "-pid", "1"}, &out, &errb)
+	require.NotEqual(t, exitUsage, code, errb.String())
+	var doc struct {
+		Results []struct {
+			Name      string `json:"name"`
+			Processes []struct {
+				PID   int `json:"pid"`
+				NSPID int `json:"ns_pid"`
+			} `json:"processes"`
+		} `json:"results"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &doc), out.String())
+	seen := map[string]bool{}
+	for _, r := range doc.Results {
+		switch r.Name {
+		case "process sleep":
+			seen[r.Name] = true
+			require.Len(t, r.Processes, 2, "the container's two sleeps, not the host's: %s", out.String())
+			var nsPIDs []int
+			for _, p := range r.Processes {
+				assert.NotEqual(t, host.Process.Pid, p.PID)
+				nsPIDs = append(nsPIDs, p.NSPID)
+			}
+			assert.Contains(t, nsPIDs, 1, "its PID 1 is a sleep, numbered as the container numbers it")
+		case "process " + strconv.Itoa(ctr.PID()):
+			seen[r.Name] = true
+			require.Len(t, r.Processes, 1)
+			assert.Equal(t, ctr.PID(), r.Processes[0].PID, "-pid 1 is the container's PID 1")
+		}
+	}
+	assert.Len(t, seen, 2, "%s", out.String())
+
+	// A PID the container does not have is a usage error.
+	errb.Reset()
+	code = run(context.Background(), []string{"-container", strconv.Itoa(ctr.PID()), "-pid", "4000"}, &out, &errb)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errb.String(), "no such process")
+}
+
 // TestContainerUsage: a process that is not there is a usage error, and
 // the flags that would read the host's files instead of the container's
 // are refused.

@@ -26,6 +26,10 @@ func planHost(c *config) ([]planned, error) {
 			return nil, usagef("-process needs a process name")
 		}
 		opts := process.Options{Name: name}
+		if c.ctr != nil {
+			// The container's processes of that name, not the host's.
+			opts.PIDNamespaceOf = c.ctr.PID()
+		}
 		plan = append(plan, planned{step: stepProcess, check: triage.Func("process "+name,
 			func(ctx context.Context) process.Result { return process.Check(ctx, opts) })})
 	}

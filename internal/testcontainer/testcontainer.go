@@ -9,10 +9,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/triagekit/triage/container"
@@ -25,6 +28,19 @@ import (
 // skips the test when not root or when unshare(1) or ip(8) are missing.
 func New(t testing.TB, setup string) *container.Container {
 	t.Helper()
+	return start(t, setup, false)
+}
+
+// NewPID is New with a PID namespace of its own too: the container's
+// processes number themselves from 1, as in a container runtime's, and
+// the one held is its PID 1.
+func NewPID(t testing.TB, setup string) *container.Container {
+	t.Helper()
+	return start(t, setup, true)
+}
+
+func start(t testing.TB, setup string, pidns bool) *container.Container {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to make namespaces")
 	}
@@ -33,11 +49,20 @@ func New(t testing.TB, setup string) *container.Container {
 			t.Skipf("needs %s", tool)
 		}
 	}
+	if out, err := exec.Command("unshare", "--net", "--mount", "true").CombinedOutput(); err != nil {
+		t.Skipf("cannot make namespaces here: %v: %s", err, out)
+	}
 	if setup == "" {
 		setup = "true"
 	}
 	script := "set -e; ip link set lo up; " + setup + "; echo ready; exec sleep 600"
-	cmd := exec.Command("unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", script)
+	args := []string{"--net", "--mount", "--propagation", "private"}
+	if pidns {
+		// unshare forks the namespace's PID 1, waits for it, and kills
+		// it when it is killed itself.
+		args = append(args, "--pid", "--fork", "--kill-child", "--mount-proc")
+	}
+	cmd := exec.Command("unshare", append(args, "sh", "-c", script)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -50,9 +75,16 @@ func New(t testing.TB, setup string) *container.Container {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil || line != "ready\n" {
-		t.Skipf("cannot make a container here: %q %v %s", line, err, stderr.String())
+		t.Fatalf("the container's setup failed: %q %v %s", line, err, stderr.String())
 	}
-	ctr, err := container.Open(cmd.Process.Pid)
+	pid := cmd.Process.Pid
+	if pidns {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+		if pid, err = strconv.Atoi(strings.TrimSpace(string(b))); err != nil {
+			t.Fatalf("the PID 1 of the container: %q: %v", b, err)
+		}
+	}
+	ctr, err := container.Open(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
