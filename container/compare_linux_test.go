@@ -54,15 +54,7 @@ func TestCompare(t *testing.T) {
 		ln, err := net.Listen("tcp", hostAddr(t)+":0")
 		require.NoError(t, err)
 		defer ln.Close()
-		go func() {
-			for {
-				conn, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				conn.Close()
-			}
-		}()
+		go acceptAndClose(ln)
 		r := Compare(context.Background(), c, CompareOptions{Address: ln.Addr().String(), Timeout: time.Second})
 		require.NoError(t, r.Err)
 		assert.True(t, r.Host.Connected, "%+v", r.Host)
@@ -85,4 +77,16 @@ func TestCompare(t *testing.T) {
 			assert.Equal(t, triage.Unknown, r.Status)
 		}
 	})
+}
+
+// acceptAndClose takes every connection to ln and closes it, until ln is
+// closed.
+func acceptAndClose(ln net.Listener) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		conn.Close()
+	}
 }

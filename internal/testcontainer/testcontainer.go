@@ -80,6 +80,9 @@ func start(t testing.TB, setup string, pidns bool) *container.Container {
 	pid := cmd.Process.Pid
 	if pidns {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+		if err != nil {
+			t.Fatalf("the PID 1 of the container: %v", err)
+		}
 		if pid, err = strconv.Atoi(strings.TrimSpace(string(b))); err != nil {
 			t.Fatalf("the PID 1 of the container: %q: %v", b, err)
 		}
