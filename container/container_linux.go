@@ -208,10 +208,7 @@ func (c *Container) do(ctx context.Context, mount bool, fn func() error) error {
 	}
 	defer c.busy.Done()
 	errc := make(chan error, 1)
-	go func() {
-		// Never unlocked: the thread ends with this goroutine, and no
-		// other goroutine is scheduled on it in the namespace.
-		runtime.LockOSThread()
+	onThreadOfItsOwn(func() {
 		defer func() {
 			if v := recover(); v != nil {
 				errc <- fmt.Errorf("container: panic inside %s: %v", c.netns, v)
@@ -222,8 +219,38 @@ func (c *Container) do(ctx context.Context, mount bool, fn func() error) error {
 			return
 		}
 		errc <- fn()
-	}()
+	})
 	return <-errc
+}
+
+// onThreadOfItsOwn runs fn on a goroutine locked to a thread that is not
+// the process's main thread, and ends that thread after: the goroutine
+// exits without unlocking it, so no other goroutine is ever scheduled on
+// it in whatever namespace fn entered.
+//
+// The main thread is never used: Go cannot end it, only park it for good,
+// and it is what /proc/self shows of the process (its network and mount
+// namespaces), so a main thread left inside a container would make every
+// later read of /proc/self/mountinfo or /proc/net the container's. When
+// the goroutine lands there it holds it, locked and untouched, while a
+// second goroutine, which cannot be scheduled on a locked thread, does the
+// work.
+func onThreadOfItsOwn(fn func()) {
+	go func() {
+		runtime.LockOSThread()
+		if unix.Gettid() != unix.Getpid() {
+			fn() // and exit locked: the thread ends
+			return
+		}
+		done := make(chan struct{})
+		go func() {
+			runtime.LockOSThread()
+			defer close(done)
+			fn()
+		}()
+		<-done
+		runtime.UnlockOSThread()
+	}()
 }
 
 func (c *Container) enter(mount bool) error {

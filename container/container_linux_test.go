@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +47,22 @@ func helper() bool {
 		}
 		fmt.Println("ready")
 		_, _ = io.Copy(io.Discard, os.Stdin)
+	case "main":
+		// On the main thread, with one P: the goroutines Do starts are
+		// run here first whenever they can be.
+		runtime.GOMAXPROCS(1)
+		before := threadNetNSOf("/proc/self/ns/net")
+		c, err := OpenNetNS(arg)
+		if err != nil {
+			fmt.Println("open:", err)
+			os.Exit(1)
+		}
+		for range 50 {
+			_ = c.Do(context.Background(), func() error { return nil })
+			_, _ = c.DialContext(context.Background(), "tcp", "127.0.0.1:1")
+		}
+		c.Close()
+		fmt.Printf("main thread kept its namespace: %v\n", threadNetNSOf("/proc/self/ns/net") == before)
 	case "open":
 		pid, _ := strconv.Atoi(arg)
 		c, err := Open(pid)
@@ -63,6 +80,28 @@ func netInode(t *testing.T, path string) uint64 {
 	var st unix.Stat_t
 	require.NoError(t, unix.Stat(path, &st))
 	return st.Ino
+}
+
+// threadNetNSOf is the inode of the namespace file name.
+func threadNetNSOf(name string) uint64 {
+	var st unix.Stat_t
+	if unix.Stat(name, &st) != nil {
+		return 0
+	}
+	return st.Ino
+}
+
+// TestMainThreadNeverEnters runs Do and DialContext from a process's main
+// goroutine with one P, where the goroutines they start land on the main
+// thread whenever the runtime lets them: the main thread, which
+// /proc/self shows, must stay in its own namespace.
+func TestMainThreadNeverEnters(t *testing.T) {
+	ns := testnet.New(t)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), helperEnv+"=main:"+ns.Path)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "main thread kept its namespace: true")
 }
 
 // threadNetNS is the network namespace of the thread running the caller.
