@@ -93,6 +93,19 @@
 // figures with 15,000 idle connections. Where the probes can have a port
 // of their own, give them one.
 //
+// # When readiness changes
+//
+// By the time someone looks, the round that took a service out of
+// rotation has been replaced by newer ones. The handler keeps the last
+// Options.History changes of readiness (DefaultHistory), each with its
+// whole round: the results and the classification. Handler.Transitions
+// returns them; /health/transitions serves them, newest first, with the
+// symptom, the cause and the failing checks with their reasons, to
+// requests Options.Details allows (403 to others). With Options.Logger
+// each change is also logged: a warning when the service stops being
+// ready, an info line when it is ready again, so that the log pipeline
+// keeps the evidence with the rest of the service's logs.
+//
 // # Safety
 //
 // Targets come only from [Options]; nothing in the request chooses what is

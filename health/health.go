@@ -1,6 +1,7 @@
 package health
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -47,6 +48,15 @@ type Options struct {
 	Classify classify.Options
 	// Now is the clock. If nil, time.Now.
 	Now func() time.Time
+	// History is how many readiness changes are kept, each with its round
+	// of checks (Handler.Transitions, /health/transitions). If zero,
+	// DefaultHistory; negative keeps none.
+	History int
+	// Logger, if not nil, logs each readiness change: a warning with the
+	// symptom, the cause and the failing checks when the service stops
+	// being ready, an info line when it is ready again, so that log
+	// pipelines keep the evidence too. slog.Default() is a good choice.
+	Logger *slog.Logger
 }
 
 // Handler serves /livez, /readyz, /readyz/<check> and /health. Create it
@@ -58,6 +68,7 @@ type Handler struct {
 	age    atomic.Pointer[ageHeader]
 
 	mu        sync.Mutex // held by the one refresh under way
+	hist      history
 	first     chan struct{}
 	firstOnce sync.Once
 	closed    atomic.Bool
@@ -79,6 +90,10 @@ func New(opts Options) *Handler {
 		opts.Now = time.Now
 	}
 	h := &Handler{opts: opts, first: make(chan struct{})}
+	h.hist.max = opts.History
+	if h.hist.max == 0 {
+		h.hist.max = DefaultHistory
+	}
 	for i, c := range opts.Checks {
 		h.checks = append(h.checks, &tracked{check: c, label: c.Name, index: i})
 	}
@@ -104,6 +119,8 @@ var (
 //	/readyz            200 or 503 over every check (also /healthz)
 //	/readyz/<check>    200 or 503 for the checks of that name; 404 for none
 //	/health            the application/health+json document
+//	/health/transitions the last readiness changes and their evidence
+//	                   (JSON, newest first; 403 without details)
 //
 // Anything else is 404. Mount it at the root, under a subtree pattern
 // (mux.Handle("/healthz/", h) serves /healthz/readyz and so on), behind
@@ -125,6 +142,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveReady(w, r, p[len("/healthz/"):])
 	case p == "/health":
 		h.serveDetails(w, r)
+	case p == "/health/transitions":
+		h.serveTransitions(w, r)
 	default:
 		http.NotFound(w, r)
 	}

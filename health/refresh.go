@@ -118,6 +118,7 @@ func (h *Handler) revalidate() {
 }
 
 func (h *Handler) store(s *snapshot) {
+	h.noteTransition(s)
 	h.snap.Store(s)
 	h.firstOnce.Do(func() { close(h.first) })
 }
