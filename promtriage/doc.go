@@ -29,6 +29,18 @@
 // label values that are not valid UTF-8 are mended, and checks that share
 // a name are exported as one.
 //
+// # Rules
+//
+// rules/triage.rules.yml holds recording and alerting rules to load in
+// Prometheus: TriageNotReady (an instance out of rotation for 5 minutes,
+// its first hypothesis in the description), TriageCause (the same with
+// the hypothesis id as a label, for routing), TriageSharedCause (three
+// instances or more blaming one hypothesis: what they share is the
+// suspect), TriageStale (checks that stopped running), and counts per
+// hypothesis and per job. rules/triage.rules.test.yml is their unit test
+// (promtool test rules), run with this package's tests where promtool is
+// installed.
+//
 // It is a separate package so that the core does not depend on
 // prometheus/client_golang.
 package promtriage
