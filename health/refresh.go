@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -71,6 +72,25 @@ type Snapshot struct {
 	// Abandoned are the checks still running when the round ended, at most
 	// one per configured check.
 	Abandoned []Abandoned
+
+	checks map[string]bool // readiness by check name, as /readyz/<check>
+}
+
+// CheckReady reports what /readyz/<name> answers for this round: whether
+// the checks of that name pass readiness, and whether there is any.
+func (s Snapshot) CheckReady(name string) (ready, found bool) {
+	ready, found = s.checks[name]
+	return ready, found
+}
+
+// Checks returns the names of the checks of this round, sorted.
+func (s Snapshot) Checks() []string {
+	names := make([]string, 0, len(s.checks))
+	for n := range s.checks {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // current returns the snapshot to answer with, and its Age header. A stale

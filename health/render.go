@@ -116,6 +116,10 @@ func render(results []triage.Outcome, abandoned []Abandoned, opts Options) *snap
 		n.detailed = []byte(detail.String() + tail(n.ready))
 		s.byName[l.name] = n
 	}
+	s.view.checks = make(map[string]bool, len(s.byName))
+	for name, n := range s.byName {
+		s.view.checks[name] = n.ready
+	}
 
 	switch {
 	case !s.ready:
