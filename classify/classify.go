@@ -579,6 +579,11 @@ func evaluate(rule Rule, obs []observed, symptom Symptom, target triage.Target, 
 		h.Symptom = symptom
 	}
 	miss := 1.0
+	// The host-wide conditions a rule counts (the CPU saturated, the load
+	// high, CPU pressure) are one fact seen several ways: together they
+	// weigh what the strongest of them weighs, or a busy host would outrank
+	// a finding of the target's own by piling up its views of itself.
+	sharedBest := 0.0
 	var support []observed
 	for _, s := range rule.Support {
 		for _, o := range obs {
@@ -588,9 +593,10 @@ func evaluate(rule Rule, obs []observed, symptom Symptom, target triage.Target, 
 			if matches(s, o) && statusFactor(o.f.Status, s, true) > 0 {
 				w := s.Weight * statusFactor(o.f.Status, s, true)
 				if o.shared {
-					w *= sharedFactor
+					sharedBest = max(sharedBest, clamp(w*sharedFactor))
+				} else {
+					miss *= 1 - clamp(w)
 				}
-				miss *= 1 - clamp(w)
 				support = append(support, o)
 				h.Evidence = append(h.Evidence, ref(o))
 			}
@@ -599,6 +605,7 @@ func evaluate(rule Rule, obs []observed, symptom Symptom, target triage.Target, 
 	if len(support) == 0 {
 		return h, 0, false
 	}
+	miss *= 1 - sharedBest
 	score := rule.Weight * (1 - miss)
 	for _, s := range rule.Against {
 		for _, o := range obs {

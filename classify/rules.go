@@ -493,10 +493,13 @@ func DefaultRules() []Rule {
 				"cat /sys/fs/cgroup/{cgroup}/memory.max /sys/fs/cgroup/{cgroup}/memory.swap.current", "free -h"},
 		},
 		{
+			// The quota caps the service whatever else the host runs: the
+			// cause of its own to fix, before the host's load.
 			ID: ResourceCPUThrottled, Layer: LayerResources, Weight: 0.75,
-			Title:   "the service's cgroup uses up its CPU quota and is throttled",
-			Support: []Sign{sign(host.CodeCgroupCPUThrottled, 1)},
-			Next:    []string{"cat /sys/fs/cgroup/{cgroup}/cpu.max /sys/fs/cgroup/{cgroup}/cpu.stat"},
+			Title:    "the service's cgroup uses up its CPU quota and is throttled",
+			Support:  []Sign{sign(host.CodeCgroupCPUThrottled, 1)},
+			Explains: []ID{ResourceCPUSaturated},
+			Next:     []string{"cat /sys/fs/cgroup/{cgroup}/cpu.max /sys/fs/cgroup/{cgroup}/cpu.stat"},
 		},
 		{
 			ID: ResourceMemoryPressure, Layer: LayerResources, Weight: 0.6,
