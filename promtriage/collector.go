@@ -3,6 +3,7 @@ package promtriage
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -36,6 +37,8 @@ var (
 		"1 when the readiness endpoint would answer 200.", nil, nil)
 	descTime = prometheus.NewDesc("triage_snapshot_timestamp_seconds",
 		"Unix time the checks of the current snapshot ran.", nil, nil)
+	descTarget = prometheus.NewDesc("triage_target_info",
+		"What the checks are about, as the embedder named it: 1, with the target's process, unit and port as labels.", []string{"process", "unit", "port"}, nil)
 	descAbandoned = prometheus.NewDesc("triage_checks_abandoned",
 		"Checks still running after the round that started them gave up on them; each is not started again until it returns.", nil, nil)
 )
@@ -49,6 +52,11 @@ type Collector struct {
 	// Timeout bounds a scrape that waits for the first round of checks.
 	// If zero, DefaultTimeout.
 	Timeout time.Duration
+	// Target, when it names a process, a unit or a port, is exported as
+	// triage_target_info, so that alerts and dashboards can say which
+	// service an instance is. Its URL, host, addresses, DNS name and paths
+	// are never exported: they differ per instance and can be secret.
+	Target triage.Target
 }
 
 // NewCollector returns a collector over h.
@@ -56,7 +64,7 @@ func NewCollector(h *health.Handler) *Collector { return &Collector{Source: h} }
 
 // Describe sends the descriptors of every metric the collector exports.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descStatus, descDuration, descFindings, descScore, descTop, descSymptom, descReady, descTime, descAbandoned} {
+	for _, d := range []*prometheus.Desc{descStatus, descDuration, descFindings, descScore, descTop, descSymptom, descReady, descTime, descAbandoned, descTarget} {
 		ch <- d
 	}
 }
@@ -77,6 +85,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.NewInvalidMetric(descReady, fmt.Errorf("promtriage: collecting the snapshot panicked: %v", v))
 		}
 	}()
+	if t := c.Target; t.Process != "" || t.Unit != "" || t.Port != 0 {
+		port := ""
+		if t.Port != 0 {
+			port = strconv.Itoa(t.Port)
+		}
+		ch <- prometheus.MustNewConstMetric(descTarget, prometheus.GaugeValue, 1, label(t.Process), label(t.Unit), port)
+	}
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout

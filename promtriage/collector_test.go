@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -133,4 +134,32 @@ func TestCheckNamedAfterItsURL(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestTargetInfo(t *testing.T) {
+	h := health.New(health.Options{Checks: []triage.Check{check("db", triage.Finding{Code: "tcp.connected", Status: triage.OK, Summary: "ok"})}})
+	c := promtriage.NewCollector(h)
+	c.Target = triage.Target{Process: "orders", Port: 8080, URL: "https://user:secret@orders.internal/", Host: "orders.internal", Paths: []string{"/data"}}
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(c))
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP triage_target_info What the checks are about, as the embedder named it: 1, with the target's process, unit and port as labels.
+# TYPE triage_target_info gauge
+triage_target_info{port="8080",process="orders",unit=""} 1
+`), "triage_target_info"))
+	n, err := testutil.GatherAndCount(reg)
+	require.NoError(t, err)
+	out, err := testutil.CollectAndFormat(c, expfmt.TypeTextPlain)
+	require.NoError(t, err)
+	for _, secret := range []string{"secret", "orders.internal", "/data"} {
+		assert.NotContains(t, string(out), secret, "never a URL, a host or a path")
+	}
+	assert.Positive(t, n)
+
+	// Unset, it is not exported at all.
+	reg = prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(promtriage.NewCollector(h)))
+	n, err = testutil.GatherAndCount(reg, "triage_target_info")
+	require.NoError(t, err)
+	assert.Zero(t, n)
 }

@@ -18,7 +18,12 @@
 //	triage_ready                                1 when /readyz would answer 200
 //	triage_snapshot_timestamp_seconds           when the checks ran
 //	triage_checks_abandoned                     checks still running from a round that gave up on them
+//	triage_target_info{process,unit,port}       1, what the checks are about (Collector.Target; absent when unset)
 //
+// Every one is a gauge: states, scores and counts of what is running now;
+// none counts up. Each label's values are fixed by configuration (check
+// names, the target) or by the library (codes, ids, layers, symptoms,
+// statuses), so a fleet's series number its instances times a constant.
 // A status means what it means in every answer of the health handler (see
 // its package documentation): a check that could not tell — an error, a
 // panic, a check that did not return — is status="unknown", never "ok".

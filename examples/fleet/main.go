@@ -216,7 +216,9 @@ func (f *fleet) start(i int) (*service, error) {
 		Classify: classify.Options{SymptomFrom: []string{"self"}},
 	})
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(promtriage.NewCollector(h))
+	col := promtriage.NewCollector(h)
+	col.Target = triage.Target{Process: "orders", Port: 8080}
+	reg.MustRegister(col)
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
