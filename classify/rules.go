@@ -72,6 +72,14 @@ func sign(c triage.Code, w float64) Sign { return Sign{Code: c, Weight: w} }
 // dep is a sign that counts the findings of dependency probes only.
 func dep(c triage.Code, w float64) Sign { return Sign{Code: c, Weight: w, Dependency: true} }
 
+// The codes of grpctriage's health probe, which is always a dependency's:
+// named here so that the classifier does not depend on gRPC.
+const (
+	grpcUnavailable triage.Code = "grpc.unavailable"
+	grpcNotServing  triage.Code = "grpc.not_serving"
+	grpcTimeout     triage.Code = "grpc.timeout"
+)
+
 // pinnedOK is an HTTP answer from an address the caller chose (curl
 // --resolve): the server works when the name is bypassed, which speaks
 // against the refused port being the server's fault.
@@ -343,7 +351,8 @@ func DefaultRules() []Rule {
 				sign(logscan.CodePoolExhausted, 0.6), sign(logscan.CodeDNSFailure, 0.5),
 				dep(probe.CodeTCPRefused, 0.8), dep(probe.CodeTCPTimeout, 0.7), dep(probe.CodeTCPUnreachable, 0.7),
 				dep(probe.CodeHTTPStatus5xx, 0.6), dep(probe.CodeHTTPNoFirstByte, 0.6), sign(probe.CodeDBPingError, 0.9),
-				sign(probe.CodeDBPingTimeout, 0.8), sign(probe.CodeDBPoolExhausted, 0.6)},
+				sign(probe.CodeDBPingTimeout, 0.8), sign(probe.CodeDBPoolExhausted, 0.6),
+				sign(grpcUnavailable, 0.8), sign(grpcNotServing, 0.8), sign(grpcTimeout, 0.7)},
 			// A proxy's 502 and 504 name its upstream, which the upstream
 			// rules are about.
 			Against: []Sign{sign(logscan.CodeUpstreamRefused, 0.8), sign(logscan.CodeUpstreamTimeout, 0.8),

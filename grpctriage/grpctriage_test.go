@@ -16,6 +16,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/classify"
 	"github.com/triagekit/triage/grpctriage"
 	"github.com/triagekit/triage/health"
 )
@@ -155,5 +156,19 @@ func TestProbe(t *testing.T) {
 		r := grpctriage.Check(context.Background(), o)
 		assert.ErrorIs(t, r.Err, triage.ErrInvalid, "%+v", o)
 		assert.Equal(t, triage.Unknown, r.Status)
+	}
+}
+
+// TestClassifierKnowsTheCodes: the classifier names these codes without
+// importing gRPC; a renamed code here would silently stop counting.
+func TestClassifierKnowsTheCodes(t *testing.T) {
+	for _, code := range []triage.Code{grpctriage.CodeUnavailable, grpctriage.CodeNotServing, grpctriage.CodeTimeout} {
+		r := &triage.Result{Check: grpctriage.KindProbe}
+		r.Add(triage.Finding{Code: code, Status: triage.Fail, Summary: "db"})
+		r.Finish(nil)
+		rep := classify.Classify([]triage.Outcome{r}, classify.Options{})
+		top, ok := rep.Top()
+		require.True(t, ok, "%s raises nothing", code)
+		assert.Equal(t, classify.DependencyDown, top.ID, code)
 	}
 }

@@ -169,7 +169,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.resolvConf, "resolv-conf", "", "resolve as an application using `FILE` would, such as /proc/PID/root/etc/resolv.conf: the DNS check, the request and -dep probes ask its nameservers (default /etc/resolv.conf)")
 	fs.StringVar(&c.hostsFile, "hosts-file", "", "resolve as an application using the hosts file `FILE` would, such as /proc/PID/root/etc/hosts: the DNS check, the request and -dep probes read it first (default /etc/hosts)")
 	fs.Var(&c.path, "path", "check the filesystem holding `DIR` (repeatable; default: all real filesystems)")
-	fs.Var(&c.dep, "dep", "probe the dependency at `HOST:PORT` (repeatable)")
+	fs.Var(&c.dep, "dep", "probe the dependency at `HOST:PORT`, an http(s) URL, or grpc://HOST:PORT[/SERVICE] for its gRPC health service (repeatable)")
 	fs.StringVar(&c.symptom, "symptom", "", "the symptom already known: refused, timeout, 5xx, slow, tls or 4xx")
 	fs.DurationVar(&c.slow, "slow", time.Second, "an answer that takes longer than `DURATION` is slow: the symptom slow, with the phase that took the time")
 	fs.IntVar(&c.container, "container", 0, "run the routine inside the namespaces of the process `PID` (a container's): the request, -dep and DNS queries leave from its network namespace (127.0.0.1 is its loopback), its sockets are checked, its resolv.conf and hosts file (or -resolv-conf and -hosts-file, read inside it) are the application's view, -log and -path name its files and filesystems, and the host step judges its cgroup")

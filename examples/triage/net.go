@@ -13,6 +13,7 @@ import (
 
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/dnscheck"
+	"github.com/triagekit/triage/grpctriage"
 	"github.com/triagekit/triage/internal/procfs"
 	"github.com/triagekit/triage/probe"
 )
@@ -66,6 +67,22 @@ func planNet(c *config) ([]planned, error) {
 		out = append(out, planned{step: stepDNSHTTP, check: netTCPCheck(requestName, c.addr, lookup, c.dialer()), target: true})
 	}
 	for _, d := range c.dep {
+		if rest, ok := strings.CutPrefix(d, "grpc://"); ok {
+			// grpc://HOST:PORT[/SERVICE]: the dependency's grpc.health.v1
+			// service, as grpc_health_probe asks it.
+			addr, service, _ := strings.Cut(rest, "/")
+			if err := netValidHostPort(addr); err != nil {
+				return nil, usagef("-dep %q: want grpc://HOST:PORT[/SERVICE]: %v", d, err)
+			}
+			opts := grpctriage.ProbeOptions{Address: addr, Service: service}
+			if dl := c.dialer(); dl != nil {
+				opts.Dialer = dl
+			}
+			out = append(out, planned{step: stepDependencies, check: triage.Func("dependency "+d, func(ctx context.Context) grpctriage.ProbeResult {
+				return grpctriage.Check(ctx, opts)
+			})})
+			continue
+		}
 		if strings.Contains(d, "://") {
 			if err := netValidURL(d); err != nil {
 				return nil, usagef("-dep %q: %v", triage.Redact(d), err)
