@@ -35,10 +35,14 @@ func (c *config) openContainer() (*planned, error) {
 	if c.container < 0 {
 		return nil, usagef("-container must be a positive process id, not %d", c.container)
 	}
-	if c.journalDir != "" {
+	switch {
+	case c.journalDir != "":
 		// journalctl would read the directory on this host, following
 		// the container's links out of it: refused rather than misread.
 		return nil, usagef("-journal-dir is not read inside -container yet; give it as /proc/%d/root/... without -container", c.container)
+	case len(c.unit) > 0:
+		// A unit is this host's systemd's, not the container's.
+		return nil, usagef("-unit names a unit of this host's systemd, not of -container %d; use -log for the container's logs", c.container)
 	}
 	ctr, err := container.Open(c.container)
 	switch {

@@ -190,6 +190,7 @@ func TestContainerUsage(t *testing.T) {
 		{"-container", strconv.Itoa(cmd.Process.Pid)},
 		{"-container", "-3"},
 		{"-container", "1", "-journal-dir", "/var/log/journal"},
+		{"-container", "1", "-unit", "nginx.service"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(context.Background(), args, &out, &errb)
