@@ -699,7 +699,20 @@ func httpDialer(d Dialer, pins map[string][]netip.Addr, lookup Lookup) func(ctx 
 		pinned, ok := pins[net.JoinHostPort(strings.ToLower(host), port)]
 		if !ok && lookup != nil {
 			if _, err := netip.ParseAddr(host); err != nil {
+				// The application's lookup is the hop's DNS phase: its own
+				// dials to nameservers are not the request's connect.
+				tr := httptrace.ContextClientTrace(ctx)
+				if tr != nil && tr.DNSStart != nil {
+					tr.DNSStart(httptrace.DNSStartInfo{Host: host})
+				}
 				addrs, _, err := tcpResolve(ctx, nil, lookup, network, host)
+				if tr != nil && tr.DNSDone != nil {
+					info := httptrace.DNSDoneInfo{Err: err}
+					for _, a := range addrs {
+						info.Addrs = append(info.Addrs, net.IPAddr{IP: a.AsSlice()})
+					}
+					tr.DNSDone(info)
+				}
 				if err != nil {
 					return nil, &net.OpError{Op: "dial", Net: network, Err: err}
 				}

@@ -73,6 +73,13 @@ type httpHopTrace struct {
 	connectErrs int
 }
 
+// inDNS reports whether the hop is looking its name up.
+func (h *httpHopTrace) inDNS() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.cur == phaseDNS && !h.finished
+}
+
 func newHopTrace(start time.Time) *httpHopTrace {
 	// Until DNS starts or a connection comes from the pool, a failure is
 	// a dialing one.
@@ -98,6 +105,11 @@ func (h *httpHopTrace) clientTrace() *httptrace.ClientTrace {
 			}
 		},
 		ConnectStart: func(_, addr string) {
+			// A resolver's own connections (to its nameservers, under the
+			// same context) are the lookup, not the request's connect.
+			if h.inDNS() {
+				return
+			}
 			h.enter(phaseConnect)
 			if ap, err := netip.ParseAddrPort(addr); err == nil {
 				h.mu.Lock()
@@ -108,6 +120,9 @@ func (h *httpHopTrace) clientTrace() *httptrace.ClientTrace {
 			}
 		},
 		ConnectDone: func(_, _ string, err error) {
+			if h.inDNS() {
+				return
+			}
 			if err == nil {
 				h.leave(phaseConnect)
 				return
