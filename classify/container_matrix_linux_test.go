@@ -147,6 +147,16 @@ func containerScenarios() []scenario {
 			},
 		},
 		{
+			name: "container: no network, its resolver out of reach", want: classify.DNSUnreachable,
+			cli: func(t *testing.T) []string {
+				// Its resolv.conf names a nameserver it has no route to.
+				rc := filepath.Join(t.TempDir(), "resolv.conf")
+				require.NoError(t, os.WriteFile(rc, []byte("nameserver 192.0.2.53\n"), 0o644))
+				p, _ := pid(t, "mount --bind "+rc+" /etc/resolv.conf")
+				return []string{"-container", p, "-url", "http://api.internal:8080/"}
+			},
+		},
+		{
 			name: "container: no route to a service the host reaches", want: classify.RefusedNoRoute,
 			cli: func(t *testing.T) []string {
 				ln, err := net.Listen("tcp", testcontainer.HostIPv4(t)+":0")

@@ -514,6 +514,26 @@ func hostScenarios() []scenario {
 			},
 		},
 		{
+			name: "the resolver cannot be reached from the service's namespace", want: classify.DNSUnreachable,
+			setup: func(t *testing.T) ([]triage.Check, []string) {
+				// Loopback only, and a resolv.conf naming a nameserver
+				// beyond it: every query fails at once.
+				ns := testnet.New(t)
+				dir := t.TempDir()
+				rc, hosts := filepath.Join(dir, "resolv.conf"), filepath.Join(dir, "hosts")
+				require.NoError(t, os.WriteFile(rc, []byte("nameserver 192.0.2.53\noptions timeout:1 attempts:1\n"), 0o644))
+				require.NoError(t, os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644))
+				lookup, err := dnscheck.AppLookupVia(hosts, rc, ns)
+				require.NoError(t, err)
+				return []triage.Check{
+					triage.Func(target, func(ctx context.Context) probe.TCPResult {
+						return probe.TCP(ctx, probe.TCPOptions{Address: "api.internal:8080", Timeout: time.Second, Dialer: ns, Lookup: probe.LookupFunc(lookup)})
+					}),
+					dnsCheck(dnscheck.Options{Name: "api.internal", ResolvConf: rc, HostsFile: hosts, Dialer: ns, QueryTimeout: time.Second}),
+				}, []string{target}
+			},
+		},
+		{
 			name: "iptables DROP eats the SYNs", want: classify.TimeoutPacketDrop,
 			setup: func(t *testing.T) ([]triage.Check, []string) {
 				testnet.RequireIPTables(t)

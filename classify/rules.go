@@ -35,6 +35,7 @@ const (
 	DependencyDown            ID = "5xx.dependency_down"
 	DNSNXDomain               ID = "dns.nxdomain"
 	DNSServFail               ID = "dns.servfail"
+	DNSUnreachable            ID = "dns.unreachable"
 	DNSMismatch               ID = "dns.mismatch"
 	DNSHostsOverride          ID = "dns.hosts_override"
 	DNSIPv6Broken             ID = "dns.ipv6_broken"
@@ -381,8 +382,17 @@ func DefaultRules() []Rule {
 		{
 			ID: DNSServFail, Layer: LayerDNS, Weight: 0.8,
 			Title:   "the resolver fails to resolve the name",
-			Support: []Sign{sign(dnscheck.CodeServFail, 1)},
+			Support: []Sign{sign(dnscheck.CodeServFail, 1), sign(dnscheck.CodeRefused, 0.9)},
 			Next:    []string{"dig {name} A", "dig +trace {name}"},
+		},
+		{
+			// Nothing answers at the nameserver's address, or there is no
+			// route to it: a container whose network lacks the host's, a
+			// resolv.conf naming a server that is gone.
+			ID: DNSUnreachable, Layer: LayerDNS, Weight: 0.85,
+			Title:   "the resolver cannot be reached",
+			Support: []Sign{sign(dnscheck.CodeUnreachable, 1), sign(probe.CodeTCPDNSError, 0.4)},
+			Next:    []string{"cat /etc/resolv.conf", "dig {name} A", "ip route"},
 		},
 		{
 			ID: DNSHostsOverride, Layer: LayerDNS, Weight: 0.75,

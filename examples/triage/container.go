@@ -182,6 +182,10 @@ func insideCommands(in input, verdict *classify.Report, results []triage.Outcome
 // it starts with a network tool; a pipeline or a list runs whole in a
 // shell there.
 func nsenterNet(pid int, cmd string) string {
+	if file, ok := strings.CutPrefix(cmd, "cat /"); ok && !strings.ContainsAny(file, " ;|&<>") {
+		// A file of the container's, read through its root.
+		return fmt.Sprintf("cat /proc/%d/root/%s", pid, file)
+	}
 	first, _, _ := strings.Cut(strings.TrimSpace(cmd), " ")
 	if !slices.Contains(netTools, first) {
 		return cmd

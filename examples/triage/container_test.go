@@ -13,6 +13,8 @@ func TestNsenterNet(t *testing.T) {
 		{"conntrack -S; sysctl net.netfilter.nf_conntrack_count", `nsenter -t 42 -n sh -c 'conntrack -S; sysctl net.netfilter.nf_conntrack_count'`},
 		{"ss -ant state time-wait | awk '{print $4}'", `nsenter -t 42 -n sh -c 'ss -ant state time-wait | awk '\''{print $4}'\'''`},
 		{"df -h /data", "df -h /data"},
+		{"cat /etc/resolv.conf", "cat /proc/42/root/etc/resolv.conf"},
+		{"cat /sys/fs/cgroup/a/cpu.max /sys/fs/cgroup/a/cpu.stat", "cat /sys/fs/cgroup/a/cpu.max /sys/fs/cgroup/a/cpu.stat"},
 		{"dmesg -T | grep -F 'table full'", "dmesg -T | grep -F 'table full'"},
 		{"", ""},
 	} {
