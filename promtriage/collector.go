@@ -54,9 +54,23 @@ type Collector struct {
 	Timeout time.Duration
 	// Target, when it names a process, a unit or a port, is exported as
 	// triage_target_info, so that alerts and dashboards can say which
-	// service an instance is. Its URL, host, addresses, DNS name and paths
-	// are never exported: they differ per instance and can be secret.
-	Target triage.Target
+	// service an instance is.
+	Target TargetInfo
+}
+
+// TargetInfo is what triage_target_info says of the target: the parts of
+// a triage.Target that are the same on every instance of a service. Its
+// URL, host, addresses, DNS name and paths are left out: they differ per
+// instance and can be secret.
+type TargetInfo struct {
+	Process string
+	Unit    string
+	Port    int
+}
+
+// TargetInfoOf takes a target's process, unit and port.
+func TargetInfoOf(t triage.Target) TargetInfo {
+	return TargetInfo{Process: t.Process, Unit: t.Unit, Port: t.Port}
 }
 
 // NewCollector returns a collector over h.

@@ -139,7 +139,7 @@ func TestCheckNamedAfterItsURL(t *testing.T) {
 func TestTargetInfo(t *testing.T) {
 	h := health.New(health.Options{Checks: []triage.Check{check("db", triage.Finding{Code: "tcp.connected", Status: triage.OK, Summary: "ok"})}})
 	c := promtriage.NewCollector(h)
-	c.Target = triage.Target{Process: "orders", Port: 8080, URL: "https://user:secret@orders.internal/", Host: "orders.internal", Paths: []string{"/data"}}
+	c.Target = promtriage.TargetInfoOf(triage.Target{Process: "orders", Port: 8080, URL: "https://user:secret@orders.internal/", Host: "orders.internal", Paths: []string{"/data"}})
 	reg := prometheus.NewPedanticRegistry()
 	require.NoError(t, reg.Register(c))
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`

@@ -217,7 +217,7 @@ func (f *fleet) start(i int) (*service, error) {
 	})
 	reg := prometheus.NewRegistry()
 	col := promtriage.NewCollector(h)
-	col.Target = triage.Target{Process: "orders", Port: 8080}
+	col.Target = promtriage.TargetInfo{Process: "orders", Port: 8080}
 	reg.MustRegister(col)
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
