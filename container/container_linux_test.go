@@ -27,11 +27,12 @@ import (
 
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/internal/testnet"
+	"github.com/triagekit/triage/internal/testpriv"
 )
 
 // helperEnv makes the test binary a helper process: "chroot:DIR" holds
-// DIR as its root until its stdin closes; "open:PID" tries Open(PID) and
-// prints the error.
+// DIR as its root until its stdin closes; "main:NETNS" calls Do and
+// DialContext from its main goroutine.
 const helperEnv = "TRIAGE_CONTAINER_HELPER"
 
 func helper() bool {
@@ -63,13 +64,6 @@ func helper() bool {
 		}
 		c.Close()
 		fmt.Printf("main thread kept its namespace: %v\n", threadNetNSOf("/proc/self/ns/net") == before)
-	case "open":
-		pid, _ := strconv.Atoi(arg)
-		c, err := Open(pid)
-		if err == nil {
-			c.Close()
-		}
-		fmt.Printf("permission=%v err=%v\n", errors.Is(err, os.ErrPermission), err)
 	}
 	os.Exit(0)
 	return true
@@ -406,27 +400,17 @@ func TestOpenStaysInsideTheRoot(t *testing.T) {
 // TestPermission runs Open as nobody against a root process: refused,
 // with an error that says so.
 func TestPermission(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run a child as nobody")
+	pid := os.Getenv("TRIAGE_TEST_PID")
+	if !testpriv.InChild() {
+		sleeper := exec.Command("sleep", "60")
+		require.NoError(t, sleeper.Start())
+		t.Cleanup(func() { _ = sleeper.Process.Kill(); _ = sleeper.Wait() })
+		pid = strconv.Itoa(sleeper.Process.Pid)
 	}
-	dir, err := os.MkdirTemp("", "container-nobody")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	require.NoError(t, os.Chmod(dir, 0o755))
-	bin := filepath.Join(dir, "container.test")
-	b, err := os.ReadFile(os.Args[0])
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(bin, b, 0o755))
-
-	sleeper := exec.Command("sleep", "60")
-	require.NoError(t, sleeper.Start())
-	t.Cleanup(func() { _ = sleeper.Process.Kill(); _ = sleeper.Wait() })
-
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), helperEnv+"=open:"+strconv.Itoa(sleeper.Process.Pid))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	assert.Contains(t, string(out), "permission=true", "%s", out)
+	testpriv.AsNobody(t, func(t *testing.T) {
+		n, err := strconv.Atoi(pid)
+		require.NoError(t, err)
+		_, err = Open(n)
+		assert.ErrorIs(t, err, os.ErrPermission)
+	}, "TRIAGE_TEST_PID="+pid)
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -35,21 +34,7 @@ func TestDialerFromNamespace(t *testing.T) {
 		ln, err = net.Listen("tcp", "127.0.0.1:53")
 		return err
 	}))
-	z := newZone(t, "internal.", "api A 10.1.2.3")
-	for _, s := range []*dns.Server{{PacketConn: pc, Handler: z}, {Listener: ln, Handler: z}} {
-		started := make(chan struct{})
-		s.NotifyStartedFunc = func() { close(started) }
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_ = s.ActivateAndServe()
-		}()
-		<-started
-		t.Cleanup(func() {
-			_ = s.Shutdown()
-			<-done
-		})
-	}
+	serveDNS(t, pc, ln, newZone(t, "internal.", "api A 10.1.2.3"))
 	dir := t.TempDir()
 	rc, hosts := filepath.Join(dir, "resolv.conf"), filepath.Join(dir, "hosts")
 	require.NoError(t, os.WriteFile(rc, []byte("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"), 0o644))

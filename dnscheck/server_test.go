@@ -38,6 +38,13 @@ func startDNS(t testing.TB, ip string, port int, h dns.Handler) string {
 		}
 	}
 	require.NoError(t, err, "listen on %s:%d", ip, port)
+	serveDNS(t, pc, ln, h)
+	return pc.LocalAddr().String()
+}
+
+// serveDNS answers with h on pc (UDP) and ln (TCP) until the test ends.
+func serveDNS(t testing.TB, pc net.PacketConn, ln net.Listener, h dns.Handler) {
+	t.Helper()
 	for _, s := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
 		started := make(chan struct{})
 		s.NotifyStartedFunc = func() { close(started) }
@@ -52,7 +59,6 @@ func startDNS(t testing.TB, ip string, port int, h dns.Handler) string {
 			<-done
 		})
 	}
-	return pc.LocalAddr().String()
 }
 
 // loopbackNet returns a /24 inside 127.0.0.0/8 for one test's servers, so

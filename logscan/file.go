@@ -88,16 +88,7 @@ func (fr *fileReader) openRegular(path string) (*os.File, os.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, fmt.Errorf("%w: %s is not a regular file", triage.ErrInvalid, path)
-	}
-	return f, fi, nil
+	return regularOnly(f, path)
 }
 
 // stat is os.Stat through fr's opener.
@@ -421,6 +412,12 @@ func openRegular(path string) (*os.File, os.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return regularOnly(f, path)
+}
+
+// regularOnly keeps f when what was opened is a regular file, and closes
+// it otherwise.
+func regularOnly(f *os.File, path string) (*os.File, os.FileInfo, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()

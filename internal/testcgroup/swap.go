@@ -3,12 +3,10 @@
 package testcgroup
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -101,19 +99,6 @@ func (m *Memory) Walk(t testing.TB, size int64) int {
 	if _, err := exec.LookPath("perl"); err != nil {
 		t.Skip("needs perl to hold and walk memory")
 	}
-	cmd := exec.Command("sh", "-c", m.EnterScript()+` && exec perl -e "$1" "$2"`, "sh", walker, strconv.FormatInt(size, 10))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != "ready" {
-		t.Fatalf("the memory walker did not get ready (%q, %v)", line, err)
-	}
-	return cmd.Process.Pid
+	return startReady(t, "the memory walker", exec.Command("sh", "-c",
+		m.EnterScript()+` && exec perl -e "$1" "$2"`, "sh", walker, strconv.FormatInt(size, 10)))
 }

@@ -117,8 +117,15 @@ func (m *Memory) Hold(t testing.TB, size int64) int {
 	}
 	file := filepath.Join("/dev/shm", filepath.Base(m.Dir)+"-"+strconv.FormatInt(seq.Add(1), 10))
 	t.Cleanup(func() { _ = os.Remove(file) })
-	cmd := exec.Command("sh", "-c", m.EnterScript()+` && head -c "$1" /dev/zero > "$2" && echo ready && exec sleep 600`,
-		"sh", strconv.FormatInt(size, 10), file)
+	return startReady(t, "the memory holder", exec.Command("sh", "-c",
+		m.EnterScript()+` && head -c "$1" /dev/zero > "$2" && echo ready && exec sleep 600`,
+		"sh", strconv.FormatInt(size, 10), file))
+}
+
+// startReady starts cmd, which prints "ready" when it is, waits for that
+// line, and returns its PID; the child is killed when the test ends.
+func startReady(t testing.TB, what string, cmd *exec.Cmd) int {
+	t.Helper()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +137,7 @@ func (m *Memory) Hold(t testing.TB, size int64) int {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil || strings.TrimSpace(line) != "ready" {
-		t.Fatalf("the memory holder did not get ready (%q, %v)", line, err)
+		t.Fatalf("%s did not get ready (%q, %v)", what, line, err)
 	}
 	return cmd.Process.Pid
 }
