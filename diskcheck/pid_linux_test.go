@@ -3,7 +3,6 @@
 package diskcheck
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/testcontainer"
 )
 
 // TestPIDSeesItsOwnMounts mounts a tmpfs that only one process sees, as
@@ -21,24 +21,9 @@ import (
 // filesystems the tmpfs is full; judged on this host the same path is the
 // host's filesystem.
 func TestPIDSeesItsOwnMounts(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to make a mount namespace")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("needs unshare(1)")
-	}
 	dir := t.TempDir()
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
-		`mount -t tmpfs -o size=1m triage-volume "$1" && (head -c 2m /dev/zero > "$1/fill" || true) && echo ready && exec sleep 600`, "sh", dir)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || line != "ready\n" {
-		t.Skipf("cannot mount inside a mount namespace: %q %v", line, err)
-	}
-	pid := cmd.Process.Pid
+	ctr := testcontainer.New(t, `mount -t tmpfs -o size=1m triage-volume '`+dir+`' && (head -c 2m /dev/zero > '`+dir+`/fill' || true)`)
+	pid := ctr.PID()
 
 	r := Check(context.Background(), Options{PID: pid, Paths: []string{filepath.Join(dir, "fill")}})
 	require.NoError(t, r.Err)

@@ -3,12 +3,8 @@
 package process
 
 import (
-	"bufio"
 	"context"
-	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,51 +12,34 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/testcontainer"
 )
 
-// TestPIDNamespace starts a shell as PID 1 of a PID namespace of its
-// own, with a sleep beside it, and a sleep on the host too: asked about
-// the namespace, the check sees only its processes, by the PIDs the
-// namespace gives them.
+// TestPIDNamespace starts a container whose PID 1 is a sleep, with a
+// second sleep beside it, and a sleep on the host too: asked about the
+// namespace, the check sees only its processes, by the PIDs the namespace
+// gives them.
 func TestPIDNamespace(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to make a PID namespace")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("needs unshare(1)")
-	}
+	ctr := testcontainer.NewPID(t, "(exec sleep 600 &)")
 	outside := startChild(t, exec.Command("sleep", "600"))
-	cmd := exec.Command("unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "sh", "-c", "sleep 600 & echo ready; wait")
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || line != "ready\n" {
-		t.Skipf("cannot make a PID namespace: %q %v", line, err)
-	}
-	// unshare forked the namespace's init: its only child.
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/task/" + strconv.Itoa(cmd.Process.Pid) + "/children")
-	require.NoError(t, err)
-	initPID, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	require.NoError(t, err, "%q", b)
-	t.Cleanup(func() { _ = syscallKill(initPID) })
+	initPID := ctr.PID()
 
 	r := Check(context.Background(), Options{PIDNamespaceOf: initPID, Name: "sleep", Window: time.Millisecond})
 	require.NoError(t, r.Err)
-	require.Len(t, r.Processes, 1, "only the namespace's sleep, not pid %d: %+v", outside.Process.Pid, r.Processes)
-	p := r.Processes[0]
-	assert.Equal(t, 2, p.NSPID, "the sleep is the namespace's second process")
-	assert.NotEqual(t, outside.Process.Pid, p.PID)
-	assert.Equal(t, initPID, p.PPID)
-	assert.Equal(t, p.PID, r.Target.PID, "the target is the PID on this host")
+	require.Len(t, r.Processes, 2, "only the namespace's sleeps, not pid %d: %+v", outside.Process.Pid, r.Processes)
+	var nsPIDs []int
+	for _, p := range r.Processes {
+		assert.NotEqual(t, outside.Process.Pid, p.PID)
+		nsPIDs = append(nsPIDs, p.NSPID)
+	}
+	assert.Contains(t, nsPIDs, 1, "its PID 1, numbered as the namespace numbers it")
 
 	r = Check(context.Background(), Options{PIDNamespaceOf: initPID, PID: 1, Window: time.Millisecond})
 	require.NoError(t, r.Err)
 	require.Len(t, r.Processes, 1)
 	assert.Equal(t, initPID, r.Processes[0].PID)
 	assert.Equal(t, 1, r.Processes[0].NSPID)
-	assert.Equal(t, "sh", r.Processes[0].Name)
+	assert.Equal(t, initPID, r.Target.PID, "the target is the PID on this host")
 
 	// No PID 99 in there. Where some process's namespace cannot be read
 	// (a host whose init is in another user namespace), that is said
@@ -78,12 +57,4 @@ func TestParseNSpid(t *testing.T) {
 		_, err := parseNSpid([]byte(bad))
 		assert.Error(t, err, "%q", bad)
 	}
-}
-
-func syscallKill(pid int) error {
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return err
-	}
-	return p.Kill()
 }
