@@ -20,7 +20,7 @@ import (
 // namespace, the check sees only its processes, by the PIDs the namespace
 // gives them.
 func TestPIDNamespace(t *testing.T) {
-	ctr := testcontainer.NewPID(t, "(exec sleep 600 &)")
+	ctr := testcontainer.NewPID(t, testcontainer.SecondSleep)
 	outside := startChild(t, exec.Command("sleep", "600"))
 	initPID := ctr.PID()
 

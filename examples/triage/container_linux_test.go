@@ -134,7 +134,7 @@ func TestContainerFiles(t *testing.T) {
 // TestContainerProcesses: in a container with a PID namespace of its own,
 // -pid and -process name its processes as it numbers them.
 func TestContainerProcesses(t *testing.T) {
-	ctr := testcontainer.NewPID(t, "(sleep 600 &)")
+	ctr := testcontainer.NewPID(t, testcontainer.SecondSleep)
 	// A sleep on the host too, which -process must not count.
 	host := exec.Command("sleep", "600")
 	require.NoError(t, host.Start())

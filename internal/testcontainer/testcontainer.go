@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/triagekit/triage/container"
 )
@@ -30,6 +31,11 @@ func New(t testing.TB, setup string) *container.Container {
 	t.Helper()
 	return start(t, setup, false)
 }
+
+// SecondSleep is a setup fragment for NewPID that starts a second sleep
+// in the container and waits until it runs as sleep, so that a test that
+// counts the container's sleeps does not race its exec.
+const SecondSleep = `sleep 600 & until [ "$(cat /proc/$!/comm 2>/dev/null)" = sleep ]; do :; done`
 
 // NewPID is New with a PID namespace of its own too: the container's
 // processes number themselves from 1, as in a container runtime's, and
@@ -87,12 +93,32 @@ func start(t testing.TB, setup string, pidns bool) *container.Container {
 			t.Fatalf("the PID 1 of the container: %q: %v", b, err)
 		}
 	}
+	// "ready" is printed before the shell execs its sleep: a test that
+	// looks for the container's processes by name must not race it.
+	waitExec(t, pid, "sleep")
 	ctr, err := container.Open(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ctr.Close() })
 	return ctr
+}
+
+// waitExec waits until process pid runs the program named comm, or fails
+// the test after ten seconds.
+func waitExec(t testing.TB, pid int, comm string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err == nil && strings.TrimSpace(string(b)) == comm {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d did not exec %s: comm %q, %v", pid, comm, b, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // Listen listens on addr inside the container's network namespace until
