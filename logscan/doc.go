@@ -33,8 +33,10 @@
 //
 // journald is read with `journalctl -o json --no-pager` under the
 // context, from this host's journal or from a journal directory
-// ([Options.JournalDir], a container's /var/log/journal); without
-// journalctl or journal files the source reports
+// ([Options.JournalDir]). A container's journal is read through
+// [Options.Open]: its files are opened inside its root and journalctl is
+// given the descriptors, never a path it could follow out of the
+// container. Without journalctl or journal files the source reports
 // [ErrNoJournal]. The kernel log is read from /dev/kmsg without blocking,
 // or from dmesg.
 //

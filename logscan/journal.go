@@ -57,10 +57,14 @@ func parseJournalEntry(b []byte) (msg []byte, meta lineMeta, ok bool) {
 	return msg, meta, true
 }
 
-// journalArgs builds journalctl's command line.
-func journalArgs(c config, unit string) []string {
+// journalArgs builds journalctl's command line: the journal files held
+// in jf, or else the directory of the options, or else this host's.
+func journalArgs(c config, jf *journalFiles, unit string) []string {
 	args := []string{"-o", "json", "--no-pager", "-q"}
-	if c.jdir != "" {
+	switch {
+	case jf != nil:
+		args = append(args, jf.args()...)
+	case c.jdir != "":
 		args = append(args, "--directory="+c.jdir)
 	}
 	if unit != "" {
@@ -79,8 +83,9 @@ func journalArgs(c config, unit string) []string {
 var errStopReading = errors.New("logscan: enough read")
 
 // readJournal runs journalctl for one unit ("" for all) under ctx and
-// feeds its entries to the agg.
-func readJournal(ctx context.Context, a *agg, c config, unit string) (src Source) {
+// feeds its entries to the agg. With jf, journalctl reads those files
+// only.
+func readJournal(ctx context.Context, a *agg, c config, jf *journalFiles, unit string) (src Source) {
 	src = Source{Name: "journal"}
 	if unit != "" {
 		src.Name = "journal:" + unit
@@ -99,7 +104,10 @@ func readJournal(ctx context.Context, a *agg, c config, unit string) (src Source
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cmd := exec.CommandContext(cctx, path, journalArgs(c, unit)...)
+	cmd := exec.CommandContext(cctx, path, journalArgs(c, jf, unit)...)
+	if jf != nil {
+		cmd.ExtraFiles = jf.files
+	}
 	pr, pw := io.Pipe()
 	var stderr bytes.Buffer
 	cmd.Stdout = pw
@@ -163,9 +171,9 @@ func readJournal(ctx context.Context, a *agg, c config, unit string) (src Source
 		if strings.Contains(msg, "No journal files") {
 			src.setErr(fmt.Errorf("%w: %s", ErrNoJournal, msg))
 		} else {
-			src.setErr(fmt.Errorf("%s %s: %w (%s)", path, strings.Join(journalArgs(c, unit), " "), werr, msg))
+			src.setErr(fmt.Errorf("%s %s: %w (%s)", path, strings.Join(journalArgs(c, jf, unit), " "), werr, msg))
 		}
-	case entries == 0 && noJournal(ctx, path, c.jdir, &stderr):
+	case entries == 0 && jf == nil && noJournal(ctx, path, c.jdir, &stderr):
 		src.setErr(fmt.Errorf("%w: journalctl found no journal files", ErrNoJournal))
 	}
 	return src

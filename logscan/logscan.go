@@ -58,14 +58,22 @@ type Options struct {
 	// reading, without blocking on a FIFO. If nil, they are opened on this
 	// host; container.Container.Open opens them by the paths a container
 	// uses, inside its root.
+	//
+	// With Open, the journal is that root's too: the journal files in
+	// JournalDir, or in /var/log/journal and /run/log/journal (and their
+	// machine-id subdirectories), are opened through it and handed to
+	// journalctl as descriptors, so that a link in the directory cannot
+	// lead journalctl to a file of this host's. Units then name the
+	// units of that root's systemd.
 	Open func(name string) (*os.File, error)
 	// Units are systemd units whose journal is read with journalctl.
 	Units []string
 	// JournalDir is a journal directory to read instead of this
-	// machine's (journalctl --directory): a container's or a chroot's
-	// /var/log/journal, or journal files copied from another host. If
-	// empty, the system journal. Setting it reads the journal even with
-	// no Units (all of its entries).
+	// machine's (journalctl --directory): a chroot's /var/log/journal, or
+	// journal files copied from another host. For a container's, set Open
+	// too and give the path the container uses. If empty, the system
+	// journal. Setting it reads the journal even with no Units (all of
+	// its entries).
 	JournalDir string
 	// Kernel adds the kernel log (KmsgPath, or dmesg when it cannot be
 	// opened; its Source then says Via "dmesg").
@@ -141,18 +149,21 @@ type Result struct {
 
 // config is Options checked and filled in.
 type config struct {
-	w        window
-	callers  []*regexp.Regexp
-	now      time.Time
-	loc      *time.Location
-	jctl     string
-	jdir     string
-	kmsg     string
-	units    []string
-	journal  bool // read the journal at all
-	kernel   bool
-	sinceArg time.Duration
-	traceID  string
+	w       window
+	callers []*regexp.Regexp
+	now     time.Time
+	loc     *time.Location
+	jctl    string
+	jdir    string
+	// jdirShown is the directory the command shown reads: jdir, or
+	// where another root's journal files were found.
+	jdirShown string
+	kmsg      string
+	units     []string
+	journal   bool // read the journal at all
+	kernel    bool
+	sinceArg  time.Duration
+	traceID   string
 }
 
 func (o Options) config() (config, error) {
@@ -213,6 +224,7 @@ func (o Options) config() (config, error) {
 	c.units = o.Units
 	c.kernel = o.Kernel
 	c.jdir = o.JournalDir
+	c.jdirShown = o.JournalDir
 	c.journal = len(o.Units) > 0 || o.JournalDir != ""
 	if len(o.Files) == 0 && !c.journal && !o.Kernel {
 		c.journal, c.kernel = true, true
@@ -253,11 +265,31 @@ func Check(ctx context.Context, o Options) Result {
 		if len(units) == 0 {
 			units = []string{""}
 		}
+		var jf *journalFiles
+		var jerr error
+		if o.Open != nil {
+			// Another root's journal: its files, opened inside it.
+			var files journalFiles
+			if files, jerr = openJournalFiles(o.Open, c.jdir); jerr == nil {
+				jf = &files
+				defer jf.close()
+				c.jdirShown = jf.dir
+			}
+		}
 		for _, u := range units {
 			if ctx.Err() != nil {
 				break
 			}
-			r.Sources = append(r.Sources, readJournal(ctx, a, c, u))
+			if jerr != nil {
+				src := Source{Name: "journal"}
+				if u != "" {
+					src.Name = "journal:" + u
+				}
+				src.setErr(jerr)
+				r.Sources = append(r.Sources, src)
+				continue
+			}
+			r.Sources = append(r.Sources, readJournal(ctx, a, c, jf, u))
 		}
 	}
 	if c.kernel && ctx.Err() == nil {
@@ -463,8 +495,8 @@ func (r *Result) command(c config) string {
 		since = fmt.Sprintf(" --since '%s ago'", humanDuration(c.sinceArg))
 	}
 	dir := ""
-	if c.jdir != "" {
-		dir = " -D " + human.Quote(c.jdir)
+	if c.jdirShown != "" {
+		dir = " -D " + human.Quote(c.jdirShown)
 	}
 	n := ""
 	if c.w.lines > 0 {

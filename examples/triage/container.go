@@ -14,6 +14,7 @@ import (
 	"github.com/triagekit/triage/classify"
 	"github.com/triagekit/triage/container"
 	"github.com/triagekit/triage/dnscheck"
+	"github.com/triagekit/triage/logscan"
 	"github.com/triagekit/triage/probe"
 	"github.com/triagekit/triage/process"
 	"github.com/triagekit/triage/sockstat"
@@ -22,9 +23,9 @@ import (
 // openContainer holds the namespaces of -container PID for the run, so
 // that every check is made from inside them: the probes and the DNS
 // queries dial from its network namespace, the socket check reads it,
-// the application's resolv.conf and hosts file, -log files and -path
-// filesystems are the ones inside its root, and the host step judges its
-// cgroup. It returns a planned check that
+// the application's resolv.conf and hosts file, -log files, its journal
+// (-unit, -journal-dir) and -path filesystems are the ones inside its
+// root, and the host step judges its cgroup. It returns a planned check that
 // stands for the whole routine when the namespaces cannot be entered
 // (no permission): the report then says the routine could not tell,
 // rather than showing the host's view as the container's.
@@ -34,15 +35,6 @@ func (c *config) openContainer() (*planned, error) {
 	}
 	if c.container < 0 {
 		return nil, usagef("-container must be a positive process id, not %d", c.container)
-	}
-	switch {
-	case c.journalDir != "":
-		// journalctl would read the directory on this host, following
-		// the container's links out of it: refused rather than misread.
-		return nil, usagef("-journal-dir is not read inside -container yet; give it as /proc/%d/root/... without -container", c.container)
-	case len(c.unit) > 0:
-		// A unit is this host's systemd's, not the container's.
-		return nil, usagef("-unit names a unit of this host's systemd, not of -container %d; use -log for the container's logs", c.container)
 	}
 	ctr, err := container.Open(c.container)
 	switch {
@@ -145,8 +137,8 @@ var netTools = []string{"ss", "curl", "dig", "iptables", "ip6tables", "nft", "ns
 // insideCommands rewrites the commands of the target's hypotheses and of
 // the findings of the checks made inside -container, so that the network
 // ones an operator copies run in the container's network namespace
-// (nsenter -t PID -n), with this host's tools: ss on the host would show
-// the host's sockets. Background hypotheses are about the host and keep
+// (nsenter -t PID -n), with this host's tools (ss on the host would show
+// the host's sockets), and the files they read are the container's. Background hypotheses are about the host and keep
 // theirs.
 func insideCommands(in input, verdict *classify.Report, results []triage.Outcome) {
 	if in.Container == nil {
@@ -157,34 +149,39 @@ func insideCommands(in input, verdict *classify.Report, results []triage.Outcome
 		h := &verdict.Hypotheses[i]
 		h.Next = slices.Clone(h.Next)
 		for j, cmd := range h.Next {
-			h.Next[j] = nsenterNet(pid, cmd)
+			h.Next[j] = insideCommand(pid, cmd)
 		}
 	}
 	if verdict.Close != nil {
 		cl := *verdict.Close
-		cl.Command = nsenterNet(pid, cl.Command)
+		cl.Command = insideCommand(pid, cl.Command)
 		verdict.Close = &cl
 	}
 	for _, o := range results {
 		r := o.Common()
 		switch {
-		case r.Check == sockstat.KindCheck, r.Check == dnscheck.KindCheck, strings.HasPrefix(r.Check, "probe."):
+		case r.Check == sockstat.KindCheck, r.Check == dnscheck.KindCheck, r.Check == logscan.KindCheck, strings.HasPrefix(r.Check, "probe."):
 		default:
 			continue
 		}
 		for i := range r.Findings {
-			r.Findings[i].Command = nsenterNet(pid, r.Findings[i].Command)
+			r.Findings[i].Command = insideCommand(pid, r.Findings[i].Command)
 		}
 	}
 }
 
-// nsenterNet prefixes cmd with nsenter into pid's network namespace when
-// it starts with a network tool; a pipeline or a list runs whole in a
-// shell there.
-func nsenterNet(pid int, cmd string) string {
+// insideCommand rewrites cmd to run from this host against the
+// container of pid: a file it reads (cat, tail, journalctl -D) is named
+// through the container's root, and a command that starts with a network
+// tool runs in its network namespace under nsenter, a pipeline or a list
+// whole in a shell there.
+func insideCommand(pid int, cmd string) string {
 	if file, ok := strings.CutPrefix(cmd, "cat /"); ok && !strings.ContainsAny(file, " ;|&<>") {
 		// A file of the container's, read through its root.
 		return fmt.Sprintf("cat /proc/%d/root/%s", pid, file)
+	}
+	if c, ok := insideFile(pid, cmd); ok {
+		return c
 	}
 	first, _, _ := strings.Cut(strings.TrimSpace(cmd), " ")
 	if !slices.Contains(netTools, first) {
@@ -195,6 +192,32 @@ func nsenterNet(pid int, cmd string) string {
 		return prefix + "sh -c '" + strings.ReplaceAll(cmd, "'", `'\''`) + "'"
 	}
 	return prefix + cmd
+}
+
+// insideFile names the file or journal directory that a tail or a
+// journalctl -D command reads through the root of pid's container, as
+// logscan writes them (the path possibly shell-quoted).
+func insideFile(pid int, cmd string) (string, bool) {
+	var at int
+	switch {
+	case strings.HasPrefix(cmd, "journalctl -D "):
+		at = len("journalctl -D ")
+	case strings.HasPrefix(cmd, "tail -n "):
+		i := strings.IndexByte(cmd[len("tail -n "):], ' ')
+		if i < 0 {
+			return cmd, false
+		}
+		at = len("tail -n ") + i + 1
+	default:
+		return cmd, false
+	}
+	if strings.HasPrefix(cmd[at:], "'") {
+		at++
+	}
+	if !strings.HasPrefix(cmd[at:], "/") {
+		return cmd, false
+	}
+	return cmd[:at] + fmt.Sprintf("/proc/%d/root", pid) + cmd[at:], true
 }
 
 // planCompare adds, with -container, what the host and the container see

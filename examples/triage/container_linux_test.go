@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/triagekit/triage/internal/testcontainer"
+	"github.com/triagekit/triage/internal/testjournal"
 )
 
 type containerDoc struct {
@@ -120,13 +121,31 @@ func TestContainer(t *testing.T) {
 func TestContainerFiles(t *testing.T) {
 	t.Run("its log names a refused dependency", func(t *testing.T) {
 		line := time.Now().UTC().Format(time.RFC3339) + ` ERROR order 17: dial tcp 10.20.0.5:5432: connect: connection refused`
-		ctr := testcontainer.New(t, "mkdir -p /mnt/triage-log && mount -t tmpfs logs /mnt/triage-log && echo '"+line+"' > /mnt/triage-log/app.log")
+		ctr := testcontainer.New(t, "mount -t tmpfs logs /mnt && mkdir /mnt/triage-log && echo '"+line+"' > /mnt/triage-log/app.log")
 		doc, _, out := triageJSON(t, "-container", strconv.Itoa(ctr.PID()), "-log", "/mnt/triage-log/app.log")
 		assert.Contains(t, out, "10.20.0.5:5432", "the container's log was read")
 		assert.Equal(t, "5xx.dependency_down", top(doc), out)
 		// On this host the file does not exist.
 		_, err := os.Stat("/mnt/triage-log/app.log")
 		assert.ErrorIs(t, err, os.ErrNotExist)
+	})
+	t.Run("its journal names a refused dependency", func(t *testing.T) {
+		ctr := testcontainer.New(t, "mount -t tmpfs logs /var/log && mkdir /var/log/journal")
+		root, err := ctr.Root()
+		require.NoError(t, err)
+		testjournal.Write(t, filepath.Join(root, "var/log/journal"), []testjournal.Entry{
+			{At: time.Now().Add(-5 * time.Second), Unit: "api.service", Priority: 3,
+				Message: "order 18: dial tcp 10.20.0.6:5432: connect: connection refused"},
+		})
+		pid := strconv.Itoa(ctr.PID())
+		doc, _, out := triageJSON(t, "-container", pid, "-unit", "api.service")
+		assert.Contains(t, out, "10.20.0.6:5432", "the container's journal was read")
+		assert.Equal(t, "5xx.dependency_down", top(doc), out)
+		assert.Contains(t, out, "journalctl -D /proc/"+pid+"/root/var/log/journal -u api.service", "the command reads its journal from this host")
+		// A journal directory that is not in the container.
+		_, _, out = triageJSON(t, "-container", pid, "-journal-dir", "/var/log/nothing", "-unit", "api.service")
+		assert.NotContains(t, out, "10.20.0.6:5432", "nothing read from elsewhere")
+		assert.Contains(t, out, "open /var/log/nothing", "the log step says why it could not tell")
 	})
 
 }
@@ -180,17 +199,13 @@ func TestContainerProcesses(t *testing.T) {
 	assert.Contains(t, errb.String(), "no such process")
 }
 
-// TestContainerUsage: a process that is not there is a usage error, and
-// the flags that would read the host's files instead of the container's
-// are refused.
+// TestContainerUsage: a process that is not there is a usage error.
 func TestContainerUsage(t *testing.T) {
 	cmd := exec.Command("true")
 	require.NoError(t, cmd.Run())
 	for _, args := range [][]string{
 		{"-container", strconv.Itoa(cmd.Process.Pid)},
 		{"-container", "-3"},
-		{"-container", "1", "-journal-dir", "/var/log/journal"},
-		{"-container", "1", "-unit", "nginx.service"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(context.Background(), args, &out, &errb)

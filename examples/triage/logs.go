@@ -10,7 +10,8 @@ import (
 
 // planLogs reads the files given with -log and the units given with
 // -unit (from the -journal-dir journal when given) over the -since window,
-// and the kernel log when it is readable.
+// and the kernel log when it is readable. Under -container, the files and
+// the journal are the container's.
 func planLogs(c *config) ([]planned, error) {
 	if c.since < 0 {
 		return nil, usagef("-since must not be negative")
@@ -25,7 +26,7 @@ func planLogs(c *config) ([]planned, error) {
 			return nil, usagef("-unit %q is not a unit name", u)
 		}
 	}
-	if c.journalDir != "" {
+	if c.journalDir != "" && c.ctr == nil {
 		if st, err := os.Stat(c.journalDir); err != nil || !st.IsDir() {
 			return nil, usagef("-journal-dir %q is not a directory", c.journalDir)
 		}
@@ -40,7 +41,8 @@ func planLogs(c *config) ([]planned, error) {
 		Kernel: kernelLogReadable(),
 	}
 	if c.ctr != nil {
-		// The files by the paths the container uses, inside its root.
+		// The files and the journal by the paths the container uses,
+		// inside its root.
 		o.Open = c.ctr.Open
 	}
 	journal := len(o.Units) > 0 || o.JournalDir != ""

@@ -1,0 +1,205 @@
+package logscan
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+)
+
+// The journal directories journalctl reads by default, persistent first.
+var defaultJournalDirs = []string{"/var/log/journal", "/run/log/journal"}
+
+// maxJournalFiles bounds the journal files handed to one journalctl: the
+// most recently written are kept. A journal rotated this often holds the
+// window in its newest files.
+const maxJournalFiles = 256
+
+// maxJournalDirEntries bounds the names read from one journal directory,
+// and maxMachineIDs the machine-id subdirectories looked into: a
+// directory the container fills cannot make the check open files without
+// end.
+const (
+	maxJournalDirEntries = 4096
+	maxMachineIDs        = 16
+)
+
+// journalFiles are the journal files of a root that is not this host's
+// (Options.Open), opened through its opener and handed to journalctl as
+// descriptors, so that journalctl reads exactly those files. Given the
+// directory's path instead, journalctl would follow a symbolic link the
+// container planted there to a file of this host's.
+type journalFiles struct {
+	files []*os.File
+	dir   string // where they were found, for the command shown
+}
+
+func (j *journalFiles) close() {
+	for _, f := range j.files {
+		f.Close()
+	}
+	j.files = nil
+}
+
+// args are journalctl's arguments naming the files, as the child process
+// numbers the descriptors (exec.Cmd.ExtraFiles start at 3).
+func (j *journalFiles) args() []string {
+	args := make([]string, len(j.files))
+	for i := range j.files {
+		args[i] = fmt.Sprintf("--file=/proc/self/fd/%d", 3+i)
+	}
+	return args
+}
+
+// openJournalFiles opens, through open, what journalctl --directory would
+// read in dir (or, with dir empty, in the default directories): the
+// *.journal and *.journal~ files in it and in its machine-id
+// subdirectories. A name that is not a regular file or does not start
+// with the journal file's signature is passed over, as journalctl passes
+// over a corrupt file. No files at all is ErrNoJournal.
+func openJournalFiles(open func(string) (*os.File, error), dir string) (j journalFiles, err error) {
+	dirs := defaultJournalDirs
+	if dir != "" {
+		dirs = []string{dir}
+	}
+	type found struct {
+		f   *os.File
+		mod int64
+	}
+	var all []found
+	keep := func(f *os.File, mod int64) {
+		all = append(all, found{f, mod})
+		if len(all) >= 2*maxJournalFiles {
+			// Only the newest are kept open.
+			slices.SortStableFunc(all, func(a, b found) int { return cmp.Compare(b.mod, a.mod) })
+			for _, x := range all[maxJournalFiles:] {
+				x.f.Close()
+			}
+			all = all[:maxJournalFiles]
+		}
+	}
+	defer func() {
+		if err != nil {
+			for _, x := range all {
+				x.f.Close()
+			}
+		}
+	}()
+	for _, d := range dirs {
+		names, err := readJournalDir(open, d)
+		switch {
+		case dir == "" && errors.Is(err, fs.ErrNotExist):
+			continue // no volatile or no persistent journal
+		case err != nil:
+			return j, err
+		}
+		found0, ids := len(all) > 0, 0
+		for _, name := range names {
+			p := path.Join(d, name)
+			if isMachineID(name) {
+				if ids++; ids > maxMachineIDs {
+					continue
+				}
+				sub, err := readJournalDir(open, p)
+				if err != nil {
+					continue // a machine id that is not a directory
+				}
+				for _, s := range sub {
+					if isJournalName(s) {
+						if f, mod, ok := openJournalFile(open, path.Join(p, s)); ok {
+							keep(f, mod)
+						}
+					}
+				}
+				continue
+			}
+			if isJournalName(name) {
+				if f, mod, ok := openJournalFile(open, p); ok {
+					keep(f, mod)
+				}
+			}
+		}
+		if j.dir == "" && !found0 && len(all) > 0 {
+			j.dir = d
+		}
+	}
+	if len(all) == 0 {
+		return j, fmt.Errorf("%w: no journal files in %s", ErrNoJournal, strings.Join(dirs, " or "))
+	}
+	slices.SortStableFunc(all, func(a, b found) int { return cmp.Compare(b.mod, a.mod) })
+	for _, x := range all[min(len(all), maxJournalFiles):] {
+		x.f.Close()
+	}
+	all = all[:min(len(all), maxJournalFiles)]
+	for _, x := range all {
+		j.files = append(j.files, x.f)
+	}
+	return j, nil
+}
+
+// readJournalDir lists a directory through open.
+func readJournalDir(open func(string) (*os.File, error), dir string) ([]string, error) {
+	d, err := open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	st, err := d.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, &fs.PathError{Op: "read", Path: dir, Err: fmt.Errorf("not a directory")}
+	}
+	names, err := d.Readdirnames(maxJournalDirEntries)
+	if err != nil && err != io.EOF {
+		return nil, &fs.PathError{Op: "read", Path: dir, Err: err}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// journalMagic starts every journal file.
+const journalMagic = "LPKSHHRH"
+
+func openJournalFile(open func(string) (*os.File, error), p string) (*os.File, int64, bool) {
+	f, err := open(p)
+	if err != nil {
+		return nil, 0, false
+	}
+	st, err := f.Stat()
+	var magic [len(journalMagic)]byte
+	if err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, false
+	}
+	if _, err := f.ReadAt(magic[:], 0); err != nil || string(magic[:]) != journalMagic {
+		f.Close()
+		return nil, 0, false
+	}
+	return f, st.ModTime().UnixNano(), true
+}
+
+func isJournalName(name string) bool {
+	return strings.HasSuffix(name, ".journal") || strings.HasSuffix(name, ".journal~")
+}
+
+// isMachineID reports whether name is a machine id: 32 lowercase hex
+// digits, the name of the subdirectory journald writes in.
+func isMachineID(name string) bool {
+	if len(name) != 32 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
