@@ -11,8 +11,9 @@
 //     container's own loopback); [Container.NetNSPath] is for
 //     sockstat.Options.NetNS.
 //   - mount: [Container.Open] opens a file by the path the container
-//     uses (/etc/resolv.conf, /var/log/app.log), resolved inside its root
-//     so that a symbolic link can never lead out of it; [Container.Root]
+//     uses (/etc/resolv.conf, /var/log/app.log, its journal files),
+//     resolved inside its root so that a symbolic link can never lead out
+//     of it; [Container.Root]
 //     is the root for checks that read under a prefix.
 //   - cgroup: [Container.PID] is for host.Options.CgroupPID.
 //
@@ -40,7 +41,8 @@
 //
 //	probe (Dialer: c), dnscheck (Dialer: c)     CAP_SYS_ADMIN: each dial enters the network namespace
 //	sockstat (NetNS: c.NetNSPath())              CAP_SYS_ADMIN: netlink and /proc/net from inside
-//	dnscheck files, logscan (Open: c.Open)       read access to /proc/PID/root (CAP_SYS_PTRACE for another user's)
+//	dnscheck files, logscan (Open: c.Open)       read access to /proc/PID/root (CAP_SYS_PTRACE for another user's);
+//	                                             the journal also needs journalctl on this host
 //	diskcheck (PID)                              the same, for /proc/PID/root and /proc/PID/mountinfo
 //	process (PIDNamespaceOf)                     /proc/*/ns/pid, readable with CAP_SYS_PTRACE
 //	host (CgroupPID)                             /proc/PID/cgroup and the cgroup's files, readable by anyone
