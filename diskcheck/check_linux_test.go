@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/triagekit/triage"
+	"github.com/triagekit/triage/internal/testcontainer"
 	"github.com/triagekit/triage/internal/testmount"
 	"golang.org/x/sys/unix"
 )
@@ -256,6 +257,7 @@ func TestIntegrationDeletedOpen(t *testing.T) {
 	_, err = stdout.Read(line)
 	require.NoError(t, err)
 	require.Equal(t, "ready\n", string(line))
+	testcontainer.WaitExec(t, cmd.Process.Pid, "sleep")
 
 	r := Check(context.Background(), Options{Paths: []string{dir}, DeletedOpen: true, DeletedOpenMinBytes: 1 << 20})
 	require.NoError(t, r.Err)

@@ -95,7 +95,7 @@ func start(t testing.TB, setup string, pidns bool) *container.Container {
 	}
 	// "ready" is printed before the shell execs its sleep: a test that
 	// looks for the container's processes by name must not race it.
-	waitExec(t, pid, "sleep")
+	WaitExec(t, pid, "sleep")
 	ctr, err := container.Open(pid)
 	if err != nil {
 		t.Fatal(err)
@@ -104,9 +104,10 @@ func start(t testing.TB, setup string, pidns bool) *container.Container {
 	return ctr
 }
 
-// waitExec waits until process pid runs the program named comm, or fails
-// the test after ten seconds.
-func waitExec(t testing.TB, pid int, comm string) {
+// WaitExec waits until process pid runs the program named comm, or fails
+// the test after ten seconds: a shell that prints "ready" and then execs
+// its program is still the shell for a moment after.
+func WaitExec(t testing.TB, pid int, comm string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
