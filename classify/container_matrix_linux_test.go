@@ -134,7 +134,7 @@ func containerScenarios() []scenario {
 		{
 			name: "container: a volume full only inside it", want: classify.DiskFull,
 			cli: func(t *testing.T) []string {
-				p, _ := pid(t, "mkdir -p /mnt/triage-data && mount -t tmpfs -o size=1m volume /mnt/triage-data && (head -c 2m /dev/zero > /mnt/triage-data/fill || true)")
+				p, _ := pid(t, "mount -t tmpfs scratch /mnt && mkdir /mnt/triage-data && mount -t tmpfs -o size=1m volume /mnt/triage-data && mkdir /mnt/triage-data/cache && (head -c 2m /dev/zero > /mnt/triage-data/cache/fill || true)")
 				return []string{"-container", p, "-path", "/mnt/triage-data"}
 			},
 		},

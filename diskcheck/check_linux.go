@@ -338,14 +338,10 @@ type statfsAnswer struct {
 	at time.Time
 }
 
-// startStatfs starts statfs of point through the in-flight guard: at most
-// one call per mount point in the process. Check and Usage share it, so a
-// caller joining the other's call gets the same kind of value.
-func startStatfs(point string, now func() time.Time) *call {
-	return startStatfsIn(hostView, point, now)
-}
-
-// startStatfsIn is startStatfs of point in view v.
+// startStatfsIn starts statfs of point in view v through the in-flight
+// guard: at most one call per mount point and view in the process. Check
+// and Usage share it, so a caller joining the other's call gets the same
+// kind of value.
 func startStatfsIn(v view, point string, now func() time.Time) *call {
 	return calls.start(v.key("statfs", point), func() (any, error) {
 		var st unix.Statfs_t
@@ -366,10 +362,4 @@ func statfsResult(v any, stuck bool, err error) (statfsAnswer, bool, error) {
 		return statfsAnswer{}, false, fmt.Errorf("diskcheck: statfs: unexpected %T", v)
 	}
 	return a, false, nil
-}
-
-// guardedStatfs is statfs of point through the in-flight guard; a mount
-// that does not answer within timeout is stuck.
-func guardedStatfs(ctx context.Context, point string, timeout time.Duration) (statfsAnswer, bool, error) {
-	return statfsResult(startStatfs(point, time.Now).wait(ctx, timeout))
 }

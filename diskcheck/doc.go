@@ -13,6 +13,11 @@
 // [Usage] walks a directory tree in parallel and returns its largest
 // consumers at a chosen depth, like du -sh * | sort -h.
 //
+// Both look at a container's filesystems when given its PID
+// ([Options.PID], [UsageOptions.PID]): its mount table, and paths
+// resolved and directories opened inside its root, so that a link the
+// container controls never leads them to this host's files.
+//
 // # Stuck mounts
 //
 // statfs on a dead network or FUSE mount blocks in the kernel and cannot

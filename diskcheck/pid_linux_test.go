@@ -69,3 +69,68 @@ func TestPIDBadInput(t *testing.T) {
 	assert.Error(t, r.Err, "a process that is gone has no mounts to judge")
 	assert.Equal(t, triage.Unknown, r.Status)
 }
+
+// TestUsagePID walks a volume only a container sees, by the path it
+// uses, and finds its largest consumers. While the walk runs, a
+// directory it has listed is swapped for a link to a directory of this
+// host's holding a large file: a walk by path through /proc/PID/root
+// follows the link and counts the host's file as the container's; the
+// walk inside the root does not.
+func TestUsagePID(t *testing.T) {
+	hostDir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(hostDir, "sub"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(hostDir, "sub", "host-secret"), make([]byte, 8<<20), 0o644))
+	vol := t.TempDir() // on this host, an empty directory
+	ctr := testcontainer.New(t, `mount -t tmpfs triage-volume '`+vol+`' && mkdir -p '`+vol+`/logs/sub' '`+vol+`/cache' && `+
+		`head -c 3m /dev/urandom > '`+vol+`/cache/blob' && head -c 1m /dev/urandom > '`+vol+`/logs/sub/app.log' && ln -s / '`+vol+`/escape'`)
+	root, err := ctr.Root()
+	require.NoError(t, err)
+
+	r := Usage(context.Background(), UsageOptions{PID: ctr.PID(), Path: vol})
+	require.NoError(t, r.Err)
+	require.Len(t, r.Consumers, 3, "%+v", r.Consumers)
+	assert.Equal(t, filepath.Join(vol, "cache"), r.Consumers[0].Path, "the container's paths")
+	assert.Equal(t, uint64(3<<20), r.Consumers[0].Bytes)
+	assert.Equal(t, filepath.Join(vol, "logs"), r.Consumers[1].Path)
+	assert.Equal(t, filepath.Join(vol, "escape"), r.Consumers[2].Path, "a link counts as itself, never as what it names")
+	assert.Less(t, r.Bytes, uint64(5<<20))
+
+	// Through a link inside the container to the volume.
+	require.NoError(t, os.Symlink(vol, filepath.Join(root, vol+"-link")))
+	t.Cleanup(func() { os.Remove(vol + "-link") })
+	r = Usage(context.Background(), UsageOptions{PID: ctr.PID(), Path: vol + "-link"})
+	require.NoError(t, r.Err)
+	require.NotEmpty(t, r.Consumers)
+	assert.Equal(t, filepath.Join(vol, "cache"), r.Consumers[0].Path, "resolved inside the container")
+
+	// By path from this host, /proc/PID/root is a link to "/" like any
+	// other: the walk reads this host's directory, not the volume.
+	r = Usage(context.Background(), UsageOptions{Path: filepath.Join(root, vol)})
+	require.NoError(t, r.Err)
+	assert.Empty(t, r.Consumers, "this host's empty directory")
+
+	logs := filepath.Join(root, vol, "logs")
+	swapped := false
+	swap := func(dir string) {
+		if dir == filepath.Join(vol, "logs") && !swapped {
+			swapped = true
+			require.NoError(t, os.Rename(logs, logs+".old"))
+			require.NoError(t, os.Symlink(hostDir, logs))
+		}
+	}
+	r = Usage(context.Background(), UsageOptions{PID: ctr.PID(), Path: vol, Workers: 1, afterReadDir: swap})
+	require.NoError(t, r.Err)
+	require.True(t, swapped)
+	// Followed by path, the link leads to this host's file.
+	_, err = os.Stat(filepath.Join(logs, "sub", "host-secret"))
+	require.NoError(t, err)
+	assert.Less(t, r.Bytes, uint64(5<<20), "%+v", r.Consumers)
+	assert.Positive(t, r.Vanished, "the swapped directory is gone from the walk")
+
+	for _, o := range []UsageOptions{{PID: ctr.PID(), Path: "relative"}, {PID: -1, Path: vol}} {
+		r := Usage(context.Background(), o)
+		assert.ErrorIs(t, r.Err, triage.ErrInvalid, "%+v", o)
+	}
+	r = Usage(context.Background(), UsageOptions{PID: ctr.PID(), Path: filepath.Join(vol, "nothing")})
+	assert.ErrorIs(t, r.Err, os.ErrNotExist)
+}

@@ -30,6 +30,14 @@ type UsageOptions struct {
 	// ProcRoot is where procfs is mounted, for the mount table. If empty,
 	// "/proc" is used.
 	ProcRoot string
+	// PID, when positive, walks Path as process PID sees it (a
+	// container's): Path, which must be absolute, is resolved inside the
+	// process's root, the mounts not entered are those of its mount
+	// table, and every directory is opened inside the root without
+	// following any link, so that a link the process plants or swaps in
+	// during the walk never leads it to this host's files. Consumers'
+	// paths are the process's.
+	PID int
 
 	// afterReadDir, if set, runs after a directory's entries were read and
 	// before they are stat'ed; tests use it to delete entries mid-walk.

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -82,24 +83,7 @@ func (v view) key(op, p string) string {
 // open opens p inside the view's root as an O_PATH descriptor, with every
 // link resolved inside it. The caller closes it.
 func (v view) open(p string) (int, error) {
-	rel := path.Clean("/" + p)[1:]
-	if rel == "" {
-		rel = "."
-	}
-	rc, err := v.root.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
-	fd := -1
-	if cerr := rc.Control(func(root uintptr) {
-		fd, err = unix.Openat2(int(root), rel, &unix.OpenHow{
-			Flags:   unix.O_PATH | unix.O_CLOEXEC,
-			Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-		})
-	}); cerr != nil {
-		return -1, cerr
-	}
-	return fd, err
+	return v.openat2(p, unix.O_PATH|unix.O_CLOEXEC, unix.RESOLVE_IN_ROOT|unix.RESOLVE_NO_MAGICLINKS)
 }
 
 // statfs is statfs(2) of p in the view.
@@ -131,4 +115,107 @@ func (v view) mountID(p string) (int, error) {
 		return 0, errors.ErrUnsupported
 	}
 	return int(stx.Mnt_id), nil
+}
+
+// openDir opens directory p for reading without following a link at its
+// end on this host, or, in a process's view, without following any link
+// on the way (ELOOP), inside its root.
+func (v view) openDir(p string) (int, error) {
+	if v.root == nil {
+		return unix.Open(p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	}
+	return v.openat2(p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC,
+		unix.RESOLVE_IN_ROOT|unix.RESOLVE_NO_SYMLINKS|unix.RESOLVE_NO_MAGICLINKS)
+}
+
+// openat2 opens p inside the view's root, retrying the EAGAIN that
+// openat2 returns when a rename raced the lookup.
+func (v view) openat2(p string, flags int, resolve uint64) (int, error) {
+	rel := path.Clean("/" + p)[1:]
+	if rel == "" {
+		rel = "."
+	}
+	rc, err := v.root.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	for range 3 {
+		if cerr := rc.Control(func(root uintptr) {
+			fd, err = unix.Openat2(int(root), rel, &unix.OpenHow{Flags: uint64(flags), Resolve: resolve})
+		}); cerr != nil {
+			return -1, cerr
+		}
+		if err != unix.EAGAIN {
+			break
+		}
+	}
+	return fd, err
+}
+
+// lstat is lstat(2) of p in the view.
+func (v view) lstat(p string, st *unix.Stat_t) error {
+	if v.root == nil {
+		return unix.Lstat(p, st)
+	}
+	fd, err := v.openat2(p, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, unix.RESOLVE_IN_ROOT|unix.RESOLVE_NO_MAGICLINKS)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return unix.Fstat(fd, st)
+}
+
+// maxLinks is how many links a path may go through before it is a loop,
+// as the kernel counts them.
+const maxLinks = 40
+
+// realpath resolves the links of the absolute path p inside the view's
+// root, as the process would: the path it names with no link left in it.
+func (v view) realpath(p string) (string, error) {
+	resolved := "/"
+	rest := strings.Split(strings.TrimPrefix(path.Clean(p), "/"), "/")
+	links := 0
+	for len(rest) > 0 {
+		c := rest[0]
+		rest = rest[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			resolved = path.Dir(resolved)
+			continue
+		}
+		next := path.Join(resolved, c)
+		var st unix.Stat_t
+		fd, err := v.openat2(next, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, unix.RESOLVE_IN_ROOT|unix.RESOLVE_NO_SYMLINKS|unix.RESOLVE_NO_MAGICLINKS)
+		if err != nil {
+			return "", &os.PathError{Op: "resolve", Path: next, Err: err}
+		}
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return "", &os.PathError{Op: "resolve", Path: next, Err: err}
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			unix.Close(fd)
+			resolved = next
+			continue
+		}
+		if links++; links > maxLinks {
+			unix.Close(fd)
+			return "", &os.PathError{Op: "resolve", Path: p, Err: unix.ELOOP}
+		}
+		buf := make([]byte, unix.PathMax)
+		n, err := unix.Readlinkat(fd, "", buf)
+		unix.Close(fd)
+		if err != nil {
+			return "", &os.PathError{Op: "readlink", Path: next, Err: err}
+		}
+		target := string(buf[:n])
+		if strings.HasPrefix(target, "/") {
+			resolved = "/"
+		}
+		rest = append(strings.Split(target, "/"), rest...)
+	}
+	return resolved, nil
 }

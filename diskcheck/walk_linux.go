@@ -36,35 +36,57 @@ func usage(ctx context.Context, o *UsageOptions, r *UsageResult) error {
 	if o.Workers < 0 || o.StatfsTimeout < 0 {
 		return fmt.Errorf("%w: negative workers or timeout", triage.ErrInvalid)
 	}
+	if o.PID < 0 {
+		return fmt.Errorf("%w: negative pid %d", triage.ErrInvalid, o.PID)
+	}
+	if o.PID > 0 && !filepath.IsAbs(o.Path) {
+		return fmt.Errorf("%w: %s: a path in pid %d must be absolute", triage.ErrInvalid, o.Path, o.PID)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	timeout := cmp.Or(o.StatfsTimeout, DefaultStatfsTimeout)
-	abs, err := filepath.Abs(o.Path)
-	if err != nil {
-		return fmt.Errorf("%w: %w", triage.ErrInvalid, err)
-	}
-	mounts, err := readMountinfo(cmp.Or(o.ProcRoot, "/proc"))
-	if err != nil {
-		return err
+	procRoot := cmp.Or(o.ProcRoot, "/proc")
+	v := hostView
+	var abs string
+	var mounts []mount
+	var err error
+	if o.PID > 0 {
+		if v, mounts, err = openView(procRoot, o.PID); err != nil {
+			return err
+		}
+		defer v.close()
+		abs = filepath.Clean(o.Path)
+	} else {
+		if abs, err = filepath.Abs(o.Path); err != nil {
+			return fmt.Errorf("%w: %w", triage.ErrInvalid, err)
+		}
+		if mounts, err = readMountinfo(procRoot); err != nil {
+			return err
+		}
 	}
 	vis := visible(mounts)
 
 	// Ask the mount first, through the guard Check uses: a walk into a
 	// stuck mount would block in the kernel on its first getdents.
 	if m, ok := holder(vis, abs); ok {
-		if _, _, err := guardedStatfs(ctx, m.point, timeout); errors.Is(err, ErrStuckMount) {
+		if _, _, err := statfsResult(startStatfsIn(v, m.point, time.Now).wait(ctx, timeout)); errors.Is(err, ErrStuckMount) {
 			return err
 		}
 	}
-	v, _, err := calls.do(ctx, "resolve "+abs, timeout, func() (any, error) { return filepath.EvalSymlinks(abs) })
+	resolved, _, err := calls.do(ctx, v.key("resolve", abs), timeout, func() (any, error) {
+		if v.root == nil {
+			return filepath.EvalSymlinks(abs)
+		}
+		return v.realpath(abs)
+	})
 	if err != nil {
 		return err
 	}
-	root := v.(string)
+	root := resolved.(string)
 
 	var st unix.Stat_t
-	if err := unix.Lstat(root, &st); err != nil {
+	if err := v.lstat(root, &st); err != nil {
 		return &os.PathError{Op: "lstat", Path: root, Err: err}
 	}
 	r.Bytes = uint64(st.Blocks) * 512
@@ -78,6 +100,7 @@ func usage(ctx context.Context, o *UsageOptions, r *UsageResult) error {
 
 	w := &walker{
 		ctx:      ctx,
+		view:     v,
 		rootDev:  st.Dev,
 		maxDepth: max(o.Depth, 1),
 		topN:     o.Top,
@@ -165,6 +188,7 @@ func (a *accum) consumer(partial bool) Consumer {
 
 type walker struct {
 	ctx      context.Context
+	view     view // where directories are opened
 	rootDev  uint64
 	maxDepth int
 	topN     int
@@ -280,7 +304,7 @@ func (w *walker) work() {
 // and returns the subdirectories to walk.
 func (w *walker) readDir(t task, buf []byte, children []task) []task {
 	defer w.done(t.acc)
-	fd, err := unix.Open(t.path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, err := w.view.openDir(t.path)
 	if err != nil {
 		if err == unix.ENOENT || err == unix.ENOTDIR || err == unix.ELOOP {
 			w.vanished.Add(1)

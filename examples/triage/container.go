@@ -13,6 +13,7 @@ import (
 	"github.com/triagekit/triage"
 	"github.com/triagekit/triage/classify"
 	"github.com/triagekit/triage/container"
+	"github.com/triagekit/triage/diskcheck"
 	"github.com/triagekit/triage/dnscheck"
 	"github.com/triagekit/triage/logscan"
 	"github.com/triagekit/triage/probe"
@@ -160,7 +161,8 @@ func insideCommands(in input, verdict *classify.Report, results []triage.Outcome
 	for _, o := range results {
 		r := o.Common()
 		switch {
-		case r.Check == sockstat.KindCheck, r.Check == dnscheck.KindCheck, r.Check == logscan.KindCheck, strings.HasPrefix(r.Check, "probe."):
+		case r.Check == sockstat.KindCheck, r.Check == dnscheck.KindCheck, r.Check == logscan.KindCheck,
+			r.Check == diskcheck.KindCheck, r.Check == diskcheck.KindUsage, strings.HasPrefix(r.Check, "probe."):
 		default:
 			continue
 		}
@@ -171,18 +173,12 @@ func insideCommands(in input, verdict *classify.Report, results []triage.Outcome
 }
 
 // insideCommand rewrites cmd to run from this host against the
-// container of pid: a file it reads (cat, tail, journalctl -D) is named
-// through the container's root, and a command that starts with a network
-// tool runs in its network namespace under nsenter, a pipeline or a list
-// whole in a shell there.
+// container of pid: the files its file tools name are named through the
+// container's root, and a command that starts with a network tool runs
+// in its network namespace under nsenter, a pipeline or a list whole in
+// a shell there.
 func insideCommand(pid int, cmd string) string {
-	if file, ok := strings.CutPrefix(cmd, "cat /"); ok && !strings.ContainsAny(file, " ;|&<>") {
-		// A file of the container's, read through its root.
-		return fmt.Sprintf("cat /proc/%d/root/%s", pid, file)
-	}
-	if c, ok := insideFile(pid, cmd); ok {
-		return c
-	}
+	cmd = insideFiles(pid, cmd)
 	first, _, _ := strings.Cut(strings.TrimSpace(cmd), " ")
 	if !slices.Contains(netTools, first) {
 		return cmd
@@ -194,30 +190,59 @@ func insideCommand(pid int, cmd string) string {
 	return prefix + cmd
 }
 
-// insideFile names the file or journal directory that a tail or a
-// journalctl -D command reads through the root of pid's container, as
-// logscan writes them (the path possibly shell-quoted).
-func insideFile(pid int, cmd string) (string, bool) {
-	var at int
-	switch {
-	case strings.HasPrefix(cmd, "journalctl -D "):
-		at = len("journalctl -D ")
-	case strings.HasPrefix(cmd, "tail -n "):
-		i := strings.IndexByte(cmd[len("tail -n "):], ' ')
-		if i < 0 {
-			return cmd, false
+// fileTools are the commands whose absolute path arguments are files and
+// directories; findmnt reads a mount table, the container's with -N. df
+// looks its mount point up again by path, which /proc/PID/root does not
+// give it: it runs in the container's mount namespace instead.
+var fileTools = []string{"cat", "tail", "head", "du", "find", "ls", "stat", "journalctl"}
+
+// kernelPaths are named from this host in every command: the kernel's
+// views of the container's processes and cgroup, not files inside it.
+var kernelPaths = []string{"/proc/", "/sys/", "/dev/"}
+
+// insideFiles names, in each command of the list or pipeline cmd, the
+// absolute paths a file tool reads through /proc/PID/root, where this
+// host reaches the container's files (shell-quoted ones too), gives
+// findmnt the container's mount table and runs df in its mount
+// namespace.
+func insideFiles(pid int, cmd string) string {
+	words := strings.Split(cmd, " ")
+	root := fmt.Sprintf("/proc/%d/root", pid)
+	tool, start, quoted := "", true, false
+	for i, w := range words {
+		if quoted {
+			quoted = strings.Count(w, "'")%2 == 0
+			continue
 		}
-		at = len("tail -n ") + i + 1
-	default:
-		return cmd, false
+		switch {
+		case w == "":
+			continue
+		case w == ";" || w == "|" || w == "&&" || w == "||":
+			start = true
+			continue
+		case start:
+			tool, start = w, false
+			switch w {
+			case "findmnt":
+				words[i] = fmt.Sprintf("findmnt -N %d", pid)
+			case "df":
+				words[i] = fmt.Sprintf("nsenter -t %d -m df", pid)
+			}
+			continue
+		}
+		// A word ending a command ("/x;") ends it.
+		next := strings.HasSuffix(w, ";")
+		bare := strings.TrimPrefix(w, "'")
+		if slices.Contains(fileTools, tool) && strings.HasPrefix(bare, "/") &&
+			!slices.ContainsFunc(kernelPaths, func(k string) bool { return strings.HasPrefix(bare, k) }) {
+			words[i] = w[:len(w)-len(bare)] + root + bare
+		}
+		quoted = strings.Count(w, "'")%2 == 1
+		if next {
+			start = true
+		}
 	}
-	if strings.HasPrefix(cmd[at:], "'") {
-		at++
-	}
-	if !strings.HasPrefix(cmd[at:], "/") {
-		return cmd, false
-	}
-	return cmd[:at] + fmt.Sprintf("/proc/%d/root", pid) + cmd[at:], true
+	return strings.Join(words, " ")
 }
 
 // planCompare adds, with -container, what the host and the container see

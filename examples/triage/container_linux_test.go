@@ -129,6 +129,32 @@ func TestContainerFiles(t *testing.T) {
 		_, err := os.Stat("/mnt/triage-log/app.log")
 		assert.ErrorIs(t, err, os.ErrNotExist)
 	})
+	t.Run("its volume is full, and what fills it", func(t *testing.T) {
+		ctr := testcontainer.New(t, "mount -t tmpfs scratch /mnt && mkdir /mnt/triage-data && mount -t tmpfs -o size=1m volume /mnt/triage-data && "+
+			"mkdir /mnt/triage-data/cache && (head -c 2m /dev/zero > /mnt/triage-data/cache/fill || true)")
+		doc, _, out := triageJSON(t, "-container", strconv.Itoa(ctr.PID()), "-path", "/mnt/triage-data")
+		assert.Equal(t, "disk.full", top(doc), out)
+		var res struct {
+			Results []struct {
+				Check     string `json:"check"`
+				Consumers []struct {
+					Path  string `json:"path"`
+					Bytes uint64 `json:"bytes"`
+				} `json:"consumers"`
+			} `json:"results"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &res))
+		var walked bool
+		for _, r := range res.Results {
+			if r.Check == "diskcheck.usage" {
+				walked = true
+				require.NotEmpty(t, r.Consumers, out)
+				assert.Equal(t, "/mnt/triage-data/cache", r.Consumers[0].Path, "walked inside the container")
+				assert.Greater(t, r.Consumers[0].Bytes, uint64(512<<10), "the file that fills it")
+			}
+		}
+		assert.True(t, walked, out)
+	})
 	t.Run("its journal names a refused dependency", func(t *testing.T) {
 		ctr := testcontainer.New(t, "mount -t tmpfs logs /var/log && mkdir /var/log/journal")
 		root, err := ctr.Root()

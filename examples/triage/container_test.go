@@ -12,7 +12,7 @@ func TestInsideCommand(t *testing.T) {
 		{"curl -v -o /dev/null 'http://127.0.0.1:8080/'", "nsenter -t 42 -n curl -v -o /dev/null 'http://127.0.0.1:8080/'"},
 		{"conntrack -S; sysctl net.netfilter.nf_conntrack_count", `nsenter -t 42 -n sh -c 'conntrack -S; sysctl net.netfilter.nf_conntrack_count'`},
 		{"ss -ant state time-wait | awk '{print $4}'", `nsenter -t 42 -n sh -c 'ss -ant state time-wait | awk '\''{print $4}'\'''`},
-		{"df -h /data", "df -h /data"},
+		{"df -h /data", "nsenter -t 42 -m df -h /data"},
 		{"cat /etc/resolv.conf", "cat /proc/42/root/etc/resolv.conf"},
 		{"cat /sys/fs/cgroup/a/cpu.max /sys/fs/cgroup/a/cpu.stat", "cat /sys/fs/cgroup/a/cpu.max /sys/fs/cgroup/a/cpu.stat"},
 		{"dmesg -T | grep -F 'table full'", "dmesg -T | grep -F 'table full'"},
@@ -21,6 +21,14 @@ func TestInsideCommand(t *testing.T) {
 		{"journalctl -D /var/log/journal -u api.service --no-pager --since '10 minutes ago'", "journalctl -D /proc/42/root/var/log/journal -u api.service --no-pager --since '10 minutes ago'"},
 		{"journalctl -u api.service --no-pager", "journalctl -u api.service --no-pager"},
 		{"tail -n 200 app.log", "tail -n 200 app.log"},
+		{"df -h /mnt/data; sleep 10; df -h /mnt/data", "nsenter -t 42 -m df -h /mnt/data; sleep 10; nsenter -t 42 -m df -h /mnt/data"},
+		{"du -xsh /mnt/data/* | sort -h", "du -xsh /proc/42/root/mnt/data/* | sort -h"},
+		{"find /mnt/data -xdev -type f | cut -d/ -f2-3 | sort | uniq -c | sort -n | tail", "find /proc/42/root/mnt/data -xdev -type f | cut -d/ -f2-3 | sort | uniq -c | sort -n | tail"},
+		{"findmnt -o TARGET,OPTIONS /mnt/data", "findmnt -N 42 -o TARGET,OPTIONS /mnt/data"},
+		{"cat /proc/42/root/proc/pressure/memory", "cat /proc/42/root/proc/pressure/memory"},
+		{"grep -e VmSwap -e Name /proc/42/status", "grep -e VmSwap -e Name /proc/42/status"},
+		{"tail -n 200 /var/log/app.log | grep -E 'ERROR|FATAL /x'", "tail -n 200 /proc/42/root/var/log/app.log | grep -E 'ERROR|FATAL /x'"},
+		{"curl -v -o /dev/null 'http://127.0.0.1/a b'", "nsenter -t 42 -n curl -v -o /dev/null 'http://127.0.0.1/a b'"},
 		{"", ""},
 	} {
 		assert.Equal(t, tc.want, insideCommand(42, tc.in), tc.in)

@@ -33,21 +33,19 @@ func planDisk(c *config) ([]planned, error) {
 		o.Paths = logDirs
 		o.All = true
 	}
+	pid := 0
 	if c.ctr != nil {
 		// The filesystems as the container sees them, its paths resolved
-		// inside its root. Nothing is written there, and du does not walk
-		// it: a walk from this host would follow its links out.
-		o.PID, o.Probe = c.ctr.PID(), false
+		// and walked inside its root. Nothing is written there.
+		pid = c.ctr.PID()
+		o.PID, o.Probe = pid, false
 	}
 	out := []planned{{step: stepDisk, check: triage.Func("diskcheck", func(ctx context.Context) diskcheck.Result {
 		return diskcheck.Check(ctx, o)
 	})}}
 	for _, p := range c.path {
-		if c.ctr != nil {
-			break
-		}
 		out = append(out, planned{step: stepDisk, check: triage.Func("usage "+p, func(ctx context.Context) diskcheck.UsageResult {
-			return diskcheck.Usage(ctx, diskcheck.UsageOptions{Path: p, Top: 5})
+			return diskcheck.Usage(ctx, diskcheck.UsageOptions{Path: p, Top: 5, PID: pid})
 		})})
 	}
 	return out, nil
