@@ -116,3 +116,29 @@ func BenchmarkUsageVsDu(b *testing.B) {
 	b.ReportMetric(float64(du.Nanoseconds())/float64(b.N), "du-ns/op")
 	b.ReportMetric(float64(du)/float64(walk), "du/walk")
 }
+
+// BenchmarkUsageInRoot is the walk of BenchmarkUsage made as a container's
+// is (UsageOptions.PID), with this process standing for the container:
+// each directory is opened with openat2 inside the root instead of by
+// path. Both run in one process so that the difference is the opening:
+//
+//	go test -run '^$' -bench UsageInRoot -count 6 ./diskcheck/
+func BenchmarkUsageInRoot(b *testing.B) {
+	root, _ := benchTree(b)
+	want := duBytes(b, root)
+	for _, pid := range []int{0, os.Getpid()} {
+		name := "by-path"
+		if pid > 0 {
+			name = "in-root"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r := Usage(context.Background(), UsageOptions{Path: root, Top: 10, PID: pid})
+				if r.Err != nil || r.Bytes != want {
+					b.Fatalf("walk: %v, %d bytes, du says %d", r.Err, r.Bytes, want)
+				}
+			}
+		})
+	}
+}

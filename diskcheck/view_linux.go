@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -27,6 +28,7 @@ type view struct {
 	// a reference to the descriptor (SyscallConn's Control), so closing
 	// it never hands that call another file's descriptor.
 	root *os.File
+	rc   syscall.RawConn // root's, for Control
 }
 
 var hostView = view{}
@@ -62,7 +64,13 @@ func openView(procRoot string, pid int) (view, []mount, error) {
 		unix.Close(root)
 		return view{}, nil, err
 	}
-	return view{pid: pid, root: os.NewFile(uintptr(root), dir+"/root")}, mounts, nil
+	f = os.NewFile(uintptr(root), dir+"/root")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return view{}, nil, err
+	}
+	return view{pid: pid, root: f, rc: rc}, mounts, nil
 }
 
 func (v view) close() {
@@ -131,26 +139,33 @@ func (v view) openDir(p string) (int, error) {
 // openat2 opens p inside the view's root, retrying the EAGAIN that
 // openat2 returns when a rename raced the lookup.
 func (v view) openat2(p string, flags int, resolve uint64) (int, error) {
-	rel := path.Clean("/" + p)[1:]
+	rel := path.Clean(p) // no copy when p is clean, as the walk's are
+	if !strings.HasPrefix(rel, "/") {
+		rel = path.Clean("/" + p)
+	}
+	rel = rel[1:]
 	if rel == "" {
 		rel = "."
 	}
-	rc, err := v.root.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
-	fd := -1
+	// One value for the call to fill: what Control's function captures
+	// escapes, once rather than per variable.
+	op := struct {
+		how unix.OpenHow
+		rel string
+		fd  int
+		err error
+	}{how: unix.OpenHow{Flags: uint64(flags), Resolve: resolve}, rel: rel, fd: -1}
 	for range 3 {
-		if cerr := rc.Control(func(root uintptr) {
-			fd, err = unix.Openat2(int(root), rel, &unix.OpenHow{Flags: uint64(flags), Resolve: resolve})
+		if cerr := v.rc.Control(func(root uintptr) {
+			op.fd, op.err = unix.Openat2(int(root), op.rel, &op.how)
 		}); cerr != nil {
 			return -1, cerr
 		}
-		if err != unix.EAGAIN {
+		if op.err != unix.EAGAIN {
 			break
 		}
 	}
-	return fd, err
+	return op.fd, op.err
 }
 
 // lstat is lstat(2) of p in the view.
