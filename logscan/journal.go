@@ -84,8 +84,23 @@ var errStopReading = errors.New("logscan: enough read")
 
 // readJournal runs journalctl for one unit ("" for all) under ctx and
 // feeds its entries to the agg. With jf, journalctl reads those files
-// only.
-func readJournal(ctx context.Context, a *agg, c config, jf *journalFiles, unit string) (src Source) {
+// only; where one of them is a journal file journalctl cannot open (a
+// newer format, damage the header does not show), which fails the whole
+// run where --directory would pass over it, the files it cannot open
+// alone are put aside and the run is made once more.
+func readJournal(ctx context.Context, a *agg, c config, jf *journalFiles, unit string) Source {
+	src, openFailed := readJournalOnce(ctx, a, c, jf, unit)
+	if openFailed && jf != nil && len(jf.files) > 1 && ctx.Err() == nil {
+		if path, err := exec.LookPath(c.jctl); err == nil && jf.prune(ctx, path) > 0 && len(jf.files) > 0 {
+			src, _ = readJournalOnce(ctx, a, c, jf, unit)
+		}
+	}
+	return src
+}
+
+// readJournalOnce is one run of journalctl for readJournal; openFailed
+// says journalctl could not open the files it was given.
+func readJournalOnce(ctx context.Context, a *agg, c config, jf *journalFiles, unit string) (src Source, openFailed bool) {
 	src = Source{Name: "journal"}
 	if unit != "" {
 		src.Name = "journal:" + unit
@@ -100,7 +115,7 @@ func readJournal(ctx context.Context, a *agg, c config, jf *journalFiles, unit s
 	path, err := exec.LookPath(c.jctl)
 	if err != nil {
 		src.setErr(fmt.Errorf("%w: %w", ErrNoJournal, err))
-		return src
+		return src, false
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -115,7 +130,7 @@ func readJournal(ctx context.Context, a *agg, c config, jf *journalFiles, unit s
 	cmd.WaitDelay = 200 * time.Millisecond
 	if err := cmd.Start(); err != nil {
 		src.setErr(fmt.Errorf("%w: %w", ErrNoJournal, err))
-		return src
+		return src, false
 	}
 	done := make(chan error, 1)
 	go func() {
@@ -168,15 +183,20 @@ func readJournal(ctx context.Context, a *agg, c config, jf *journalFiles, unit s
 		if i := strings.IndexByte(msg, '\n'); i >= 0 {
 			msg = msg[:i]
 		}
-		if strings.Contains(msg, "No journal files") {
+		switch {
+		case strings.Contains(msg, "No journal files"):
 			src.setErr(fmt.Errorf("%w: %s", ErrNoJournal, msg))
-		} else {
+		case jf != nil:
+			// The arguments are descriptors: they would say nothing.
+			openFailed = entries == 0 && strings.Contains(msg, "Failed to open files")
+			src.setErr(fmt.Errorf("%s on %d journal files: %w (%s)", path, len(jf.files), werr, msg))
+		default:
 			src.setErr(fmt.Errorf("%s %s: %w (%s)", path, strings.Join(journalArgs(c, jf, unit), " "), werr, msg))
 		}
 	case entries == 0 && jf == nil && noJournal(ctx, path, c.jdir, &stderr):
 		src.setErr(fmt.Errorf("%w: journalctl found no journal files", ErrNoJournal))
 	}
-	return src
+	return src, openFailed
 }
 
 // noJournal tells "no entries in the window" from "no journal at all":

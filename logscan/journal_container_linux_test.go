@@ -48,6 +48,12 @@ func TestContainerJournal(t *testing.T) {
 	})
 	require.NoError(t, os.Symlink(filepath.Join(hostDir, "test.journal"), filepath.Join(root, "var/log/journal/host.journal")))
 	require.NoError(t, os.WriteFile(filepath.Join(inside, "bogus.journal"), []byte("not a journal"), 0o644))
+	// A journal of a format this journalctl does not know (an
+	// incompatible flag it lacks), which fails a run given it.
+	b, err := os.ReadFile(filepath.Join(hostDir, "test.journal"))
+	require.NoError(t, err)
+	b[12], b[13], b[14], b[15] = 0, 0, 0, 0x40
+	require.NoError(t, os.WriteFile(filepath.Join(inside, "newer.journal"), b, 0o644))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

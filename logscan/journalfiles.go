@@ -2,14 +2,18 @@ package logscan
 
 import (
 	"cmp"
+	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The journal directories journalctl reads by default, persistent first.
@@ -167,22 +171,60 @@ func readJournalDir(open func(string) (*os.File, error), dir string) ([]string, 
 // journalMagic starts every journal file.
 const journalMagic = "LPKSHHRH"
 
+// openJournalFile opens p through open if it is a regular file that
+// starts as a journal file does: the signature, and a header and arena
+// that the file holds (a file cut short fails journalctl's own check).
 func openJournalFile(open func(string) (*os.File, error), p string) (*os.File, int64, bool) {
 	f, err := open(p)
 	if err != nil {
 		return nil, 0, false
 	}
 	st, err := f.Stat()
-	var magic [len(journalMagic)]byte
-	if err != nil || !st.Mode().IsRegular() {
-		f.Close()
-		return nil, 0, false
-	}
-	if _, err := f.ReadAt(magic[:], 0); err != nil || string(magic[:]) != journalMagic {
+	if err != nil || !st.Mode().IsRegular() || !journalHeaderFits(f, st.Size()) {
 		f.Close()
 		return nil, 0, false
 	}
 	return f, st.ModTime().UnixNano(), true
+}
+
+// journalHeaderFits checks the journal header of f against its size:
+// header_size (at byte 88) and arena_size (at 96), little-endian.
+func journalHeaderFits(f io.ReaderAt, size int64) bool {
+	var h [104]byte
+	if _, err := f.ReadAt(h[:], 0); err != nil || string(h[:8]) != journalMagic {
+		return false
+	}
+	header, arena := binary.LittleEndian.Uint64(h[88:]), binary.LittleEndian.Uint64(h[96:])
+	return header >= uint64(len(h)) && header <= uint64(size) && arena <= uint64(size)-header
+}
+
+// prune puts aside, closing them, the files journalctl at path cannot
+// open on their own, and returns how many.
+func (j *journalFiles) prune(ctx context.Context, path string) int {
+	kept := j.files[:0]
+	n := 0
+	for _, f := range j.files {
+		if ctx.Err() != nil {
+			kept = append(kept, f)
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		cmd := exec.CommandContext(cctx, path, "--file=/proc/self/fd/3", "-n", "0", "-q", "--no-pager")
+		cmd.ExtraFiles = []*os.File{f}
+		cmd.WaitDelay = 200 * time.Millisecond
+		err := cmd.Run()
+		timedOut := cctx.Err() != nil
+		cancel()
+		if err != nil && !timedOut {
+			f.Close()
+			n++
+			continue
+		}
+		kept = append(kept, f)
+	}
+	clear(j.files[len(kept):])
+	j.files = kept
+	return n
 }
 
 func isJournalName(name string) bool {

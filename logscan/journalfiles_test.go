@@ -1,6 +1,7 @@
 package logscan
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// fakeJournal is a journal file header (signature, header_size 264,
+// arena_size) followed by an arena of size bytes, as journalctl checks it
+// first; arena overstates the arena when it is larger than size.
+func fakeJournal(size, arena uint64) []byte {
+	b := make([]byte, 264+size)
+	copy(b, journalMagic)
+	binary.LittleEndian.PutUint64(b[88:], 264)
+	binary.LittleEndian.PutUint64(b[96:], arena)
+	return b
+}
 
 // TestOpenJournalFiles: what is handed to journalctl out of a directory
 // another root controls is bounded, the newest files, and only files
@@ -24,10 +36,12 @@ func TestOpenJournalFiles(t *testing.T) {
 	n := maxJournalFiles*2 + 10
 	for i := range n {
 		p := filepath.Join(id, fmt.Sprintf("system@%04d.journal", i))
-		require.NoError(t, os.WriteFile(p, []byte(journalMagic+"rest"), 0o640))
+		require.NoError(t, os.WriteFile(p, fakeJournal(64, 64), 0o640))
 		require.NoError(t, os.Chtimes(p, base, base.Add(time.Duration(i)*time.Second)))
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "short.journal"), []byte("LPK"), 0o640))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cut.journal"), fakeJournal(64, 8<<20), 0o640))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "header.journal"), []byte(journalMagic), 0o640))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "other.journal"), []byte("something else"), 0o640))
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "dir.journal"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte(journalMagic), 0o640))
@@ -52,7 +66,7 @@ func TestOpenJournalFiles(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNoJournal)
 	run := filepath.Join(root, "run/log/journal")
 	require.NoError(t, os.MkdirAll(run, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(run, "system.journal"), []byte(journalMagic), 0o640))
+	require.NoError(t, os.WriteFile(filepath.Join(run, "system.journal"), fakeJournal(0, 0), 0o640))
 	j, err = openJournalFiles(open, "")
 	require.NoError(t, err)
 	assert.Len(t, j.files, 1)

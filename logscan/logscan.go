@@ -63,8 +63,10 @@ type Options struct {
 	// JournalDir, or in /var/log/journal and /run/log/journal (and their
 	// machine-id subdirectories), are opened through it and handed to
 	// journalctl as descriptors, so that a link in the directory cannot
-	// lead journalctl to a file of this host's. Units then name the
-	// units of that root's systemd.
+	// lead journalctl to a file of this host's; files it cannot open
+	// (cut short, of a newer format) are passed over, as journalctl
+	// --directory passes over them. Units then name the units of that
+	// root's systemd.
 	Open func(name string) (*os.File, error)
 	// Units are systemd units whose journal is read with journalctl.
 	Units []string
