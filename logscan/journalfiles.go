@@ -63,9 +63,10 @@ func (j *journalFiles) args() []string {
 // openJournalFiles opens, through open, what journalctl --directory would
 // read in dir (or, with dir empty, in the default directories): the
 // *.journal and *.journal~ files in it and in its machine-id
-// subdirectories. A name that is not a regular file or does not start
-// with the journal file's signature is passed over, as journalctl passes
-// over a corrupt file. No files at all is ErrNoJournal.
+// subdirectories. A name that is not a regular file, or whose journal
+// header is missing or claims more than the file holds, is passed over,
+// as journalctl passes over a corrupt file. No files at all is
+// ErrNoJournal.
 func openJournalFiles(open func(string) (*os.File, error), dir string) (j journalFiles, err error) {
 	dirs := defaultJournalDirs
 	if dir != "" {
