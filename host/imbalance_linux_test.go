@@ -50,11 +50,14 @@ func TestIntegrationCPUImbalance(t *testing.T) {
 		}
 	}
 	require.NotNil(t, hot, "cpu%d among %+v", core, r.CPU.PerCore)
-	assert.GreaterOrEqual(t, hot.BusyPct, 90.0, "the loop's core is busy the whole window")
 	th := Thresholds{}.withDefaults()
 	if r.CPU.BusyPct >= th.CPUBusyPct*2/3 {
+		// On a busy host (and one whose CPU quota the load exhausts, where
+		// even the loop's core idles while throttled) there is nothing to
+		// tell apart.
 		t.Skipf("the other cores were busy too (%.0f%% together): no imbalance to see", r.CPU.BusyPct)
 	}
+	assert.GreaterOrEqual(t, hot.BusyPct, 90.0, "the loop's core is busy the whole window")
 	f, ok := r.Find(CodeCPUImbalance)
 	require.True(t, ok, "cpu%d %.0f%%, %.0f%% together: %v", core, hot.BusyPct, r.CPU.BusyPct, r.Findings)
 	assert.Equal(t, triage.Warn, f.Status)
