@@ -42,6 +42,39 @@ type pidNS struct {
 	level int
 }
 
+// maxPIDNSDepth is how deep the kernel nests PID namespaces.
+const maxPIDNSDepth = 32
+
+// nestedPIDNS reports whether the PID namespace at path (a
+// /proc/PID/ns/pid) lies below the one whose inode is ino, walking up
+// with NS_GET_PARENT. The walk ends where the kernel will not go higher
+// (the top of this process's view, EPERM) or where the kernel has no
+// such request (ENOTTY, before Linux 4.9): not below.
+func nestedPIDNS(path string, ino uint64) (bool, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false, err
+	}
+	for range maxPIDNSDepth {
+		parent, err := unix.IoctlRetInt(fd, unix.NS_GET_PARENT)
+		unix.Close(fd)
+		if err != nil {
+			return false, nil
+		}
+		fd = parent
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			break
+		}
+		if st.Ino == ino {
+			unix.Close(fd)
+			return true, nil
+		}
+	}
+	unix.Close(fd)
+	return false, nil
+}
+
 // readPIDNS finds the PID namespace of process pid.
 func readPIDNS(rd *procfs.Reader, procRoot string, pid int) (pidNS, error) {
 	dir := filepath.Join(procRoot, strconv.Itoa(pid))
@@ -282,7 +315,16 @@ func match(rd *procfs.Reader, procRoot string, pid int, o *Options, ns pidNS) (c
 			return candidate{}, false, &fs.PathError{Op: "stat", Path: dir + "/ns/pid", Err: err}
 		}
 		if st.Ino != ns.ino {
-			return candidate{}, false, nil
+			// A process of a PID namespace nested in it (a sandbox
+			// the container runs) is one of its processes too: its
+			// own ps lists it.
+			in, err := nestedPIDNS(filepath.Join(dir, "ns", "pid"), ns.ino)
+			if err != nil {
+				return candidate{}, false, &fs.PathError{Op: "open", Path: dir + "/ns/pid", Err: err}
+			}
+			if !in {
+				return candidate{}, false, nil
+			}
 		}
 		b, err := rd.Read(filepath.Join(dir, "status"))
 		if err != nil {

@@ -4,6 +4,8 @@ package process
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"os/exec"
 	"testing"
 	"time"
@@ -47,6 +49,42 @@ func TestPIDNamespace(t *testing.T) {
 	r = Check(context.Background(), Options{PIDNamespaceOf: initPID, PID: 99, Window: time.Millisecond})
 	assert.True(t, r.Has(CodeNotFound) || r.Has(CodePermissionDenied), "%v", r.Findings)
 	assert.NotEqual(t, triage.OK, r.Status)
+}
+
+// TestPIDNamespaceNested: a container that runs a sandbox of its own (a
+// PID namespace nested in its) lists the sandbox's process among its
+// own, by the PID it has in the container; a sibling container's
+// process is not one of them.
+func TestPIDNamespaceNested(t *testing.T) {
+	// unshare forks the sandbox's PID 1; wait until it runs sleep.
+	ctr := testcontainer.NewPID(t, `unshare --pid --fork sleep 600 & u=$!; `+
+		`until c=$(cat /proc/$u/task/$u/children 2>/dev/null) && [ -n "$c" ] && [ "$(cat /proc/${c% }/comm 2>/dev/null)" = sleep ]; do :; done`)
+	other := testcontainer.NewPID(t, testcontainer.SecondSleep)
+
+	r := Check(context.Background(), Options{PIDNamespaceOf: ctr.PID(), Name: "sleep", Window: time.Millisecond})
+	require.NoError(t, r.Err)
+	require.Len(t, r.Processes, 2, "its PID 1 and the sandbox's sleep: %+v", r.Processes)
+	var nested Info
+	for _, p := range r.Processes {
+		assert.NotEqual(t, other.PID(), p.PID)
+		if p.PID != ctr.PID() {
+			nested = p
+		}
+	}
+	require.NotZero(t, nested.PID)
+	ids, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", nested.PID))
+	require.NoError(t, err)
+	nspid, err := parseNSpid(ids)
+	require.NoError(t, err)
+	require.Len(t, nspid, 3, "host, container, sandbox")
+	assert.Equal(t, nspid[1], nested.NSPID, "its PID as the container numbers it")
+	assert.Equal(t, 1, nspid[2])
+
+	// Asked by that PID, it is found.
+	r = Check(context.Background(), Options{PIDNamespaceOf: ctr.PID(), PID: nested.NSPID, Window: time.Millisecond})
+	require.NoError(t, r.Err)
+	require.Len(t, r.Processes, 1)
+	assert.Equal(t, nested.PID, r.Processes[0].PID)
 }
 
 func TestParseNSpid(t *testing.T) {

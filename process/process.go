@@ -82,9 +82,10 @@ type Options struct {
 	Pidfile string
 
 	// PIDNamespaceOf, when positive, keeps only the processes in the PID
-	// namespace of this process (a container's init), and reads PID as a
-	// PID in that namespace, as the container sees it: Info.NSPID is
-	// each match's PID there, Info.PID its PID on this host.
+	// namespace of this process (a container's init) and in the PID
+	// namespaces nested in it, and reads PID as a PID in that namespace,
+	// as the container sees it: Info.NSPID is each match's PID there,
+	// Info.PID its PID on this host.
 	PIDNamespaceOf int
 	// ProcRoot is where procfs is mounted. If empty, "/proc" is used.
 	ProcRoot string
