@@ -15,6 +15,7 @@ import (
 	"github.com/triagekit/triage/container"
 	"github.com/triagekit/triage/diskcheck"
 	"github.com/triagekit/triage/dnscheck"
+	"github.com/triagekit/triage/internal/human"
 	"github.com/triagekit/triage/logscan"
 	"github.com/triagekit/triage/probe"
 	"github.com/triagekit/triage/process"
@@ -31,6 +32,12 @@ import (
 // (no permission): the report then says the routine could not tell,
 // rather than showing the host's view as the container's.
 func (c *config) openContainer() (*planned, error) {
+	if c.netnsFlag != "" {
+		if c.container != 0 {
+			return nil, usagef("give -container or -netns, not both: -container enters the network namespace of its process already")
+		}
+		return c.openNetNS()
+	}
 	if c.container == 0 {
 		return nil, nil
 	}
@@ -94,6 +101,51 @@ func (c *config) openContainer() (*planned, error) {
 	return nil, nil
 }
 
+// openNetNS holds -netns's network namespace for the run: a name of ip
+// netns (/var/run/netns/NAME) or a namespace file. Only the network steps
+// run inside it. As ip netns exec does, /etc/netns/NAME/resolv.conf and
+// hosts, where they exist, are the application's files.
+func (c *config) openNetNS() (*planned, error) {
+	file, name := c.netnsFlag, ""
+	if !strings.Contains(c.netnsFlag, "/") {
+		if c.netnsFlag == "." || c.netnsFlag == ".." {
+			return nil, usagef("-netns %q is not a namespace name", c.netnsFlag)
+		}
+		name = c.netnsFlag
+		file = "/var/run/netns/" + name
+	}
+	ctr, err := container.OpenNetNS(file)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, usagef("-netns %s: no such network namespace (ip netns list names them)", c.netnsFlag)
+	case errors.Is(err, triage.ErrInvalid):
+		return nil, usagef("-netns %s: %v", c.netnsFlag, err)
+	case err != nil:
+		return &planned{step: stepSymptom, check: triage.Func("netns", func(ctx context.Context) triage.Result {
+			r := triage.Begin("netns", triage.Target{})
+			r.Finish(fmt.Errorf("entering the network namespace %s: %w", c.netnsFlag, err))
+			return r
+		}), target: true}, nil
+	}
+	c.ctr, c.netOnly = ctr, true
+	if name != "" {
+		for _, f := range []struct {
+			name *string
+			file string
+		}{{&c.resolvConf, "resolv.conf"}, {&c.hostsFile, "hosts"}} {
+			p := "/etc/netns/" + name + "/" + f.file
+			if st, err := os.Stat(p); *f.name == "" && err == nil && st.Mode().IsRegular() {
+				*f.name = p
+			}
+		}
+	}
+	return nil, nil
+}
+
+// inContainer says the checks look at a container's files, processes,
+// disks and cgroup (-container), not only its network (-netns).
+func (c *config) inContainer() bool { return c.ctr != nil && !c.netOnly }
+
 // closeContainer releases what openContainer holds.
 func (c *config) closeContainer() {
 	for _, f := range c.held {
@@ -145,17 +197,17 @@ func insideCommands(in input, verdict *classify.Report, results []triage.Outcome
 	if in.Container == nil {
 		return
 	}
-	pid := in.Container.PID
+	ns := *in.Container
 	for i := range verdict.Hypotheses {
 		h := &verdict.Hypotheses[i]
 		h.Next = slices.Clone(h.Next)
 		for j, cmd := range h.Next {
-			h.Next[j] = insideCommand(pid, cmd)
+			h.Next[j] = insideCommand(ns, cmd)
 		}
 	}
 	if verdict.Close != nil {
 		cl := *verdict.Close
-		cl.Command = insideCommand(pid, cl.Command)
+		cl.Command = insideCommand(ns, cl.Command)
 		verdict.Close = &cl
 	}
 	for _, o := range results {
@@ -167,23 +219,33 @@ func insideCommands(in input, verdict *classify.Report, results []triage.Outcome
 			continue
 		}
 		for i := range r.Findings {
-			r.Findings[i].Command = insideCommand(pid, r.Findings[i].Command)
+			r.Findings[i].Command = insideCommand(ns, r.Findings[i].Command)
 		}
 	}
 }
 
 // insideCommand rewrites cmd to run from this host against the
-// container of pid: the files its file tools name are named through the
+// namespaces ns: the files its file tools name are named through a
 // container's root, and a command that starts with a network tool runs
-// in its network namespace under nsenter, a pipeline or a list whole in
-// a shell there.
-func insideCommand(pid int, cmd string) string {
-	cmd = insideFiles(pid, cmd)
+// in the network namespace (nsenter, or ip netns exec for a named one),
+// a pipeline or a list whole in a shell there.
+func insideCommand(ns inputContainer, cmd string) string {
+	if ns.PID > 0 {
+		cmd = insideFiles(ns.PID, cmd)
+	}
 	first, _, _ := strings.Cut(strings.TrimSpace(cmd), " ")
 	if !slices.Contains(netTools, first) {
 		return cmd
 	}
-	prefix := fmt.Sprintf("nsenter -t %d -n ", pid)
+	var prefix string
+	switch {
+	case ns.PID > 0:
+		prefix = fmt.Sprintf("nsenter -t %d -n ", ns.PID)
+	case !strings.Contains(ns.NetNSName, "/"):
+		prefix = "ip netns exec " + human.Quote(ns.NetNSName) + " "
+	default:
+		prefix = "nsenter --net=" + human.Quote(ns.NetNSName) + " "
+	}
 	if strings.ContainsAny(cmd, ";|&<>") {
 		return prefix + "sh -c '" + strings.ReplaceAll(cmd, "'", `'\''`) + "'"
 	}
@@ -250,7 +312,8 @@ func insideFiles(pid int, cmd string) string {
 // request's address connected to from both (loopback excepted, which is
 // another host on each side).
 func planCompare(c *config) ([]planned, error) {
-	if c.ctr == nil || c.readOnly {
+	if !c.inContainer() || c.readOnly {
+		// With -netns alone, the application's files are this host's.
 		return nil, nil
 	}
 	var o container.CompareOptions

@@ -239,3 +239,66 @@ func TestContainerUsage(t *testing.T) {
 		assert.Contains(t, errb.String(), "-container", args)
 	}
 }
+
+// TestNetNS runs -netns NAME against a namespace made with ip netns, as
+// CNI plugins make a pod's: the request and the DNS queries leave from
+// it, its resolver is the one /etc/netns/NAME names, and the commands to
+// run next enter it by name.
+func TestNetNS(t *testing.T) {
+	t.Run("healthy service on its loopback", func(t *testing.T) {
+		name, ns := testcontainer.NewNetNS(t)
+		testcontainer.Serve(t, ns, "127.0.0.1:8080")
+		doc, code, out := triageJSON(t, "-netns", name, "-url", "http://127.0.0.1:8080/")
+		assert.Equal(t, exitHealthy, code, out)
+		assert.Equal(t, ns.NetNS(), doc.Input.Container.NetNS, out)
+		assert.Zero(t, doc.Input.Container.PID, out)
+		assert.Contains(t, out, `"netns_name": "`+name+`"`)
+		sch, err := jsonschema.NewCompiler().Compile(filepath.Join("..", "..", "schema", "report.schema.json"))
+		require.NoError(t, err)
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
+		require.NoError(t, err)
+		assert.NoError(t, sch.Validate(v), out)
+	})
+	t.Run("service on another port", func(t *testing.T) {
+		name, ns := testcontainer.NewNetNS(t)
+		testcontainer.Serve(t, ns, "127.0.0.1:8081")
+		doc, code, out := triageJSON(t, "-netns", name, "-url", "http://127.0.0.1:8080/")
+		assert.Equal(t, exitTrouble, code, out)
+		assert.Equal(t, "refused.not_listening", top(doc), out)
+		assert.Contains(t, doc.Hypotheses[0].Next, "ip netns exec "+name+" ss -lntp 'sport = :8080'", out)
+		// By its file, the commands enter it by its file.
+		doc, _, out = triageJSON(t, "-netns", "/var/run/netns/"+name, "-url", "http://127.0.0.1:8080/")
+		assert.Equal(t, "refused.not_listening", top(doc), out)
+		assert.Contains(t, doc.Hypotheses[0].Next, "nsenter --net=/var/run/netns/"+name+" ss -lntp 'sport = :8080'", out)
+	})
+	t.Run("its resolver from /etc/netns never answers", func(t *testing.T) {
+		name, ns := testcontainer.NewNetNS(t)
+		// Its stub resolver takes queries and never answers; the
+		// host's resolv.conf is not the one ip netns exec would give.
+		testcontainer.ListenPacket(t, ns, "udp", "127.0.0.1:53")
+		testcontainer.Serve(t, ns, "127.0.0.1:8080")
+		dir := filepath.Join("/etc/netns", name)
+		if _, err := os.Stat("/etc/netns"); os.IsNotExist(err) {
+			require.NoError(t, os.Mkdir("/etc/netns", 0o755))
+			t.Cleanup(func() { os.Remove("/etc/netns") })
+		}
+		require.NoError(t, os.Mkdir(dir, 0o755))
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "resolv.conf"), []byte("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"), 0o644))
+		doc, _, out := triageJSON(t, "-netns", name, "-url", "http://api.internal:8080/")
+		assert.Equal(t, "timeout", doc.Symptom, out)
+		assert.Equal(t, "timeout.dns", top(doc), out)
+	})
+	t.Run("usage", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"-netns", "triage-no-such-namespace"},
+			{"-netns", ".."},
+			{"-netns", "x", "-container", "1"},
+		} {
+			var out, errb bytes.Buffer
+			code := run(context.Background(), args, &out, &errb)
+			assert.Equal(t, exitUsage, code, "%v: %s", args, errb.String())
+			assert.Contains(t, errb.String(), "-netns", args)
+		}
+	})
+}

@@ -31,6 +31,25 @@ func TestInsideCommand(t *testing.T) {
 		{"curl -v -o /dev/null 'http://127.0.0.1/a b'", "nsenter -t 42 -n curl -v -o /dev/null 'http://127.0.0.1/a b'"},
 		{"", ""},
 	} {
-		assert.Equal(t, tc.want, insideCommand(42, tc.in), tc.in)
+		assert.Equal(t, tc.want, insideCommand(inputContainer{PID: 42}, tc.in), tc.in)
+	}
+}
+
+// TestInsideCommandNetNS: with -netns the network commands run in the
+// namespace by its name, or by its file, and files stay this host's.
+func TestInsideCommandNetNS(t *testing.T) {
+	named := inputContainer{NetNSName: "blue"}
+	file := inputContainer{NetNSName: "/var/run/netns/cni-1 2"}
+	for _, tc := range []struct {
+		ns       inputContainer
+		in, want string
+	}{
+		{named, "ss -lntp 'sport = :8080'", "ip netns exec blue ss -lntp 'sport = :8080'"},
+		{named, "conntrack -S; sysctl net.netfilter.nf_conntrack_count", `ip netns exec blue sh -c 'conntrack -S; sysctl net.netfilter.nf_conntrack_count'`},
+		{file, "curl -v -o /dev/null 'http://127.0.0.1:8080/'", "nsenter --net='/var/run/netns/cni-1 2' curl -v -o /dev/null 'http://127.0.0.1:8080/'"},
+		{named, "cat /etc/resolv.conf", "cat /etc/resolv.conf"},
+		{named, "df -h /data", "df -h /data"},
+	} {
+		assert.Equal(t, tc.want, insideCommand(tc.ns, tc.in), tc.in)
 	}
 }

@@ -34,7 +34,7 @@ func planDisk(c *config) ([]planned, error) {
 		o.All = true
 	}
 	pid := 0
-	if c.ctr != nil {
+	if c.inContainer() {
 		// The filesystems as the container sees them, its paths resolved
 		// and walked inside its root. Nothing is written there.
 		pid = c.ctr.PID()

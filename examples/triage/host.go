@@ -26,7 +26,7 @@ func planHost(c *config) ([]planned, error) {
 			return nil, usagef("-process needs a process name")
 		}
 		opts := process.Options{Name: name}
-		if c.ctr != nil {
+		if c.inContainer() {
 			// The container's processes of that name, not the host's.
 			opts.PIDNamespaceOf = c.ctr.PID()
 		}

@@ -26,7 +26,7 @@ func planLogs(c *config) ([]planned, error) {
 			return nil, usagef("-unit %q is not a unit name", u)
 		}
 	}
-	if c.journalDir != "" && c.ctr == nil {
+	if c.journalDir != "" && !c.inContainer() {
 		if st, err := os.Stat(c.journalDir); err != nil || !st.IsDir() {
 			return nil, usagef("-journal-dir %q is not a directory", c.journalDir)
 		}
@@ -40,7 +40,7 @@ func planLogs(c *config) ([]planned, error) {
 		// this user may.
 		Kernel: kernelLogReadable(),
 	}
-	if c.ctr != nil {
+	if c.inContainer() {
 		// The files and the journal by the paths the container uses,
 		// inside its root.
 		o.Open = c.ctr.Open

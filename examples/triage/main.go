@@ -89,11 +89,15 @@ type config struct {
 	slow       time.Duration
 	noProxy    bool
 	container  int
+	netnsFlag  string
 
-	// ctr holds -container's namespaces for the run, and held the files
-	// read inside it.
+	// ctr holds -container's namespaces (or -netns's network namespace)
+	// for the run, and held the files read inside it.
 	ctr  *container.Container
 	held []*os.File
+	// netOnly says ctr is -netns's network namespace alone: files,
+	// processes, disks and cgroups stay this host's.
+	netOnly bool
 
 	// trace follows the -url request into the logs: its traceparent is
 	// sent with the request, and the log check waits for the request to
@@ -173,6 +177,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.symptom, "symptom", "", "the symptom already known: refused, timeout, 5xx, slow, tls or 4xx")
 	fs.DurationVar(&c.slow, "slow", time.Second, "an answer that takes longer than `DURATION` is slow: the symptom slow, with the phase that took the time")
 	fs.IntVar(&c.container, "container", 0, "run the routine inside the namespaces of the process `PID` (a container's): the request, -dep and DNS queries leave from its network namespace (127.0.0.1 is its loopback), its sockets are checked, its resolv.conf and hosts file (or -resolv-conf and -hosts-file, read inside it) are the application's view, -log, -path and -unit name its files, filesystems and units (read from its journal), and the host step judges its cgroup")
+	fs.StringVar(&c.netnsFlag, "netns", "", "run the network steps inside the network namespace `NAME` (of ip netns, or a file such as /var/run/netns/cni-1234 or /proc/PID/ns/net): the request, -dep and DNS queries leave from it and its sockets are checked, while files, processes and disks stay this host's; /etc/netns/NAME/resolv.conf and hosts are the application's view where they exist, as in ip netns exec")
 	fs.BoolVar(&c.noProxy, "no-proxy", false, "send the request and -dep probes direct, not through the HTTP_PROXY, HTTPS_PROXY and NO_PROXY of the first -pid's environment (or, without -pid, of this one's) as its HTTP clients would")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "bound the whole run")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object (schema/report.schema.json) instead of the report")
@@ -272,6 +277,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	in := input{Symptom: symptom, SymptomFrom: targets, Target: c.target(), ReadOnly: c.readOnly}
 	if c.ctr != nil {
 		in.Container = &inputContainer{PID: c.ctr.PID(), NetNS: c.ctr.NetNS()}
+		if c.netOnly {
+			in.Container.NetNSName = c.netnsFlag
+		}
 	}
 	verdict := classify.Classify(results, in.options())
 	insideCommands(in, &verdict, results)
@@ -338,19 +346,27 @@ type input struct {
 	Container *inputContainer `json:"container,omitempty"`
 }
 
-// inside names the namespaces the checks ran in, for the report; empty
+// inside says which namespaces the checks ran in, for the report; empty
 // for this host's.
 func (in input) inside() string {
-	if in.Container == nil {
+	switch {
+	case in.Container == nil:
 		return ""
+	case in.Container.PID == 0:
+		return fmt.Sprintf("inside the network namespace %s (net:[%d]): requests, DNS queries and sockets from it; files, processes and disks of this host",
+			in.Container.NetNSName, in.Container.NetNS)
 	}
-	return fmt.Sprintf("the namespaces of pid %d (net:[%d])", in.Container.PID, in.Container.NetNS)
+	return fmt.Sprintf("inside the namespaces of pid %d (net:[%d]): requests, DNS queries and sockets from its network namespace, files from its root, limits from its cgroup",
+		in.Container.PID, in.Container.NetNS)
 }
 
-// inputContainer is -container's process and its network namespace.
+// inputContainer is -container's process and its network namespace, or
+// -netns's network namespace alone.
 type inputContainer struct {
-	PID   int    `json:"pid"`
+	PID   int    `json:"pid,omitempty"`
 	NetNS uint64 `json:"netns"`
+	// NetNSName is -netns as given.
+	NetNSName string `json:"netns_name,omitempty"`
 }
 
 func (in input) options() classify.Options {

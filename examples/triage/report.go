@@ -51,8 +51,8 @@ type reportOptions struct {
 	code    int  // the exit status, which the last lines put in words
 	// readOnly says that the checks with side effects did not run.
 	readOnly bool
-	// inside names the namespaces the checks ran in (-container); empty
-	// for this host's.
+	// inside says which namespaces the checks ran in (-container,
+	// -netns); empty for this host's.
 	inside string
 }
 
@@ -75,7 +75,7 @@ func writeReport(w io.Writer, o reportOptions, plan []planned, results []triage.
 		fmt.Fprintf(&b, "0 symptom: %s (given)\n", verdict.Symptom)
 	}
 	if o.inside != "" {
-		wrap(&b, "", "inside "+o.inside+": requests, DNS queries and sockets from its network namespace, files from its root, limits from its cgroup")
+		wrap(&b, "", o.inside)
 	}
 	if o.readOnly {
 		wrap(&b, "", "read-only: no request, dependency or DNS probe ran, no writability probe; sockets were read from /proc/net")

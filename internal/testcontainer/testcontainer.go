@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +32,36 @@ func New(t testing.TB, setup string) *container.Container {
 	t.Helper()
 	return start(t, setup, false)
 }
+
+// NewNetNS makes a named network namespace with ip netns (a file under
+// /var/run/netns, as CNI plugins make them for pods), with its loopback
+// up, and returns its name and it held open. It is deleted when the test
+// ends. It skips the test when not root or when ip(8) is missing.
+func NewNetNS(t testing.TB) (string, *container.Container) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make namespaces")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs ip")
+	}
+	name := fmt.Sprintf("triage-%d-%d", os.Getpid(), netnsSeq.Add(1))
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Skipf("cannot make a named network namespace here: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	if out, err := exec.Command("ip", "-n", name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("ip -n %s link set lo up: %v: %s", name, err, out)
+	}
+	ctr, err := container.OpenNetNS("/var/run/netns/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ctr.Close() })
+	return name, ctr
+}
+
+var netnsSeq atomic.Int64
 
 // SecondSleep is a setup fragment for NewPID that starts a second sleep
 // in the container and waits until it runs as sleep, so that a test that
