@@ -40,6 +40,9 @@ type candidate struct {
 type pidNS struct {
 	ino   uint64
 	level int
+	// below caches, by inode, whether another PID namespace lies below
+	// this one: most processes share a few namespaces.
+	below map[uint64]bool
 }
 
 // maxPIDNSDepth is how deep the kernel nests PID namespaces.
@@ -90,7 +93,7 @@ func readPIDNS(rd *procfs.Reader, procRoot string, pid int) (pidNS, error) {
 	if err != nil {
 		return pidNS{}, fmt.Errorf("%s/status: %w", dir, err)
 	}
-	return pidNS{ino: st.Ino, level: len(ids) - 1}, nil
+	return pidNS{ino: st.Ino, level: len(ids) - 1, below: map[uint64]bool{}}, nil
 }
 
 func run(ctx context.Context, o *Options, r *Result) error {
@@ -318,9 +321,13 @@ func match(rd *procfs.Reader, procRoot string, pid int, o *Options, ns pidNS) (c
 			// A process of a PID namespace nested in it (a sandbox
 			// the container runs) is one of its processes too: its
 			// own ps lists it.
-			in, err := nestedPIDNS(filepath.Join(dir, "ns", "pid"), ns.ino)
-			if err != nil {
-				return candidate{}, false, &fs.PathError{Op: "open", Path: dir + "/ns/pid", Err: err}
+			in, known := ns.below[st.Ino]
+			if !known {
+				var err error
+				if in, err = nestedPIDNS(filepath.Join(dir, "ns", "pid"), ns.ino); err != nil {
+					return candidate{}, false, &fs.PathError{Op: "open", Path: dir + "/ns/pid", Err: err}
+				}
+				ns.below[st.Ino] = in
 			}
 			if !in {
 				return candidate{}, false, nil

@@ -188,10 +188,11 @@ func (c *config) netns() string {
 var netTools = []string{"ss", "curl", "dig", "iptables", "ip6tables", "nft", "nstat", "conntrack", "traceroute", "ping", "ip", "tcpdump", "nc", "sysctl", "lsof"}
 
 // insideCommands rewrites the commands of the target's hypotheses and of
-// the findings of the checks made inside -container, so that the network
-// ones an operator copies run in the container's network namespace
-// (nsenter -t PID -n), with this host's tools (ss on the host would show
-// the host's sockets), and the files they read are the container's. Background hypotheses are about the host and keep
+// the findings of the checks made inside -container or -netns, so that
+// the network ones an operator copies run in the network namespace
+// (nsenter -t PID -n, ip netns exec NAME), with this host's tools (ss on
+// the host would show the host's sockets), and the files they read are
+// the container's. Background hypotheses are about the host and keep
 // theirs.
 func insideCommands(in input, verdict *classify.Report, results []triage.Outcome) {
 	if in.Container == nil {
