@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -75,7 +76,7 @@ func check(ctx context.Context, o *Options, r *Result) error {
 	}
 
 	if o.Probe {
-		probeAll(ctx, fss, timeout)
+		probeAll(ctx, v, fss, timeout)
 	}
 	if o.DeletedOpen {
 		if err := attachDeleted(ctx, procRoot, mounts, fss); err != nil {
@@ -252,7 +253,7 @@ func sample(ctx context.Context, v view, fss []*Filesystem, timeout time.Duratio
 	}
 }
 
-func probeAll(ctx context.Context, fss []*Filesystem, timeout time.Duration) {
+func probeAll(ctx context.Context, v view, fss []*Filesystem, timeout time.Duration) {
 	var wg sync.WaitGroup
 	for _, fs := range fss {
 		if !fs.measured() || readOnlyTypes[fs.Type] {
@@ -260,7 +261,7 @@ func probeAll(ctx context.Context, fss []*Filesystem, timeout time.Duration) {
 		}
 		dirs := []string{}
 		for _, p := range fs.Paths {
-			dirs = append(dirs, probeDirFor(p))
+			dirs = append(dirs, probeDirFor(v, p))
 		}
 		if len(dirs) == 0 {
 			dirs = append(dirs, fs.MountPoint)
@@ -269,13 +270,13 @@ func probeAll(ctx context.Context, fss []*Filesystem, timeout time.Duration) {
 		go func() {
 			defer wg.Done()
 			for _, dir := range dirs {
-				v, stuck, err := calls.do(ctx, "probe "+dir, timeout, func() (any, error) { return probe(dir), nil })
+				res, stuck, err := calls.do(ctx, v.key("probe", dir), timeout, func() (any, error) { return probe(v, dir), nil })
 				if err != nil {
 					fs.Stuck = fs.Stuck || stuck
 					fs.Err, fs.Error = err, err.Error()
 					return
 				}
-				fs.Probe = v.(*Probe)
+				fs.Probe = res.(*Probe)
 				if !fs.Probe.OK {
 					return
 				}
@@ -285,27 +286,34 @@ func probeAll(ctx context.Context, fss []*Filesystem, timeout time.Duration) {
 	wg.Wait()
 }
 
-func probeDirFor(p string) string {
-	if st, err := os.Stat(p); err == nil && !st.IsDir() {
+func probeDirFor(v view, p string) string {
+	var st unix.Stat_t
+	var err error
+	if v.root == nil {
+		err = unix.Stat(p, &st)
+	} else {
+		var fd int
+		if fd, err = v.open(p); err == nil {
+			err = unix.Fstat(fd, &st)
+			unix.Close(fd)
+		}
+	}
+	if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return filepath.Dir(p)
 	}
 	return p
 }
 
-// probe creates, writes, fsyncs and removes a temporary file in dir.
-func probe(dir string) *Probe {
-	p := &Probe{Dir: dir}
-	fail := func(op string, err error) *Probe {
-		p.Op, p.Err, p.Error = op, err, err.Error()
-		var errno syscall.Errno
-		if errors.As(err, &errno) {
-			p.Errno = unix.ErrnoName(errno)
-		}
-		if p.Errno == "" {
-			p.Errno = "unknown"
-		}
-		return p
+// probe creates, writes, fsyncs and removes a temporary file in dir of
+// view v. In a process's view the file is made in a descriptor of dir
+// opened inside its root, by a name of one component that must not exist
+// yet, and no link is followed.
+func probe(v view, dir string) *Probe {
+	if v.root != nil {
+		return probeIn(v, dir)
 	}
+	p := &Probe{Dir: dir}
+	fail := p.failed
 	f, err := os.CreateTemp(dir, ".triage-probe-*")
 	if err != nil {
 		return fail("create", err)
@@ -326,6 +334,55 @@ func probe(dir string) *Probe {
 	}
 	if err := os.Remove(name); err != nil {
 		return fail("remove", err)
+	}
+	p.OK = true
+	return p
+}
+
+// failed fills p with the operation that failed and its error.
+func (p *Probe) failed(op string, err error) *Probe {
+	p.Op, p.Err, p.Error = op, err, err.Error()
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		p.Errno = unix.ErrnoName(errno)
+	}
+	if p.Errno == "" {
+		p.Errno = "unknown"
+	}
+	return p
+}
+
+// probeIn is probe in a process's view.
+func probeIn(v view, dir string) *Probe {
+	p := &Probe{Dir: dir}
+	dfd, err := v.openat2(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, unix.RESOLVE_IN_ROOT|unix.RESOLVE_NO_MAGICLINKS)
+	if err != nil {
+		return p.failed("create", &os.PathError{Op: "open", Path: dir, Err: err})
+	}
+	defer unix.Close(dfd)
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	name := fmt.Sprintf(".triage-probe-%x", rnd)
+	path := filepath.Join(dir, name)
+	fd, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return p.failed("create", &os.PathError{Op: "open", Path: path, Err: err})
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer unix.Unlinkat(dfd, name, 0)
+	if _, err := f.Write(make([]byte, 4096)); err != nil {
+		f.Close()
+		return p.failed("write", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return p.failed("fsync", err)
+	}
+	if err := f.Close(); err != nil {
+		return p.failed("write", err)
+	}
+	if err := unix.Unlinkat(dfd, name, 0); err != nil {
+		return p.failed("remove", &os.PathError{Op: "remove", Path: path, Err: err})
 	}
 	p.OK = true
 	return p

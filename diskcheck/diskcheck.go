@@ -120,8 +120,10 @@ type Options struct {
 	// PID, when positive, looks at the filesystems as process PID sees
 	// them (a container's): its mount table, and Paths and mount points
 	// resolved inside its root, so that a link there never leads to
-	// this host's. Probe cannot be combined with it (it would write into
-	// the process's filesystems); DeletedOpen still scans every process.
+	// this host's. Probe then writes in its filesystems: in a descriptor
+	// of the directory opened inside the root, by a fresh name of one
+	// component, following no link. DeletedOpen still scans every
+	// process.
 	PID int
 	// ProcRoot is where procfs is mounted. If empty, "/proc" is used.
 	ProcRoot string

@@ -115,8 +115,6 @@ func (o *Options) validate() error {
 	switch {
 	case o.PID < 0:
 		return fmt.Errorf("%w: negative pid %d", triage.ErrInvalid, o.PID)
-	case o.PID > 0 && o.Probe:
-		return fmt.Errorf("%w: Probe with PID would write into another process's filesystems", triage.ErrInvalid)
 	}
 	return nil
 }

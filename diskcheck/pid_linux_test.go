@@ -58,7 +58,7 @@ func TestPIDSeesItsOwnMounts(t *testing.T) {
 }
 
 func TestPIDBadInput(t *testing.T) {
-	for _, o := range []Options{{PID: -1}, {PID: os.Getpid(), Probe: true}} {
+	for _, o := range []Options{{PID: -1}} {
 		r := Check(context.Background(), o)
 		assert.ErrorIs(t, r.Err, triage.ErrInvalid, "%+v", o)
 		assert.Equal(t, triage.Unknown, r.Status)
@@ -68,6 +68,56 @@ func TestPIDBadInput(t *testing.T) {
 	r := Check(context.Background(), Options{PID: cmd.Process.Pid})
 	assert.Error(t, r.Err, "a process that is gone has no mounts to judge")
 	assert.Equal(t, triage.Unknown, r.Status)
+}
+
+// TestProbePID writes in a container's filesystems as it sees them: a
+// volume mounted read-only only inside it is not writable, a full one
+// takes no block, a healthy one takes the probe and keeps nothing, and a
+// link to a path that inside the container is a read-only mount over a
+// writable directory of this host's is followed inside its root.
+func TestProbePID(t *testing.T) {
+	hostDir := t.TempDir()
+	base := t.TempDir() // on this host, empty directories
+	ctr := testcontainer.New(t, `cd '`+base+`' && mkdir ro full ok && `+
+		`mount -t tmpfs -o ro ro ro && mount -t tmpfs -o size=64k full full && (head -c 1m /dev/zero > full/fill || true) && `+
+		`mount -t tmpfs ok ok && mount -t tmpfs -o ro hidden '`+hostDir+`' && ln -s '`+hostDir+`' ok/link`)
+	pid := ctr.PID()
+	root, err := ctr.Root()
+	require.NoError(t, err)
+
+	probeOf := func(t *testing.T, path string) *Probe {
+		t.Helper()
+		r := Check(context.Background(), Options{PID: pid, Paths: []string{path}, Probe: true})
+		require.Len(t, r.Filesystems, 1, "%v %+v", r.Err, r.Filesystems)
+		require.NotNil(t, r.Filesystems[0].Probe, "%+v", r.Filesystems[0])
+		return r.Filesystems[0].Probe
+	}
+	p := probeOf(t, filepath.Join(base, "ro"))
+	assert.False(t, p.OK)
+	assert.Equal(t, "EROFS", p.Errno, p.Error)
+
+	p = probeOf(t, filepath.Join(base, "full"))
+	assert.False(t, p.OK)
+	assert.Equal(t, "ENOSPC", p.Errno, p.Error)
+
+	p = probeOf(t, filepath.Join(base, "ok"))
+	assert.True(t, p.OK, p.Error)
+	ents, err := os.ReadDir(filepath.Join(root, base, "ok"))
+	require.NoError(t, err)
+	assert.Len(t, ents, 1, "only the link: the probe's file is gone: %v", ents)
+
+	// Through the link, the container's read-only tmpfs over that path,
+	// not this host's directory, which takes writes.
+	p = probeOf(t, filepath.Join(base, "ok", "link"))
+	assert.False(t, p.OK)
+	assert.Equal(t, "EROFS", p.Errno, p.Error)
+	r := Check(context.Background(), Options{PID: pid, Paths: []string{filepath.Join(base, "ok", "link")}})
+	require.NoError(t, r.Err)
+	assert.Equal(t, hostDir, r.Filesystems[0].MountPoint)
+	assert.Equal(t, "tmpfs", r.Filesystems[0].Type)
+	ents, err = os.ReadDir(hostDir)
+	require.NoError(t, err)
+	assert.Empty(t, ents, "nothing written in this host's directory")
 }
 
 // TestUsagePID walks a volume only a container sees, by the path it

@@ -257,7 +257,7 @@ func insideCommand(ns inputContainer, cmd string) string {
 // directories; findmnt reads a mount table, the container's with -N. df
 // looks its mount point up again by path, which /proc/PID/root does not
 // give it: it runs in the container's mount namespace instead.
-var fileTools = []string{"cat", "tail", "head", "du", "find", "ls", "stat", "journalctl"}
+var fileTools = []string{"cat", "tail", "head", "du", "find", "ls", "stat", "journalctl", "touch", "rm"}
 
 // kernelPaths are named from this host in every command: the kernel's
 // views of the container's processes and cgroup, not files inside it.

@@ -25,6 +25,7 @@ func TestInsideCommand(t *testing.T) {
 		{"du -xsh /mnt/data/* | sort -h", "du -xsh /proc/42/root/mnt/data/* | sort -h"},
 		{"find /mnt/data -xdev -type f | cut -d/ -f2-3 | sort | uniq -c | sort -n | tail", "find /proc/42/root/mnt/data -xdev -type f | cut -d/ -f2-3 | sort | uniq -c | sort -n | tail"},
 		{"findmnt -o TARGET,OPTIONS /mnt/data", "findmnt -N 42 -o TARGET,OPTIONS /mnt/data"},
+		{"touch /mnt/data/.triage-probe && rm /mnt/data/.triage-probe", "touch /proc/42/root/mnt/data/.triage-probe && rm /proc/42/root/mnt/data/.triage-probe"},
 		{"cat /proc/42/root/proc/pressure/memory", "cat /proc/42/root/proc/pressure/memory"},
 		{"grep -e VmSwap -e Name /proc/42/status", "grep -e VmSwap -e Name /proc/42/status"},
 		{"tail -n 200 /var/log/app.log | grep -E 'ERROR|FATAL /x'", "tail -n 200 /proc/42/root/var/log/app.log | grep -E 'ERROR|FATAL /x'"},

@@ -35,10 +35,10 @@ func planDisk(c *config) ([]planned, error) {
 	}
 	pid := 0
 	if c.inContainer() {
-		// The filesystems as the container sees them, its paths resolved
-		// and walked inside its root. Nothing is written there.
+		// The filesystems as the container sees them, its paths resolved,
+		// probed and walked inside its root.
 		pid = c.ctr.PID()
-		o.PID, o.Probe = pid, false
+		o.PID = pid
 	}
 	out := []planned{{step: stepDisk, check: triage.Func("diskcheck", func(ctx context.Context) diskcheck.Result {
 		return diskcheck.Check(ctx, o)
