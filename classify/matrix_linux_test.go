@@ -553,15 +553,7 @@ func hostScenarios() []scenario {
 				// SYNs of new connections for lack of room to track them.
 				ns := testnet.New(t)
 				ln := ns.Listen(t, "tcp", "127.0.0.1:8080")
-				go func() {
-					for {
-						c, err := ln.Accept()
-						if err != nil {
-							return
-						}
-						t.Cleanup(func() { c.Close() })
-					}
-				}()
+				testnet.Hold(t, ln)
 				ns.FillConntrack(t, "127.0.0.1:8080", 16)
 				return []triage.Check{
 					tcpCheck(target, "127.0.0.1:8080", ns),

@@ -167,15 +167,7 @@ func TestIntegrationRetransmitsHigh(t *testing.T) {
 func TestIntegrationConntrackFull(t *testing.T) {
 	ns := testnet.New(t)
 	ln := nsListen(t, ns, "127.0.0.1:0")
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
+	testnet.Hold(t, ln)
 	held := ns.FillConntrack(t, ln.Addr().String(), 16)
 	t.Logf("%d connections fill the table", held)
 

@@ -142,6 +142,21 @@ func (n *NS) Listen(t testing.TB, network, address string) net.Listener {
 	return ln
 }
 
+// Hold accepts every connection ln takes and keeps it open until the
+// test ends, as a service that holds its clients' connections does; it
+// stops when ln is closed.
+func Hold(t testing.TB, ln net.Listener) {
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+}
+
 // ListenBacklog opens a TCP listener inside the namespace with the given
 // accept backlog, which net.Listen does not let a caller choose, and the
 // given IPV6_V6ONLY setting (-1 leaves the default). It returns the socket
